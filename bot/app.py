@@ -1,0 +1,77 @@
+"""`create_app(settings)`: the one place the hub is wired together."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot import health
+from bot.conversation import Conversations
+from bot.outbox_relay import OutboxRelay
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from bot.wechat.notify import owner_notifier
+from bot.wechat.webhook import WebhookConfig, WeChatWebhook
+from scheduler.setup import create_scheduler
+
+log = logging.getLogger(__name__)
+
+RUNTIME = web.AppKey("runtime", Runtime)
+RELAY = web.AppKey("relay", OutboxRelay)
+WEBHOOK = web.AppKey("wechat_webhook", WeChatWebhook)
+CONVERSATIONS = web.AppKey("conversations", Conversations)
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+
+
+def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Application:
+    """Build the aiohttp app; connections open on startup, not at import or construction."""
+    # The body limit is enforced by the webhook itself (413), so aiohttp's own cap stays above it.
+    app = web.Application(client_max_size=settings.max_body_bytes * 4)
+    runtime = build_runtime(settings)
+    relay = OutboxRelay(runtime.sessions)
+    relay.register("owner.notify", owner_notifier(runtime.wechat, template_id=settings.wechat_template_order))
+    conversations = Conversations(runtime, relay)
+    webhook = WeChatWebhook(
+        WebhookConfig(
+            token=settings.wechat_token,
+            aes_key=settings.wechat_aes_key,
+            app_id=settings.wechat_app_id,
+            max_body_bytes=settings.max_body_bytes,
+            timestamp_tolerance_seconds=settings.timestamp_tolerance_seconds,
+            reply_deadline_seconds=settings.reply_deadline_seconds,
+            dedupe_ttl_seconds=settings.dedupe_ttl_seconds,
+        ),
+        kv=runtime.kv,
+        handle=conversations.handle,
+        deliver_later=runtime.wechat.send_text,
+    )
+    app[RUNTIME], app[RELAY], app[WEBHOOK], app[CONVERSATIONS] = runtime, relay, webhook, conversations
+
+    app.router.add_get("/wechat", webhook.verify_url)
+    app.router.add_post("/wechat", webhook.receive)
+    app.router.add_get("/healthz", lambda request: health.healthz(request, runtime))
+    app.router.add_get("/metrics", health.metrics)
+
+    async def start(app: web.Application) -> None:
+        if not settings.wechat_token:
+            log.warning("BUTLER_WECHAT_TOKEN is empty: signatures use an empty token (development only)")
+        if runtime.nlu is not None and hasattr(runtime.nlu, "warm_up"):
+            await runtime.nlu.warm_up()
+        relay.kick()  # deliver anything a previous process committed but did not send
+        if run_scheduler:
+            sched = create_scheduler(settings.tz)
+            sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
+            sched.start()
+            app[SCHEDULER] = sched
+
+    async def stop(app: web.Application) -> None:
+        if SCHEDULER in app:
+            app[SCHEDULER].shutdown(wait=False)
+        await runtime.aclose()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    return app
+

@@ -1,0 +1,128 @@
+"""`butler community|staff|merchant add`: registering the people and places the hub serves."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import typer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cli.common import CliError, run_with_session
+from storage import catalog, communities, merchants, staff
+
+community_app = typer.Typer(help="Communities (小区).", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff members.", no_args_is_help=True)
+merchant_app = typer.Typer(help="Merchants (供给商).", no_args_is_help=True)
+
+
+def yuan_to_fen(value: str) -> int:
+    """Parse a yuan amount exactly (Decimal, never float) into integer fen."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation as exc:
+        raise CliError(f"not an amount in yuan: {value!r}") from exc
+    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise CliError(f"amount must be non-negative with at most 2 decimals: {value!r}")
+    return int(amount * 100)
+
+
+async def _community(session: AsyncSession, name: str | None) -> list[communities.Community]:
+    if not name:
+        return []
+    found = await communities.get_by_name(session=session, name=name)
+    if found is None:
+        raise CliError(f"no community named {name!r} (add it with `butler community add`)")
+    return [found]
+
+
+def _commit_or_explain(work):  # type: ignore[no-untyped-def]
+    try:
+        return run_with_session(work)
+    except IntegrityError as exc:
+        raise CliError("already registered (a name or id is taken)") from exc
+
+
+@community_app.command("add")
+def community_add(
+    name: str = typer.Argument(..., help="Community name, e.g. 翠苑"),
+    property_fee_monthly: str = typer.Option("0", "--property-fee-monthly", help="Property fees receivable per month, yuan"),
+    households: int = typer.Option(0, "--households", min=0, help="Number of households"),
+) -> None:
+    """Add a community (小区)."""
+    name = name.strip()
+    if not name:
+        raise CliError("community name is empty")
+    fee = yuan_to_fen(property_fee_monthly)
+
+    async def work(session: AsyncSession) -> int:
+        row = await communities.create(
+            session=session, name=name, property_fee_monthly_fen=fee, households=households
+        )
+        return row.id
+
+    typer.echo(f"community {name} added (id {_commit_or_explain(work)})")
+
+
+@staff_app.command("add")
+def staff_add(
+    name: str = typer.Option(..., "--name", help="Staff member's name"),
+    openid: str | None = typer.Option(None, "--openid", help="WeChat openid"),
+    telegram_id: int | None = typer.Option(None, "--telegram-id", help="Telegram user id"),
+    community: str | None = typer.Option(None, "--community", help="Community this staff member serves"),
+    role: staff.StaffRole = typer.Option(staff.StaffRole.STAFF, "--role", help="admin or staff"),
+) -> None:
+    """Register a staff member."""
+    if not openid and telegram_id is None:
+        raise CliError("give --openid and/or --telegram-id so the hub can recognise them")
+
+    async def work(session: AsyncSession) -> int:
+        row = await staff.create(
+            session=session,
+            name=name,
+            role=role,
+            openid=openid,
+            telegram_id=telegram_id,
+            communities=await _community(session, community),
+        )
+        return row.id
+
+    typer.echo(f"staff {name} added (id {_commit_or_explain(work)}, role {role.value})")
+
+
+@merchant_app.command("add")
+def merchant_add(
+    name: str = typer.Option(..., "--name", help="Merchant name"),
+    telegram_id: int = typer.Option(..., "--telegram-id", help="Telegram user id"),
+    services: str = typer.Option(..., "--services", help='Comma-separated service names, e.g. "钟点工,家居家电维修"'),
+    community: str | None = typer.Option(None, "--community", help="Community served (default: all)"),
+    qualification_expires: str | None = typer.Option(None, "--qualification-expires", help="YYYY-MM-DD"),
+) -> None:
+    """Register a merchant with the services it offers."""
+    wanted = [s.strip() for s in services.replace("，", ",").split(",") if s.strip()]
+    if not wanted:
+        raise CliError("--services is empty")
+    expires = None
+    if qualification_expires:
+        try:
+            expires = date.fromisoformat(qualification_expires)
+        except ValueError as exc:
+            raise CliError(f"--qualification-expires must be YYYY-MM-DD, got {qualification_expires!r}") from exc
+
+    async def work(session: AsyncSession) -> int:
+        found = await catalog.get_services_by_names(session=session, names=wanted)
+        unknown = sorted(set(wanted) - {s.name for s in found})
+        if unknown:
+            raise CliError(f"unknown service(s): {', '.join(unknown)}")
+        row = await merchants.create(
+            session=session,
+            name=name,
+            telegram_id=telegram_id,
+            services=found,
+            communities=await _community(session, community),
+            qualification_expires=expires,
+        )
+        return row.id
+
+    typer.echo(f"merchant {name} added (id {_commit_or_explain(work)})")

@@ -1,0 +1,56 @@
+"""`butler serve`, `butler scheduler` and `butler db upgrade`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+from aiohttp import web
+
+from bot.settings import Settings
+from storage.migrate import upgrade
+
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def serve_command(
+    host: str | None = typer.Option(None, "--host", help="Listen address (default BUTLER_HOST)"),
+    port: int | None = typer.Option(None, "--port", help="Listen port (default BUTLER_PORT)"),
+    no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Don't run scheduled jobs here"),
+) -> None:
+    """Run the web server (WeChat + Telegram webhooks) and, by default, the scheduler."""
+    from bot.app import create_app
+
+    _logging()
+    settings = Settings()
+    if settings.is_sqlite:  # the embedded default sets itself up
+        asyncio.run(upgrade(settings.database_url))
+    app = create_app(settings, run_scheduler=not no_scheduler)
+    web.run_app(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        reuse_port=True,  # several `serve` processes may share one port
+        print=lambda msg: logging.getLogger("butler").info(msg.strip()),
+    )
+
+
+def scheduler_command() -> None:
+    """Run the scheduler alone, for deployments with several `serve` processes."""
+    from bot.scheduler_process import run_scheduler_forever
+
+    _logging()
+    asyncio.run(run_scheduler_forever(Settings()))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations (Alembic) to BUTLER_DATABASE_URL."""
+    settings = Settings()
+    asyncio.run(upgrade(settings.database_url))
+    typer.echo("database is up to date")

@@ -1,0 +1,51 @@
+"""Runs one inbound event through the dialogs inside its own unit of work."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.metrics import GUARD_REFUSALS, HANDLE_SECONDS
+from bot.outbox_relay import OutboxRelay
+from bot.runtime import Runtime
+from dialogs import hub, texts
+from dialogs.events import InboundMessage, Reply
+from dialogs.guard import GuardRefused
+from storage.db import unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+class Conversations:
+    """The bridge from transport to dialogs: session per event, guard on the way out, outbox kick."""
+
+    def __init__(self, runtime: Runtime, relay: OutboxRelay) -> None:
+        self.runtime = runtime
+        self.relay = relay
+
+    async def handle(self, event: InboundMessage) -> Reply | None:
+        """Handle one event; a duplicate that slipped past Redis is absorbed by the message log."""
+        started = time.perf_counter()
+        try:
+            async with unit_of_work(self.runtime.sessions) as session:
+                reply = await hub.handle(event, self.runtime.context(session))
+        except IntegrityError:
+            log.info("duplicate %s absorbed by the message log", event.dedupe_key)
+            return None
+        finally:
+            HANDLE_SECONDS.labels(event.channel).observe(time.perf_counter() - started)
+        self.relay.kick()
+        return self.guarded(reply)
+
+    def guarded(self, reply: Reply | None) -> Reply | None:
+        """Pass the reply through the content guard; a refused text is never sent."""
+        if reply is None:
+            return None
+        try:
+            self.runtime.guard.check(reply.text)
+        except GuardRefused:
+            GUARD_REFUSALS.inc()
+            return Reply(texts.NOT_UNDERSTOOD)
+        return reply

@@ -1,0 +1,40 @@
+"""`/healthz` and `/metrics`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot.metrics import REGISTRY
+from bot.runtime import Runtime
+from storage.db import ping
+
+
+async def _check(coro: object, timeout: float = 2.0) -> str:
+    try:
+        await asyncio.wait_for(coro, timeout)  # type: ignore[arg-type]
+    except Exception as exc:  # any failure means "down" for this probe
+        return f"down: {type(exc).__name__}"
+    return "ok"
+
+
+async def healthz(request: web.Request, runtime: Runtime) -> web.Response:
+    """200 when the database and the store answer; 503 otherwise. NLU is reported, not required."""
+    db, redis = await asyncio.gather(_check(ping(runtime.engine)), _check(runtime.kv.ping()))
+    body: dict[str, str] = {
+        "db": db,
+        "redis": redis,
+        "redis_backend": "redis" if runtime.settings.redis_url else "in-process",
+    }
+    if runtime.nlu is not None:
+        body["nlu"] = await runtime.nlu.health()
+        body["nlu_backend"] = runtime.settings.nlu
+    status = 200 if db == "ok" and redis == "ok" else 503
+    return web.json_response(body, status=status)
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    """Prometheus text format."""
+    return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})

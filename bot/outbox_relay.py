@@ -1,0 +1,73 @@
+"""Delivers outbox events after their transaction commits, and sweeps up any left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import outbox
+from storage.db import unit_of_work
+
+log = logging.getLogger(__name__)
+
+OutboxHandler = Callable[[dict[str, Any], AsyncSession], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """Delivery can never succeed (e.g. the owner unfollowed); record it and stop retrying."""
+
+
+class OutboxRelay:
+    """Maps event kinds to delivery handlers; `kick()` after a commit, `drain()` on a timer."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.handlers: dict[str, OutboxHandler] = {}
+        self._lock = asyncio.Lock()
+        self._pending: asyncio.Task[int] | None = None
+
+    def register(self, kind: str, handler: OutboxHandler) -> None:
+        """Declare who delivers events of a kind."""
+        self.handlers[kind] = handler
+
+    def kick(self) -> None:
+        """Deliver soon, in the background; coalesces bursts into one drain."""
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.create_task(self.drain())
+
+    async def drain(self, *, batch: int = 50) -> int:
+        """Deliver pending events; returns how many were handled."""
+        handled = 0
+        async with self._lock:  # one drain per process; PostgreSQL row locks cover other processes
+            while True:
+                claimed, failed = await self._drain_batch(batch)
+                handled += claimed - failed
+                # A failed event stays pending for the sweeper; don't spin on it now.
+                if claimed < batch or failed:
+                    return handled
+
+    async def _drain_batch(self, batch: int) -> tuple[int, int]:
+        failed = 0
+        async with unit_of_work(self.sessions) as session:
+            events = await outbox.claim_pending(
+                session=session, kinds=list(self.handlers), limit=batch
+            )
+            for event in events:
+                handler = self.handlers[event.kind]
+                try:
+                    async with session.begin_nested():
+                        await handler(event.payload, session)
+                    await outbox.mark_done(session=session, event_id=event.id)
+                except PermanentFailure as exc:
+                    log.info("outbox %s #%s dropped: %s", event.kind, event.id, exc)
+                    await outbox.mark_done(session=session, event_id=event.id)
+                    await outbox.mark_failed(session=session, event_id=event.id, error=str(exc))
+                except Exception as exc:
+                    log.warning("outbox %s #%s failed: %r", event.kind, event.id, exc)
+                    await outbox.mark_failed(session=session, event_id=event.id, error=repr(exc))
+                    failed += 1
+            return len(events), failed

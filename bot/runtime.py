@@ -1,0 +1,80 @@
+"""The long-lived services one process holds, built once from Settings by create_app."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.settings import Settings
+from bot.wechat.client import WeChatClient
+from dialogs.context import HubContext
+from dialogs.guard import ContentGuard
+from storage.db import create_engine, create_session_factory
+from storage.kv import KeyValueStore, create_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Engine, store, NLU and outbound clients; `extras` lets features hang their own services."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    kv: KeyValueStore
+    guard: ContentGuard
+    tz: ZoneInfo
+    wechat: WeChatClient
+    nlu: Any | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def context(self, session: AsyncSession) -> HubContext:
+        """The dialog context for one unit of work."""
+        return HubContext(session=session, kv=self.kv, guard=self.guard, tz=self.tz, nlu=self.nlu)
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        await self.wechat.aclose()
+        if self.nlu is not None:
+            await self.nlu.aclose()
+        await self.kv.aclose()
+        await self.engine.dispose()
+
+
+def build_nlu(settings: Settings) -> Any | None:
+    """The configured NLU backend, or None while the nlu package is not installed."""
+    try:
+        from nlu import create_parser
+    except ImportError:
+        log.warning("nlu package unavailable; using keyword intents")
+        return None
+    return create_parser(settings.nlu, rasa_url=settings.rasa_url, tz=settings.tz)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Create (but do not yet use) every connection; nothing here does network I/O."""
+    kv = create_store(settings.redis_url, prefix=settings.redis_prefix)
+    guard = ContentGuard(settings.guard_terms)
+    engine = create_engine(settings.database_url)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        kv=kv,
+        guard=guard,
+        tz=ZoneInfo(settings.tz),
+        wechat=WeChatClient(
+            app_id=settings.wechat_app_id,
+            app_secret=settings.wechat_app_secret,
+            api_base=settings.wechat_api_base,
+            kv=kv,
+            guard=guard,
+            timeout_seconds=settings.outbound_timeout_seconds,
+        ),
+        nlu=build_nlu(settings),
+    )

@@ -1,0 +1,31 @@
+"""The standalone scheduler process: the same jobs `serve` runs, without the web server."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from bot.outbox_relay import OutboxRelay
+from bot.runtime import build_runtime
+from bot.settings import Settings
+from bot.wechat.notify import owner_notifier
+from scheduler.setup import create_scheduler
+
+
+async def run_scheduler_forever(settings: Settings) -> None:
+    """Start the scheduler and block until SIGINT/SIGTERM."""
+    runtime = build_runtime(settings)
+    relay = OutboxRelay(runtime.sessions)
+    relay.register("owner.notify", owner_notifier(runtime.wechat, template_id=settings.wechat_template_order))
+    sched = create_scheduler(settings.tz)
+    sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
+    sched.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        sched.shutdown(wait=False)
+        await runtime.aclose()

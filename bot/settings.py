@@ -1,0 +1,53 @@
+"""Configuration read once from the environment (and a `.env` file), then passed down."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./butler.db"
+
+
+class Settings(BaseSettings):
+    """The contract's BUTLER_* variables plus a few tunables with safe defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="BUTLER_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tz: str = "Asia/Shanghai"
+
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_token: str = ""
+    wechat_aes_key: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    # Template id for service notices (order accepted, job done); empty -> customer-service text.
+    wechat_template_order: str = ""
+
+    telegram_token: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_secret: str = ""
+    merchant_chat_id: str = ""
+    staff_chat_id: str = ""
+
+    nlu: str = "embedded"
+    rasa_url: str = "http://127.0.0.1:5005"
+
+    # Internal-only phrases that must never reach an owner (PRODUCT.md rule 2).
+    guard_terms: list[str] = Field(default_factory=lambda: ["零物业费"])
+    # WeChat waits 5 s; answer by 4 s or fall back to the customer-service API.
+    reply_deadline_seconds: float = 4.0
+    max_body_bytes: int = 64 * 1024
+    timestamp_tolerance_seconds: int = 300
+    dedupe_ttl_seconds: int = 300
+    outbound_timeout_seconds: float = 5.0
+    # Key prefix in Redis, so tests and several deployments can share one server.
+    redis_prefix: str = "butler:"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite default or another SQLite file."""
+        return self.database_url.startswith("sqlite")

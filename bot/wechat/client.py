@@ -1,0 +1,219 @@
+"""Async client for the WeChat official-account API.
+
+wechatpy's client is synchronous, hard-codes the token host, sets no timeouts and loops forever on
+a persistent 40001, so outbound calls use aiohttp here; wechatpy still does crypto and replies.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import aiohttp
+
+from bot.metrics import GUARD_REFUSALS, OUTBOUND
+from dialogs.guard import ContentGuard, GuardRefused
+from storage.kv import KeyValueStore
+
+log = logging.getLogger(__name__)
+
+TOKEN_KEY = "wechat:access_token"
+_TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / expired access token
+
+
+class WeChatAPIError(RuntimeError):
+    """The API answered with a non-zero errcode."""
+
+    def __init__(self, errcode: int, errmsg: str = "") -> None:
+        super().__init__(f"WeChat API error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class WindowClosed(WeChatAPIError):
+    """45015: the 48-hour customer-service window is closed."""
+
+
+class QuotaExceeded(WeChatAPIError):
+    """45047 (customer-service count) or 45009 (daily API quota) exceeded."""
+
+
+class NotFollowing(WeChatAPIError):
+    """43004: the owner no longer follows the account."""
+
+
+_TYPED = {45015: WindowClosed, 45047: QuotaExceeded, 45009: QuotaExceeded, 43004: NotFollowing}
+
+
+def api_error(errcode: int, errmsg: str) -> WeChatAPIError:
+    """The typed exception for an errcode, so callers can choose a fallback."""
+    return _TYPED.get(errcode, WeChatAPIError)(errcode, errmsg)
+
+
+class WeChatClient:
+    """Outbound calls: token shared via Redis and refreshed under a lock; one retry on 40001/42001."""
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        app_secret: str,
+        api_base: str,
+        kv: KeyValueStore,
+        guard: ContentGuard,
+        timeout_seconds: float = 5.0,
+    ) -> None:
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.api_base = api_base.rstrip("/")
+        self.kv = kv
+        self.guard = guard
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def configured(self) -> bool:
+        """True when credentials are present (otherwise the hub can only reply passively)."""
+        return bool(self.app_id and self.app_secret)
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+
+    # --- access token -------------------------------------------------------------------------
+
+    async def access_token(self) -> str:
+        """The shared token; only one process fetches a new one, the others wait and reuse it."""
+        token = await self.kv.get(TOKEN_KEY)
+        if token:
+            return token
+        async with self.kv.lock("wechat-token", timeout=15, wait=15):
+            token = await self.kv.get(TOKEN_KEY)  # another process may have refreshed meanwhile
+            if token:
+                return token
+            return await self._fetch_token()
+
+    async def _fetch_token(self) -> str:
+        params = {"grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret}
+        async with self._http().get(f"{self.api_base}/cgi-bin/token", params=params) as resp:
+            data = await resp.json(content_type=None)
+        if "access_token" not in data:
+            OUTBOUND.labels("token", "error").inc()
+            raise api_error(int(data.get("errcode", -1)), str(data.get("errmsg", "")))
+        OUTBOUND.labels("token", "ok").inc()
+        # Refresh 5 minutes early: a new token invalidates the old one after 5 minutes anyway.
+        ttl = max(60, int(data.get("expires_in", 7200)) - 300)
+        await self.kv.set(TOKEN_KEY, data["access_token"], ttl_seconds=ttl)
+        return str(data["access_token"])
+
+    async def _invalidate(self, stale: str) -> None:
+        # Compare-and-delete: never throw away a token another process just refreshed.
+        await self.kv.delete_if_equals(TOKEN_KEY, stale)
+
+    # --- generic call ---------------------------------------------------------------------------
+
+    async def call(
+        self, method: str, path: str, *, json: dict[str, Any] | None = None, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Call an API path; refresh the token once on 40001/42001 and retry once, never loop."""
+        api = path.rsplit("/", 1)[-1]
+        for attempt in (1, 2):
+            token = await self.access_token()
+            query = {"access_token": token, **(params or {})}
+            try:
+                async with self._http().request(
+                    method, f"{self.api_base}{path}", params=query, json=json
+                ) as resp:
+                    data: dict[str, Any] = await resp.json(content_type=None)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                OUTBOUND.labels(api, "transport_error").inc()
+                raise WeChatAPIError(-1, f"transport: {exc!r}") from exc
+            errcode = int(data.get("errcode", 0) or 0)
+            if errcode in _TOKEN_ERRORS and attempt == 1:
+                log.warning("wechat token rejected (%s); refreshing once", errcode)
+                await self._invalidate(token)
+                continue
+            if errcode:
+                OUTBOUND.labels(api, str(errcode)).inc()
+                raise api_error(errcode, str(data.get("errmsg", "")))
+            OUTBOUND.labels(api, "ok").inc()
+            return data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _guarded(self, text: str) -> str:
+        try:
+            return self.guard.check(text)
+        except GuardRefused:
+            GUARD_REFUSALS.inc()
+            raise
+
+    # --- API methods ----------------------------------------------------------------------------
+
+    async def send_text(self, openid: str, text: str) -> None:
+        """Customer-service text (allowed within the owner's 48-hour window)."""
+        body = {"touser": openid, "msgtype": "text", "text": {"content": self._guarded(text)}}
+        await self.call("POST", "/cgi-bin/message/custom/send", json=body)
+
+    async def send_news(self, openid: str, articles: list[dict[str, str]]) -> None:
+        """Customer-service news card(s): each article has title, description, url, picurl."""
+        for article in articles:
+            self._guarded(article.get("title", "") + article.get("description", ""))
+        body = {"touser": openid, "msgtype": "news", "news": {"articles": articles}}
+        await self.call("POST", "/cgi-bin/message/custom/send", json=body)
+
+    async def send_template(
+        self, openid: str, template_id: str, data: dict[str, str], *, url: str = ""
+    ) -> int:
+        """A template service notice; returns WeChat's msgid."""
+        for value in data.values():
+            self._guarded(value)
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {k: {"value": v} for k, v in data.items()},
+        }
+        if url:
+            body["url"] = url
+        result = await self.call("POST", "/cgi-bin/message/template/send", json=body)
+        return int(result.get("msgid", 0))
+
+    async def mass_send_text(
+        self, openids: list[str], text: str, *, clientmsgid: str | None = None
+    ) -> int:
+        """Mass send to 2..10,000 openids; clientmsgid makes a resend after a crash a no-op."""
+        if not 2 <= len(openids) <= 10000:
+            raise ValueError("mass send takes 2 to 10,000 openids")
+        body: dict[str, Any] = {
+            "touser": openids,
+            "msgtype": "text",
+            "text": {"content": self._guarded(text)},
+            "clientmsgid": clientmsgid or secrets.token_hex(8),
+        }
+        result = await self.call("POST", "/cgi-bin/message/mass/send", json=body)
+        return int(result.get("msg_id", 0))
+
+    async def user_info(self, openid: str) -> dict[str, Any]:
+        """Profile of a follower (nickname, subscribe, tagid_list, …)."""
+        return await self.call("GET", "/cgi-bin/user/info", params={"openid": openid, "lang": "zh_CN"})
+
+    async def create_tag(self, name: str) -> int:
+        """Create a user tag; returns its id."""
+        result = await self.call("POST", "/cgi-bin/tags/create", json={"tag": {"name": name}})
+        return int(result["tag"]["id"])
+
+    async def tag_users(self, tag_id: int, openids: list[str]) -> None:
+        """Put up to 50 followers under a tag."""
+        await self.call(
+            "POST", "/cgi-bin/tags/members/batchtagging", json={"openid_list": openids, "tagid": tag_id}
+        )
+
+    async def create_menu(self, menu: dict[str, Any]) -> None:
+        """Replace the custom menu."""
+        await self.call("POST", "/cgi-bin/menu/create", json=menu)

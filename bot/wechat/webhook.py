@@ -1,0 +1,233 @@
+"""`/wechat`: verify, decrypt, parse, dedupe, hand a typed event to the dialogs, reply in time."""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.utils import check_signature
+
+from bot.metrics import DUPLICATES, INBOUND, LATE_REPLIES, REJECTED
+from bot.wechat.protocol import MalformedMessage, parse_xml, render_text_reply, to_event
+from dialogs.events import InboundMessage, Reply
+from storage.kv import KeyValueStore
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[InboundMessage], Awaitable[Reply | None]]
+LateDelivery = Callable[[str, str], Awaitable[None]]
+
+# Stored in place of a reply when it went out through the customer-service API instead.
+_SENT_LATER = "\x00later"
+_NO_REPLY = ""
+
+
+@dataclass
+class WebhookConfig:
+    """The knobs the webhook needs, taken from Settings by create_app."""
+
+    token: str
+    aes_key: str
+    app_id: str
+    max_body_bytes: int = 64 * 1024
+    timestamp_tolerance_seconds: int = 300
+    reply_deadline_seconds: float = 4.0
+    dedupe_ttl_seconds: int = 300
+
+
+class Rejected(Exception):
+    """A request refused with an HTTP status (never a 500)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class WeChatWebhook:
+    """The aiohttp handlers for GET/POST /wechat."""
+
+    def __init__(
+        self, config: WebhookConfig, *, kv: KeyValueStore, handle: EventHandler, deliver_later: LateDelivery
+    ) -> None:
+        self.config = config
+        self.kv = kv
+        self.handle = handle
+        self.deliver_later = deliver_later
+        self.crypto = (
+            WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
+        )
+        self._background: set[asyncio.Task[None]] = set()
+
+    # --- HTTP handlers --------------------------------------------------------------------------
+
+    async def verify_url(self, request: web.Request) -> web.Response:
+        """URL verification from the WeChat console: echo echostr on a valid signature."""
+        q = request.query
+        try:
+            self._check_timestamp(q.get("timestamp", ""))
+            self._check_signature(q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
+        except Rejected as exc:
+            return self._reject(exc)
+        return web.Response(text=q.get("echostr", ""))
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """A message or event; the reply is rendered per the protocol (encrypted if the request was)."""
+        try:
+            body = await self._read_body(request)
+            fields, encrypted = self._open(request, body)
+            event = to_event(fields)
+        except Rejected as exc:
+            return self._reject(exc)
+        except MalformedMessage as exc:
+            return self._reject(Rejected(400, f"malformed: {exc}"))
+        INBOUND.labels("wechat", event.kind).inc()
+        reply_xml = await self._respond(event, account=fields.get("ToUserName", ""))
+        if not reply_xml:
+            return web.Response(text="success")
+        if encrypted and self.crypto is not None:
+            q = request.query
+            reply_xml = self.crypto.encrypt_message(reply_xml, q.get("nonce", ""), q.get("timestamp"))
+        return web.Response(text=reply_xml, content_type="application/xml")
+
+    # --- checks ---------------------------------------------------------------------------------
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        limit = self.config.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise Rejected(413, "body too large")
+        body = await request.content.read(limit + 1)
+        if len(body) > limit:
+            raise Rejected(413, "body too large")
+        return body
+
+    def _check_timestamp(self, timestamp: str) -> None:
+        try:
+            skew = abs(time.time() - int(timestamp))
+        except ValueError as exc:
+            raise Rejected(403, "bad timestamp") from exc
+        if skew > self.config.timestamp_tolerance_seconds:
+            raise Rejected(403, "stale timestamp")
+
+    def _check_signature(self, signature: str, timestamp: str, nonce: str) -> None:
+        try:
+            check_signature(self.config.token, signature, timestamp, nonce)
+        except InvalidSignatureException as exc:
+            raise Rejected(403, "bad signature") from exc
+
+    def _open(self, request: web.Request, body: bytes) -> tuple[dict[str, str], bool]:
+        q = request.query
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        self._check_timestamp(timestamp)
+        if q.get("encrypt_type") != "aes":
+            self._check_signature(q.get("signature", ""), timestamp, nonce)
+            return parse_xml(body), False
+        if self.crypto is None:
+            raise Rejected(400, "safe mode is not configured (BUTLER_WECHAT_AES_KEY)")
+        envelope = parse_xml(body)
+        if not envelope.get("Encrypt"):
+            raise MalformedMessage("Encrypt is missing")
+        try:
+            plain = self.crypto.decrypt_message(
+                {"Encrypt": envelope["Encrypt"]}, q.get("msg_signature", ""), timestamp, nonce
+            )
+        except InvalidSignatureException as exc:
+            raise Rejected(403, "bad msg_signature") from exc
+        except (InvalidAppIdException, binascii.Error, ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise Rejected(400, f"cannot decrypt: {type(exc).__name__}") from exc
+        return parse_xml(plain), True
+
+    def _reject(self, exc: Rejected) -> web.Response:
+        REJECTED.labels(exc.reason.split(":")[0]).inc()
+        log.info("wechat request rejected: %s", exc.reason)
+        return web.Response(status=exc.status, text=exc.reason)
+
+    # --- dedupe and the passive-reply deadline --------------------------------------------------
+
+    async def _respond(self, event: InboundMessage, *, account: str) -> str:
+        """The rendered reply XML ('' for none); a retry gets the first attempt's reply."""
+        dedupe, reply_key = f"wx:dedupe:{event.dedupe_key}", f"wx:reply:{event.dedupe_key}"
+        try:
+            first = await self.kv.claim(dedupe, ttl_seconds=self.config.dedupe_ttl_seconds)
+        except Exception:  # Redis down: the message log's unique key still stops double effects
+            log.warning("dedupe store unavailable; relying on the database", exc_info=True)
+            first = True
+        if not first:
+            DUPLICATES.inc()
+            return await self._await_first_reply(reply_key)
+        task = asyncio.create_task(self._process(event, account, reply_key, dedupe))
+        try:
+            xml, _text = await asyncio.wait_for(asyncio.shield(task), self.config.reply_deadline_seconds)
+            return xml
+        except TimeoutError:
+            LATE_REPLIES.inc()
+            await self._store(reply_key, _SENT_LATER)
+            late = asyncio.create_task(self._deliver_when_ready(task, event.user_id))
+            self._background.add(late)
+            late.add_done_callback(self._background.discard)
+            return ""
+
+    async def _process(
+        self, event: InboundMessage, account: str, reply_key: str, dedupe: str
+    ) -> tuple[str, str]:
+        """Run the dialogs; returns (rendered XML, plain text), both empty for no reply."""
+        try:
+            reply = await self.handle(event)
+        except Exception:
+            log.exception("handling %s failed", event.dedupe_key)
+            # Let WeChat's retry try again: the failed attempt was rolled back.
+            await self._forget(dedupe)
+            return _NO_REPLY, ""
+        xml = (
+            render_text_reply(to_openid=event.user_id, from_account=account, text=reply.text)
+            if reply is not None
+            else _NO_REPLY
+        )
+        # NX: if the deadline already passed, the "sent later" marker must win for retries.
+        await self._store(reply_key, xml, only_if_absent=True)
+        return xml, reply.text if reply is not None else ""
+
+
+    async def _deliver_when_ready(self, task: asyncio.Task[tuple[str, str]], openid: str) -> None:
+        _xml, text = await task
+        if not text:
+            return
+        try:
+            await self.deliver_later(openid, text)
+        except Exception:
+            log.exception("late reply to %s could not be delivered", openid)
+
+    async def _await_first_reply(self, reply_key: str) -> str:
+        deadline = time.monotonic() + self.config.reply_deadline_seconds
+        while time.monotonic() < deadline:
+            try:
+                stored = await self.kv.get(reply_key)
+            except Exception:
+                return ""
+            if stored is not None:
+                return "" if stored == _SENT_LATER else stored
+            await asyncio.sleep(0.05)
+        return ""
+
+    async def _store(self, key: str, value: str, *, only_if_absent: bool = False) -> None:
+        ttl = self.config.dedupe_ttl_seconds
+        try:
+            if only_if_absent:
+                await self.kv.claim(key, ttl_seconds=ttl, value=value)
+            else:
+                await self.kv.set(key, value, ttl_seconds=ttl)
+        except Exception:
+            log.warning("could not cache reply %s", key, exc_info=True)
+
+    async def _forget(self, key: str) -> None:
+        try:
+            await self.kv.delete(key)
+        except Exception:
+            log.warning("could not clear dedupe key %s", key, exc_info=True)

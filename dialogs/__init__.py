@@ -1,0 +1,1 @@
+"""Conversations as data plus small functions: the owner-facing behaviour of the hub."""

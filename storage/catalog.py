@@ -1,0 +1,59 @@
+"""The 861 catalog: 8 butler lines and their 33 services, each with its commission rate."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base
+
+DEFAULT_COMMISSION_RATE = Decimal("0.20")
+
+
+class ButlerLine(Base):
+    """One of the 8 管家 lines (旅行管家, 车管家, …)."""
+
+    __tablename__ = "butler_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    position: Mapped[int] = mapped_column(Integer)
+    services: Mapped[list[Service]] = relationship(
+        back_populates="line", order_by="Service.position", lazy="selectin"
+    )
+
+
+class Service(Base):
+    """One of the 33 services; `name` is the canonical NLU `service` value."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("butler_lines.id"))
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_note: Mapped[str] = mapped_column(String(200), default="")
+    # Platform commission on the order amount (plan: 10–50% per service, group buying 20%).
+    commission_rate: Mapped[Decimal] = mapped_column(Numeric(4, 3), default=DEFAULT_COMMISSION_RATE)
+    line: Mapped[ButlerLine] = relationship(back_populates="services", lazy="joined")
+
+
+async def list_lines(*, session: AsyncSession) -> list[ButlerLine]:
+    """All butler lines in catalog order, with their services loaded."""
+    result = await session.scalars(select(ButlerLine).order_by(ButlerLine.position))
+    return list(result)
+
+
+async def get_service_by_name(*, session: AsyncSession, name: str) -> Service | None:
+    """A service by its canonical name."""
+    return await session.scalar(select(Service).where(Service.name == name))
+
+
+async def get_services_by_names(*, session: AsyncSession, names: list[str]) -> list[Service]:
+    """Services for canonical names; unknown names are simply absent from the result."""
+    result = await session.scalars(select(Service).where(Service.name.in_(names)))
+    return list(result)

@@ -1,0 +1,107 @@
+"""The small key-value interface over Redis: a real server when configured, in-process otherwise."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import LockError
+
+
+class StoreUnavailable(RuntimeError):
+    """Redis could not be reached; callers degrade instead of failing the owner."""
+
+
+class KeyValueStore:
+    """Namespaced access to Redis: claims (SET NX), JSON values, counters and locks."""
+
+    def __init__(self, client: aioredis.Redis, *, prefix: str = "butler:") -> None:
+        self.client = client
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        """Full key for a logical name."""
+        return f"{self.prefix}{name}"
+
+    async def claim(self, name: str, *, ttl_seconds: int, value: str = "1") -> bool:
+        """SET NX with a TTL: True for the first caller only, across every process."""
+        return bool(await self.client.set(self.key(name), value, nx=True, ex=ttl_seconds))
+
+    async def get(self, name: str) -> str | None:
+        """The string value, or None."""
+        value = await self.client.get(self.key(name))
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def set(self, name: str, value: str, *, ttl_seconds: int | None = None) -> None:
+        """Store a string, optionally expiring."""
+        await self.client.set(self.key(name), value, ex=ttl_seconds)
+
+    async def get_json(self, name: str) -> Any:
+        """Decode a JSON value, or None when absent."""
+        raw = await self.get(name)
+        return None if raw is None else json.loads(raw)
+
+    async def set_json(self, name: str, value: Any, *, ttl_seconds: int | None = None) -> None:
+        """Store a JSON value (Chinese kept readable)."""
+        await self.set(name, json.dumps(value, ensure_ascii=False), ttl_seconds=ttl_seconds)
+
+    async def delete(self, *names: str) -> None:
+        """Remove keys."""
+        if names:
+            await self.client.delete(*(self.key(n) for n in names))
+
+    async def delete_if_equals(self, name: str, expected: str) -> bool:
+        """Compare-and-delete, atomically (so a stale writer can't remove a fresh value)."""
+        script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+        return bool(await self.client.eval(script, 1, self.key(name), expected))
+
+    async def incr(self, name: str, *, ttl_seconds: int | None = None) -> int:
+        """Increment a counter; the TTL is set when the counter is created."""
+        pipe = self.client.pipeline()
+        pipe.incr(self.key(name))
+        if ttl_seconds:
+            pipe.expire(self.key(name), ttl_seconds, nx=True)
+        result = await pipe.execute()
+        return int(result[0])
+
+    @asynccontextmanager
+    async def lock(self, name: str, *, timeout: float = 30, wait: float = 10) -> AsyncIterator[None]:
+        """A distributed lock (redis-py's Lua lock): held by one process at a time."""
+        lock = self.client.lock(self.key(f"lock:{name}"), timeout=timeout, blocking_timeout=wait)
+        acquired = await lock.acquire()
+        if not acquired:
+            raise TimeoutError(f"lock {name} not acquired within {wait}s")
+        try:
+            yield
+        finally:
+            try:
+                await lock.release()
+            except LockError:
+                pass  # expired while held; the TTL already freed it
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable when the server does not answer."""
+        try:
+            await self.client.ping()
+        except Exception as exc:  # redis raises several unrelated types for "down"
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self.client.aclose()
+
+
+def create_store(url: str, *, prefix: str = "butler:") -> KeyValueStore:
+    """Real Redis for a URL; otherwise fakeredis's async client, which runs the same calls in-process."""
+    if url:
+        client = aioredis.Redis.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=10
+        )
+    else:
+        import fakeredis
+
+        client = fakeredis.FakeAsyncRedis()
+    return KeyValueStore(client, prefix=prefix)

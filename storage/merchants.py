@@ -1,0 +1,102 @@
+"""Merchants (供给商): who may take which jobs, and the supplier-management state they are in."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Date, ForeignKey, Integer, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, Timestamped
+from storage.catalog import Service
+from storage.communities import Community
+
+
+class MerchantStatus(StrEnum):
+    """Supplier lifecycle (PRODUCT.md rule 5)."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # quarterly evaluation failed and was not fixed in time
+    BLACKLISTED = "blacklisted"  # qualification documents expired
+    TERMINATED = "terminated"  # two consecutive failed quarters
+
+
+merchant_services = Table(
+    "merchant_services",
+    Base.metadata,
+    Column("merchant_id", ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+merchant_communities = Table(
+    "merchant_communities",
+    Base.metadata,
+    Column("merchant_id", ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Merchant(Timestamped, Base):
+    """A merchant in the Telegram group; no communities on file means it serves all of them."""
+
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=MerchantStatus.ACTIVE)
+    qualification_expires: Mapped[date | None] = mapped_column(Date)
+    # 1 (low) .. 5 (high); high-credit merchants get dispatch preference.
+    credit_level: Mapped[int] = mapped_column(Integer, default=3)
+    services: Mapped[list[Service]] = relationship(secondary=merchant_services, lazy="selectin")
+    communities: Mapped[list[Community]] = relationship(
+        secondary=merchant_communities, lazy="selectin"
+    )
+
+    def refusal_reason(self, *, service_id: int, community_id: int | None, today: date) -> str | None:
+        """Why this merchant may not take a job, in the words shown to them; None when eligible."""
+        if self.qualification_expires is not None and self.qualification_expires < today:
+            return "您的资质已过期，请联系平台更新"
+        if self.status == MerchantStatus.SUSPENDED:
+            return "您的账号已暂停接单，请联系平台"
+        if self.status != MerchantStatus.ACTIVE:
+            return "您的账号当前不能接单，请联系平台"
+        if service_id not in {s.id for s in self.services}:
+            return "您未登记提供该项服务"
+        if self.communities and community_id not in {c.id for c in self.communities}:
+            return "该小区不在您的服务范围内"
+        return None
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    name: str,
+    telegram_id: int,
+    services: list[Service],
+    communities: list[Community] | None = None,
+    qualification_expires: date | None = None,
+) -> Merchant:
+    """Register a merchant with the services it offers."""
+    merchant = Merchant(
+        name=name,
+        telegram_id=telegram_id,
+        services=services,
+        communities=communities or [],
+        qualification_expires=qualification_expires,
+    )
+    session.add(merchant)
+    await session.flush()
+    return merchant
+
+
+async def get(*, session: AsyncSession, merchant_id: int) -> Merchant | None:
+    """A merchant by id."""
+    return await session.get(Merchant, merchant_id)
+
+
+async def get_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Merchant | None:
+    """The merchant behind a Telegram user id."""
+    return await session.scalar(select(Merchant).where(Merchant.telegram_id == telegram_id))

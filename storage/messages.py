@@ -1,0 +1,36 @@
+"""The inbound message log: every message and event an owner or staff member sent us."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, Text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, Timestamped
+
+
+class InboundMessageLog(Timestamped, Base):
+    """One row per delivered (deduplicated) inbound message."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    # The dedupe key (MsgId, or FromUserName+CreateTime+Event); unique so a retry can't log twice.
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    intent: Mapped[str] = mapped_column(String(32), default="")
+
+
+async def record(
+    *, session: AsyncSession, channel: str, user_id: str, kind: str, text: str, dedupe_key: str
+) -> InboundMessageLog:
+    """Log one inbound message."""
+    row = InboundMessageLog(
+        channel=channel, user_id=user_id, kind=kind, text=text, dedupe_key=dedupe_key
+    )
+    session.add(row)
+    await session.flush()
+    return row

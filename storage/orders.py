@@ -1,0 +1,163 @@
+"""Service orders: the aggregate every owner request, dispatch and payment hangs off."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, Timestamped, utcnow
+from storage.catalog import Service
+from storage.communities import Community
+from storage.merchants import Merchant
+from storage.owners import Owner
+
+
+class OrderStatus(StrEnum):
+    """Where an order is in its life; transitions are declared in TRANSITIONS."""
+
+    PENDING_DISPATCH = "pending_dispatch"
+    ACCEPTED = "accepted"
+    ON_THE_WAY = "on_the_way"
+    ARRIVED = "arrived"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = frozenset(
+    {OrderStatus.PENDING_DISPATCH, OrderStatus.ACCEPTED, OrderStatus.ON_THE_WAY, OrderStatus.ARRIVED}
+)
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING_DISPATCH: frozenset({OrderStatus.ACCEPTED, OrderStatus.CANCELLED}),
+    OrderStatus.ACCEPTED: frozenset(
+        {OrderStatus.ON_THE_WAY, OrderStatus.ARRIVED, OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.ON_THE_WAY: frozenset(
+        {OrderStatus.ARRIVED, OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.ARRIVED: frozenset({OrderStatus.COMPLETED, OrderStatus.FAILED}),
+    OrderStatus.COMPLETED: frozenset(),
+    OrderStatus.FAILED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+STATUS_LABELS: dict[str, str] = {
+    OrderStatus.PENDING_DISPATCH: "等待商家接单",
+    OrderStatus.ACCEPTED: "商家已接单",
+    OrderStatus.ON_THE_WAY: "师傅已出发",
+    OrderStatus.ARRIVED: "师傅已到达",
+    OrderStatus.COMPLETED: "已完成",
+    OrderStatus.FAILED: "未能完成",
+    OrderStatus.CANCELLED: "已取消",
+}
+
+# No 0/O/1/I, so a code read over the phone is unambiguous.
+_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+class InvalidTransition(ValueError):
+    """The requested status change is not allowed from the current status."""
+
+
+class Order(Timestamped, Base):
+    """An owner's service order; money is integer fen and always collected by the platform."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING_DISPATCH, index=True)
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str] = mapped_column(String(128), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    payment_method: Mapped[str | None] = mapped_column(String(16))
+    commission_fen: Mapped[int | None] = mapped_column(BigInteger)
+    failure_reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    owner: Mapped[Owner] = relationship(lazy="joined")
+    service: Mapped[Service] = relationship(lazy="joined")
+    community: Mapped[Community | None] = relationship(lazy="joined")
+    merchant: Mapped[Merchant | None] = relationship(lazy="joined")
+
+    @property
+    def status_label(self) -> str:
+        """The status in the words an owner reads."""
+        return STATUS_LABELS.get(self.status, self.status)
+
+    def move_to(self, target: OrderStatus) -> None:
+        """Apply a status change if the state machine allows it."""
+        if target not in TRANSITIONS[OrderStatus(self.status)]:
+            raise InvalidTransition(f"{self.status} -> {target}")
+        self.status = target
+        self.version += 1
+        if target == OrderStatus.COMPLETED:
+            self.completed_at = utcnow()
+
+
+def new_code() -> str:
+    """A short human-readable order code, e.g. B7K2QX."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    owner: Owner,
+    service: Service,
+    scheduled_at: datetime | None,
+    address: str,
+    contact_phone: str,
+    notes: str = "",
+) -> Order:
+    """Create an order awaiting dispatch."""
+    order = Order(
+        code=new_code(),
+        owner=owner,
+        owner_id=owner.id,
+        service=service,
+        service_id=service.id,
+        community_id=owner.community_id,
+        scheduled_at=scheduled_at,
+        address=address,
+        contact_phone=contact_phone,
+        notes=notes,
+        status=OrderStatus.PENDING_DISPATCH,
+    )
+    session.add(order)
+    await session.flush()
+    return order
+
+
+async def get(*, session: AsyncSession, order_id: int) -> Order | None:
+    """An order by id."""
+    return await session.get(Order, order_id)
+
+
+async def get_by_code(*, session: AsyncSession, code: str) -> Order | None:
+    """An order by its human-readable code."""
+    return await session.scalar(select(Order).where(Order.code == code.upper()))
+
+
+async def list_open_for_owner(*, session: AsyncSession, owner_id: int) -> list[Order]:
+    """The owner's orders that are not finished, newest first."""
+    stmt = (
+        select(Order)
+        .where(Order.owner_id == owner_id, Order.status.in_(list(OPEN_STATUSES)))
+        .order_by(Order.id.desc())
+    )
+    return list(await session.scalars(stmt))

@@ -1,0 +1,72 @@
+"""Transactional outbox: domain code records events in the same commit as its data.
+
+Transport code (bot/) delivers them after the commit, so a crash between "order saved" and
+"job card posted" loses nothing, and the domain never imports a transport.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, Timestamped, utcnow
+from storage.db import is_postgres
+
+
+class OutboxEvent(Timestamped, Base):
+    """One event to deliver, e.g. kind='order.created', payload={'order_id': 7}."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+
+def emit(session: AsyncSession, kind: str, **payload: Any) -> OutboxEvent:
+    """Record an event in the caller's unit of work."""
+    event = OutboxEvent(kind=kind, payload=payload)
+    session.add(event)
+    return event
+
+
+async def claim_pending(
+    *, session: AsyncSession, kinds: list[str], limit: int = 50, max_attempts: int = 5
+) -> list[OutboxEvent]:
+    """Pending events of the given kinds, row-locked on PostgreSQL so relays never share one."""
+    stmt = (
+        select(OutboxEvent)
+        .where(
+            OutboxEvent.processed_at.is_(None),
+            OutboxEvent.attempts < max_attempts,
+            OutboxEvent.kind.in_(kinds),
+        )
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(await session.scalars(stmt))
+
+
+async def mark_done(*, session: AsyncSession, event_id: int) -> None:
+    """Mark an event delivered."""
+    await session.execute(
+        update(OutboxEvent).where(OutboxEvent.id == event_id).values(processed_at=utcnow())
+    )
+
+
+async def mark_failed(*, session: AsyncSession, event_id: int, error: str) -> None:
+    """Count a failed delivery attempt; the sweeper retries until max_attempts."""
+    await session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == event_id)
+        .values(attempts=OutboxEvent.attempts + 1, last_error=error[:500])
+    )

@@ -1,0 +1,74 @@
+"""Staff (物业/平台团队): admins see everything, staff are scoped to their communities."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, Timestamped
+from storage.communities import Community
+
+
+class StaffRole(StrEnum):
+    """Permission level of a staff member."""
+
+    ADMIN = "admin"
+    STAFF = "staff"
+
+
+staff_communities = Table(
+    "staff_communities",
+    Base.metadata,
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Staff(Timestamped, Base):
+    """A staff member reachable on WeChat (openid) and/or Telegram (user id)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    role: Mapped[str] = mapped_column(String(16), default=StaffRole.STAFF)
+    communities: Mapped[list[Community]] = relationship(secondary=staff_communities, lazy="selectin")
+
+    def can_act_in(self, community_id: int | None) -> bool:
+        """Admins act everywhere; staff only in the communities they are scoped to."""
+        if self.role == StaffRole.ADMIN:
+            return True
+        return community_id is not None and community_id in {c.id for c in self.communities}
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    name: str,
+    role: StaffRole = StaffRole.STAFF,
+    openid: str | None = None,
+    telegram_id: int | None = None,
+    communities: list[Community] | None = None,
+) -> Staff:
+    """Register a staff member."""
+    member = Staff(
+        name=name, role=role, openid=openid, telegram_id=telegram_id, communities=communities or []
+    )
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def get_by_openid(*, session: AsyncSession, openid: str) -> Staff | None:
+    """The staff member behind a WeChat openid."""
+    return await session.scalar(select(Staff).where(Staff.openid == openid))
+
+
+async def get_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Staff | None:
+    """The staff member behind a Telegram user id."""
+    return await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id))
