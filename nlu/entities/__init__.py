@@ -1,0 +1,1 @@
+"""Rule-based entity extractors shared by the embedded and Rasa backends."""

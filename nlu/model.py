@@ -1,0 +1,116 @@
+"""Intent classifier: char n-gram + jieba word TF-IDF into a calibrated linear model."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from nlu.entities.extract import EntityExtractor
+from nlu.features import JiebaTokens, masked, normalise
+from nlu.trainingdata import TrainingData
+
+log = logging.getLogger(__name__)
+
+# bump when features or model change so cached artifacts of older code are not reused
+MODEL_VERSION = "1"
+_ANNOTATION_NOW = datetime(2026, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def cache_dir() -> Path:
+    """Where trained artifacts live (BUTLER_CACHE_DIR, else ~/.cache/butler)."""
+    base = os.environ.get("BUTLER_CACHE_DIR") or Path.home() / ".cache" / "butler"
+    return Path(base) / "nlu"
+
+
+def data_hash(raw: bytes) -> str:
+    """Key of a trained artifact: the training data plus model code and library versions."""
+    import sklearn
+
+    h = hashlib.sha256(raw)
+    h.update(f"|{MODEL_VERSION}|{sklearn.__version__}".encode())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class IntentModel:
+    """Fitted vectorisers and classifier, with the plain-Python fast path for one text."""
+
+    char_vec: Any
+    word_vec: Any
+    clf: Any
+    classes: tuple[str, ...]
+    temperature: float = 1.0
+
+    def features(self, norm_text: str, masked_text: str) -> Any:
+        """Sparse feature row for one (normalised, masked) text."""
+        from scipy.sparse import hstack
+
+        return hstack([self.char_vec.transform([masked_text]), self.word_vec.transform([masked_text]),
+                       self.char_vec.transform([norm_text]) * 0.5]).tocsr()
+
+    def predict(self, norm_text: str, masked_text: str) -> list[tuple[str, float]]:
+        """Intents ranked by calibrated probability."""
+        scores = self.clf.decision_function(self.features(norm_text, masked_text))[0]
+        z = scores / self.temperature
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        order = np.argsort(-p)
+        return [(self.classes[i], float(p[i])) for i in order]
+
+
+def build_rows(data: TrainingData, extractor: EntityExtractor) -> tuple[list[str], list[str], list[str]]:
+    """(normalised texts, masked texts, intents) for every example."""
+    norms, masks, labels = [], [], []
+    for ex in data.examples:
+        norm = normalise(ex.text)
+        norms.append(norm)
+        masks.append(masked(norm, extractor.extract(norm, _ANNOTATION_NOW)))
+        labels.append(ex.intent)
+    return norms, masks, labels
+
+
+def train(data: TrainingData, extractor: EntityExtractor, *, c: float = 8.0) -> IntentModel:
+    """Fit the classifier on the examples (a second or two on two cores)."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    norms, masks, labels = build_rows(data, extractor)
+    char_vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
+    word_vec = TfidfVectorizer(tokenizer=JiebaTokens(data.synonyms), token_pattern=None,
+                               lowercase=False, ngram_range=(1, 2), sublinear_tf=True)
+    char_vec.fit(masks + norms)
+    word_vec.fit(masks)
+    x = hstack([char_vec.transform(masks), word_vec.transform(masks), char_vec.transform(norms) * 0.5]).tocsr()
+    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    clf.fit(x, labels)
+    return IntentModel(char_vec, word_vec, clf, tuple(clf.classes_))
+
+
+def load_or_train(data: TrainingData, raw: bytes, extractor: EntityExtractor) -> tuple[IntentModel, bool]:
+    """Cached model for this data if present, else train and cache it; returns (model, cache_hit)."""
+    import joblib
+
+    path = cache_dir() / f"{data_hash(raw)}.joblib"
+    if path.exists():
+        try:
+            return joblib.load(path), True
+        except Exception as exc:  # a corrupt or foreign artifact is just retrained
+            log.warning("nlu: ignoring unreadable model cache %s: %s", path, exc)
+    model = train(data, extractor)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        joblib.dump(model, tmp)
+        tmp.replace(path)  # atomic, so concurrent workers never read half a file
+    except OSError as exc:
+        log.warning("nlu: cannot write model cache %s: %s", path, exc)
+    return model, False

@@ -1,0 +1,128 @@
+"""Rasa backend: async client for ``POST /model/parse`` with the embedded parser as fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from nlu.embedded import EmbeddedParser
+from nlu.intents import FALLBACK, INTENTS
+from nlu.result import Entity, IntentScore, NluResult
+
+log = logging.getLogger(__name__)
+
+_RETRY_AFTER_S = 15.0  # while Rasa is down, do not pay a connect timeout on every message
+_RULE_ENTITIES = frozenset({"time", "building", "unit", "room", "phone", "quantity", "rating"})
+
+
+class RasaParser:
+    """Asks a Rasa server; when it cannot, answers from the embedded parser and says "down"."""
+
+    def __init__(self, url: str, *, fallback: EmbeddedParser, tz: str = "Asia/Shanghai",
+                 timeout: float = 2.0) -> None:
+        self.url = url.rstrip("/")
+        self.fallback = fallback
+        self.tz = tz
+        self.timeout = timeout
+        self._session: Any = None
+        self._down_since: float | None = None
+
+    async def _client(self) -> Any:
+        import aiohttp
+
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        return self._session
+
+    async def warm_up(self) -> None:
+        """Warm the fallback too: it normalises Rasa's entities and answers when Rasa is down."""
+        await self.fallback.warm_up()
+
+    async def parse(self, text: str, *, now: datetime | None = None) -> NluResult:
+        """Rasa's intent with normalised entities; the embedded result if Rasa fails."""
+        if self._down_since is not None and time.monotonic() - self._down_since < _RETRY_AFTER_S:
+            return await self.fallback.parse(text, now=now)
+        try:
+            raw = await self._post(text)
+        except Exception as exc:  # any transport or protocol failure means: fall back
+            if self._down_since is None:
+                log.warning("nlu: Rasa at %s unavailable (%s); using the embedded parser", self.url, exc)
+            self._down_since = time.monotonic()
+            return await self.fallback.parse(text, now=now)
+        if self._down_since is not None:
+            log.warning("nlu: Rasa at %s is back", self.url)
+        self._down_since = None
+        if self.fallback._model is None:
+            await self.fallback.warm_up()
+        return self._normalise(text, raw, now)
+
+    async def _post(self, text: str) -> dict[str, Any]:
+        session = await self._client()
+        async with session.post(f"{self.url}/model/parse", json={"text": text}) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"HTTP {resp.status}")
+            body = await resp.json(content_type=None)
+        if not isinstance(body, dict) or not isinstance(body.get("intent"), dict):
+            raise RuntimeError("malformed /model/parse response")
+        return body
+
+    def _normalise(self, text: str, raw: dict[str, Any], now: datetime | None) -> NluResult:
+        """Contract shape: known intents only, canonical services, ISO times from our rules."""
+        intent = str(raw["intent"].get("name") or FALLBACK)
+        confidence = float(raw["intent"].get("confidence") or 0.0)
+        if intent not in INTENTS:
+            intent = FALLBACK
+        ranking = tuple(
+            IntentScore(str(r.get("name")), float(r.get("confidence") or 0.0))
+            for r in raw.get("intent_ranking") or ()
+            if r.get("name") in INTENTS
+        ) or (IntentScore(intent, confidence),)
+        rules = self.fallback.entities(text, now)
+        services: list[Entity] = []
+        for e in raw.get("entities") or ():
+            if e.get("entity") != "service":
+                continue
+            start, end = int(e.get("start", 0)), int(e.get("end", 0))
+            value = self.fallback.canonical_service(str(e.get("value", ""))) or \
+                self.fallback.canonical_service(text[start:end])
+            if value is not None:
+                services.append(Entity("service", value, start, end))
+        if not services:
+            # DIET missed a mention the gazetteer knows: owners still get their service
+            services = [e for e in rules if e.entity == "service"]
+        others = [e for e in rules if e.entity in _RULE_ENTITIES]
+        entities = [e for e in others if all(e.end <= s.start or e.start >= s.end for s in services)]
+        merged = tuple(sorted([*services, *entities], key=lambda e: (e.start, e.end)))
+        if intent not in ("rate_service", "complain"):
+            merged = tuple(e for e in merged if e.entity != "rating")
+        return NluResult(text, intent, confidence, ranking, merged)
+
+    async def health(self) -> str:
+        """"ok" if Rasa answers ``GET /status``-like probes, else "down"."""
+        try:
+            session = await self._client()
+            async with session.get(f"{self.url}/", timeout=_probe_timeout()) as resp:
+                ok = resp.status == 200
+        except Exception:
+            ok = False
+        if ok:
+            self._down_since = None
+            return "ok"
+        self._down_since = self._down_since or time.monotonic()
+        return "down"
+
+    async def aclose(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        await asyncio.sleep(0)
+
+
+def _probe_timeout() -> Any:
+    import aiohttp
+
+    return aiohttp.ClientTimeout(total=1.0)
