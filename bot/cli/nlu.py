@@ -1,0 +1,107 @@
+"""`butler nlu parse` and `butler nlu eval`: the NLU backend from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+nlu_app = typer.Typer(help="Parse owners' messages and evaluate the active NLU backend.",
+                      no_args_is_help=True, add_completion=False)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _parser():  # type: ignore[no-untyped-def]
+    # the integrator will pass the Settings object; env vars are the contract's names meanwhile
+    from nlu import create_parser
+
+    return create_parser(os.environ.get("BUTLER_NLU", "embedded"),
+                         rasa_url=os.environ.get("BUTLER_RASA_URL", "http://127.0.0.1:5005"),
+                         tz=os.environ.get("BUTLER_TZ", "Asia/Shanghai"))
+
+
+def _now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise _fail(f"--now must be ISO 8601 (e.g. 2026-11-26T10:00:00+08:00), got {value!r}") from None
+
+
+@nlu_app.command()
+def parse(
+    text: str | None = typer.Argument(None, help="Text to parse; omit to read one text per stdin line."),
+    now: str | None = typer.Option(None, "--now", help="Reference time, ISO 8601 (default: now in BUTLER_TZ)."),
+) -> None:
+    """Parse TEXT (or each stdin line) and print the NLU result as JSON."""
+    ref = _now(now)
+    try:
+        parser = _parser()
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+    async def run() -> None:
+        await parser.warm_up()
+        try:
+            if text is not None:
+                result = await parser.parse(text, now=ref)
+                sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+                return
+            out = sys.stdout
+            for line in sys.stdin:
+                line = line.rstrip("\r\n")
+                result = await parser.parse(line, now=ref)
+                out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        finally:
+            await parser.aclose()
+
+    try:
+        asyncio.run(run())
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+
+
+@nlu_app.command("eval")
+def eval_(
+    file: Path = typer.Argument(..., help="Rasa-format test file, e.g. nlu/data/test_nlu.yml."),
+    now: str | None = typer.Option(None, "--now", help="Reference time for time entities (ISO 8601)."),
+    min_f1: float | None = typer.Option(None, "--min-f1", help="Exit non-zero when macro-F1 is below this."),
+) -> None:
+    """Per-intent precision/recall/F1, macro-F1, confusions and entity accuracy of the active backend."""
+    from nlu.evaluate import evaluate
+
+    if not file.is_file():
+        raise _fail(f"no such file: {file}")
+    ref = _now(now)
+    try:
+        parser = _parser()
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+    async def run():  # type: ignore[no-untyped-def]
+        await parser.warm_up()
+        try:
+            report = await evaluate(parser, file, now=ref)
+            return report, await parser.health()
+        finally:
+            await parser.aclose()
+
+    try:
+        report, health = asyncio.run(run())
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    backend = os.environ.get("BUTLER_NLU", "embedded")
+    typer.echo(f"backend: {backend} ({health})")
+    typer.echo(report.format())
+    if min_f1 is not None and report.macro_f1 < min_f1:
+        raise _fail(f"macro-F1 {report.macro_f1:.3f} is below {min_f1}")

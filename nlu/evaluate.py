@@ -1,0 +1,107 @@
+"""Evaluation of any backend on a Rasa-format test file: P/R/F1, confusions, entity accuracy."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from nlu.parser import Parser
+from nlu.trainingdata import load
+
+
+@dataclass(frozen=True, slots=True)
+class IntentScores:
+    """Precision, recall, F1 and support of one intent."""
+
+    intent: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(slots=True)
+class EvalReport:
+    """Everything ``butler nlu eval`` prints."""
+
+    per_intent: list[IntentScores] = field(default_factory=list)
+    macro_f1: float = 0.0
+    accuracy: float = 0.0
+    confusions: list[tuple[str, str, int]] = field(default_factory=list)  # gold, predicted, count
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # text, gold, predicted
+    entity_accuracy: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (ok, total)
+    service_on_orders: tuple[int, int] = (0, 0)  # order_service/ask_price examples with a service
+
+    def format(self, max_confusions: int = 10) -> str:
+        """Human-readable table."""
+        lines = [f"{'intent':<20}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}"]
+        for s in self.per_intent:
+            lines.append(f"{s.intent:<20}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>10.3f}{s.support:>9}")
+        lines.append(f"{'macro-F1':<20}{self.macro_f1:>30.3f}")
+        lines.append(f"{'accuracy':<20}{self.accuracy:>30.3f}")
+        lines.append("top confusions (gold -> predicted):")
+        lines.extend(f"  {g} -> {p}: {n}" for g, p, n in self.confusions[:max_confusions])
+        if not self.confusions:
+            lines.append("  none")
+        for name, (ok, total) in self.entity_accuracy.items():
+            rate = ok / total if total else 1.0
+            lines.append(f"entity {name} accuracy: {rate:.3f} ({ok}/{total})")
+        ok, total = self.service_on_orders
+        if total:
+            lines.append(f"service extracted in order_service/ask_price: {ok / total:.3f} ({ok}/{total})")
+        return "\n".join(lines)
+
+
+async def evaluate(parser: Parser, path: Path | str, *, now: datetime | None = None) -> EvalReport:
+    """Parse every example of ``path`` and score intents and service/time entities."""
+    data = load(path)
+    if not data.examples:
+        raise ValueError(f"{path}: no examples")
+    gold: list[str] = []
+    pred: list[str] = []
+    report = EvalReport()
+    ent_ok: Counter[str] = Counter()
+    ent_total: Counter[str] = Counter()
+    svc_ok = svc_total = 0
+    for ex in data.examples:
+        result = await parser.parse(ex.text, now=now)
+        gold.append(ex.intent)
+        pred.append(result.intent)
+        if result.intent != ex.intent:
+            report.errors.append((ex.text, ex.intent, result.intent))
+        services = result.entity_values("service")
+        times = {(e.start, e.end) for e in result.entities if e.entity == "time"}
+        gold_services = [e.value for e in ex.entities if e.entity == "service"]
+        for e in ex.entities:
+            if e.entity == "service":
+                ent_total["service"] += 1
+                ent_ok["service"] += e.value in services
+            elif e.entity == "time":
+                ent_total["time"] += 1
+                ent_ok["time"] += (e.start, e.end) in times
+        if ex.intent in ("order_service", "ask_price"):
+            svc_total += 1
+            # the owner's service is the first one they name
+            svc_ok += bool(gold_services) and gold_services[0] in services
+    labels = sorted(set(gold) | set(pred))
+    f1s = []
+    for label in labels:
+        tp = sum(g == p == label for g, p in zip(gold, pred, strict=True))
+        fp = sum(p == label != g for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == label != p for g, p in zip(gold, pred, strict=True))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        support = tp + fn
+        if support:
+            f1s.append(f1)
+        report.per_intent.append(IntentScores(label, precision, recall, f1, support))
+    report.macro_f1 = sum(f1s) / len(f1s)
+    report.accuracy = sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)
+    confusions = Counter((g, p) for g, p in zip(gold, pred, strict=True) if g != p)
+    report.confusions = [(g, p, n) for (g, p), n in confusions.most_common()]
+    report.entity_accuracy = {k: (ent_ok[k], ent_total[k]) for k in ("service", "time")}
+    report.service_on_orders = (svc_ok, svc_total)
+    return report
