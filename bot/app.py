@@ -51,7 +51,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
 
     app.router.add_get("/wechat", webhook.verify_url)
     app.router.add_post("/wechat", webhook.receive)
-    app.router.add_get("/healthz", lambda request: health.healthz(request, runtime))
+    async def healthz(request: web.Request) -> web.Response:
+        return await health.healthz(request, runtime)
+
+    app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", health.metrics)
 
     async def start(app: web.Application) -> None:

@@ -132,7 +132,7 @@ class WeChatClient:
                     method, f"{self.api_base}{path}", params=query, json=json
                 ) as resp:
                     data: dict[str, Any] = await resp.json(content_type=None)
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:  # ValueError: not JSON
                 OUTBOUND.labels(api, "transport_error").inc()
                 raise WeChatAPIError(-1, f"transport: {exc!r}") from exc
             errcode = int(data.get("errcode", 0) or 0)

@@ -1,0 +1,57 @@
+"""The `butler` console script: contract commands, one-line errors, non-zero exits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BUTLER = str(Path(sys.executable).with_name("butler"))
+
+
+def run(args: list[str], db: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"BUTLER_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    return subprocess.run([BUTLER, *args], capture_output=True, text=True, env=env, timeout=120, cwd=db.parent)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli") / "butler.db"
+
+
+def test_registering_a_community_staff_and_merchant(db: Path) -> None:
+    assert run(["community", "add", "翠苑", "--property-fee-monthly", "250000.50"], db).returncode == 0
+    assert run(["staff", "add", "--name", "王经理", "--openid", "o_staff", "--role", "admin"], db).returncode == 0
+    done = run(["merchant", "add", "--name", "张师傅", "--telegram-id", "5001", "--services", "钟点工,家居家电维修",
+                "--community", "翠苑", "--qualification-expires", "2027-06-30"], db)
+    assert done.returncode == 0, done.stderr
+    assert "张师傅" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["merchant", "add", "--name", "李", "--telegram-id", "5002", "--services", "修飞机"],
+        ["merchant", "add", "--name", "李", "--telegram-id", "abc", "--services", "钟点工"],
+        ["merchant", "add", "--name", "李", "--telegram-id", "5003", "--services", "钟点工", "--qualification-expires", "明年"],
+        ["merchant", "add", "--name", "李", "--telegram-id", "5004", "--services", "钟点工", "--community", "不存在"],
+        ["staff", "add", "--name", "赵"],
+        ["staff", "add", "--name", "赵", "--openid", "o2", "--role", "boss"],
+        ["community", "add", "金桥", "--property-fee-monthly", "-5"],
+        ["no-such-command"],
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(db: Path, args: list[str]) -> None:
+    done = run(args, db)
+    assert done.returncode != 0
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("butler: error:")
+
+
+def test_every_command_has_help(db: Path) -> None:
+    for args in (["--help"], ["serve", "--help"], ["scheduler", "--help"], ["db", "upgrade", "--help"],
+                 ["community", "add", "--help"], ["staff", "add", "--help"], ["merchant", "add", "--help"]):
+        assert run(args, db).returncode == 0, args

@@ -1,0 +1,168 @@
+"""The /wechat endpoint end to end, on both backends: replies, rejections, dedupe, late replies."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.devtools.wechat_sender import event_xml, sign, text_xml
+from storage.messages import InboundMessageLog
+from storage.owners import get_by_openid
+from tests.bot.test_wechat_protocol import (
+    BILLION_LAUGHS,
+    SAMPLE_AES_KEY,
+    SAMPLE_APP_ID,
+    SAMPLE_BODY,
+    SAMPLE_MSG_SIGNATURE,
+    SAMPLE_NONCE,
+    SAMPLE_TIMESTAMP,
+    SAMPLE_TOKEN,
+)
+from tests.conftest import Hub, make_settings, start_hub
+
+
+def openid() -> str:
+    return f"o_{uuid.uuid4().hex[:20]}"
+
+
+async def log_rows(hub: Hub, key: str) -> int:
+    async with hub.runtime.sessions() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(InboundMessageLog).where(InboundMessageLog.dedupe_key == key)
+            )
+        )
+
+
+async def test_url_verification_echoes_only_with_a_valid_signature(hub: Hub) -> None:
+    ts, nonce = str(int(time.time())), "abc"
+    good = {"signature": sign(hub.settings.wechat_token, ts, nonce), "timestamp": ts, "nonce": nonce, "echostr": "hello"}
+    resp = await hub.client.get(f"/wechat?{urlencode(good)}")
+    assert (resp.status, await resp.text()) == (200, "hello")
+    resp = await hub.client.get(f"/wechat?{urlencode(good | {'signature': 'forged'})}")
+    assert resp.status == 403
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plaintext", "safe-mode"])
+async def test_greeting_gets_the_menu_of_butler_lines_in_chinese(hub: Hub, encrypted: bool) -> None:
+    status, reply = await hub.post(text_xml(openid(), "你好"), encrypted=encrypted)
+    assert status == 200
+    assert reply["MsgType"] == "text"
+    for line in ("旅行管家", "车管家", "房管家", "理财管家", "养老管家", "配送管家", "家政管家", "教育管家"):
+        assert line in reply["Content"]
+
+
+async def test_tencent_sample_message_passes_the_whole_path(backend, fake_wechat) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(
+        backend, fake_wechat, wechat_token=SAMPLE_TOKEN, wechat_aes_key=SAMPLE_AES_KEY,
+        wechat_app_id=SAMPLE_APP_ID, timestamp_tolerance_seconds=10**10,
+    )
+    running = await start_hub(settings, fake_wechat)
+    try:
+        query = urlencode({"timestamp": SAMPLE_TIMESTAMP, "nonce": SAMPLE_NONCE, "encrypt_type": "aes",
+                           "msg_signature": SAMPLE_MSG_SIGNATURE})
+        # The vector is from 2014; only this test widens the timestamp window to accept it.
+        resp = await running.client.post(f"/wechat?{query}", data=SAMPLE_BODY.encode())
+        assert resp.status == 200
+        reply = running.sender().open_reply(await resp.text(), query)
+        assert reply["ToUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
+        assert await log_rows(running, "msg:6054768590064713728") == 1
+    finally:
+        await running.client.close()
+
+
+async def _timed_post(hub: Hub, query: str, body: bytes) -> tuple[int, float]:
+    started = time.perf_counter()
+    resp = await hub.client.post(f"/wechat?{query}", data=body)
+    await resp.read()
+    return resp.status, time.perf_counter() - started
+
+
+async def test_every_rejection_has_its_code_quickly_and_the_server_stays_up(hub: Hub) -> None:
+    sender, plain = hub.sender(), hub.sender(encrypted=False)
+    good_query, good_body = sender.request(text_xml(openid(), "你好"))
+    stale_query, stale_body = sender.request(text_xml(openid(), "你好"), timestamp=int(time.time()) - 301)
+    future_query, _ = plain.request(text_xml(openid(), "你好"), timestamp=int(time.time()) + 400)
+    forged_plain = plain.request(text_xml(openid(), "你好"))[0].replace("signature=", "signature=0")
+    forged_aes = good_query.replace("msg_signature=", "msg_signature=0")
+    laughs_query, laughs_body = plain.request(BILLION_LAUGHS)
+    enc_laughs_query, enc_laughs_body = sender.request(BILLION_LAUGHS)
+    huge = b"<xml>" + b"A" * (64 * 1024) + b"</xml>"
+    cases = [
+        ("forged plaintext signature", forged_plain, text_xml(openid(), "hi").encode(), 403),
+        ("forged msg_signature", forged_aes, good_body, 403),
+        ("stale timestamp", stale_query, stale_body, 403),
+        ("future timestamp", future_query, b"<xml/>", 403),
+        ("body over 64 KiB", good_query, huge, 413),
+        ("billion laughs", laughs_query, laughs_body, 400),
+        ("billion laughs inside safe mode", enc_laughs_query, enc_laughs_body, 400),
+        ("malformed xml", plain.request("<xml><oops></xml>")[0], b"<xml><oops></xml>", 400),
+        ("garbage ciphertext", good_query, b"<xml><Encrypt>!!notbase64!!</Encrypt></xml>", 403),
+    ]
+    for name, query, body, expected in cases:
+        status, seconds = await _timed_post(hub, query, body)
+        assert status == expected, name
+        assert seconds < 0.1, f"{name} took {seconds:.3f}s"
+    health = await hub.client.get("/healthz")
+    assert health.status == 200
+
+
+async def test_undecryptable_but_correctly_signed_ciphertext_is_a_400(hub: Hub) -> None:
+    ts, nonce, encrypt = str(int(time.time())), "n1", "QUJD"  # valid base64, not a valid block
+    query = urlencode({"timestamp": ts, "nonce": nonce, "encrypt_type": "aes",
+                       "msg_signature": sign(hub.settings.wechat_token, ts, nonce, encrypt)})
+    resp = await hub.client.post(f"/wechat?{query}", data=f"<xml><Encrypt>{encrypt}</Encrypt></xml>".encode())
+    assert resp.status == 400
+
+
+async def test_three_concurrent_retries_have_one_effect_and_identical_replies(hub: Hub) -> None:
+    msg_id = uuid.uuid4().int >> 66
+    xml = text_xml(openid(), "你好", msg_id=msg_id)
+    replies = await asyncio.gather(*(hub.post(xml) for _ in range(3)))
+    assert [status for status, _ in replies] == [200, 200, 200]
+    contents = [reply for _, reply in replies]
+    assert contents[0] and contents[0] == contents[1] == contents[2]
+    assert await log_rows(hub, f"msg:{msg_id}") == 1
+
+
+async def test_subscribe_welcomes_and_unsubscribe_marks_not_following(hub: Hub) -> None:
+    user = openid()
+    status, reply = await hub.post(event_xml(user, "subscribe"))
+    assert status == 200 and "欢迎" in reply["Content"]
+    async with hub.runtime.sessions() as session:
+        assert (await get_by_openid(session=session, openid=user)).following is True  # type: ignore[union-attr]
+    status, reply = await hub.post(event_xml(user, "unsubscribe", at=int(time.time()) + 1))
+    assert status == 200 and reply == {}
+    async with hub.runtime.sessions() as session:
+        assert (await get_by_openid(session=session, openid=user)).following is False  # type: ignore[union-attr]
+
+
+async def test_a_reply_that_misses_the_deadline_goes_out_through_customer_service(backend, fake_wechat) -> None:  # type: ignore[no-untyped-def]
+    running = await start_hub(make_settings(backend, fake_wechat, reply_deadline_seconds=0.0), fake_wechat)
+    try:
+        user = openid()
+        status, reply = await running.post(text_xml(user, "你好"))
+        assert (status, reply) == (200, {})  # "success": WeChat stops waiting
+        for _ in range(100):
+            sent = fake_wechat.calls_to("/cgi-bin/message/custom/send")
+            if sent:
+                break
+            await asyncio.sleep(0.05)
+        assert sent[0].body["touser"] == user
+        assert "家政管家" in sent[0].body["text"]["content"]
+    finally:
+        await running.client.close()
+
+
+async def test_healthz_and_metrics(hub: Hub) -> None:
+    resp = await hub.client.get("/healthz")
+    body = await resp.json()
+    assert resp.status == 200 and body["db"] == "ok" and body["redis"] == "ok"
+    await hub.post(text_xml(openid(), "你好"))
+    metrics = await (await hub.client.get("/metrics")).text()
+    assert 'butler_inbound_messages_total{channel="wechat",kind="text"}' in metrics
