@@ -92,7 +92,8 @@ def load(path: Path | str = TRAIN_FILE) -> TrainingData:
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise ValueError(f"cannot read NLU data {path}: {exc}") from exc
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"cannot read NLU data {path}: {reason}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("nlu"), list):
         raise ValueError(f"{path}: not a Rasa NLU file (no 'nlu:' list)")
     data = TrainingData()

@@ -16,7 +16,8 @@ nlu_app = typer.Typer(help="Parse owners' messages and evaluate the active NLU b
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    # one line, whatever the underlying library put in its message
+    typer.echo("error: " + " ".join(message.split()), err=True)
     return typer.Exit(code=2)
 
 

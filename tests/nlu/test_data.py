@@ -1,0 +1,41 @@
+"""The training and test files: coverage, separation, synonyms."""
+
+from __future__ import annotations
+
+from nlu.catalog import SERVICES
+from nlu.intents import INTENTS
+from nlu.trainingdata import TEST_FILE, TRAIN_FILE, load, parse_annotated
+
+
+def test_every_intent_has_40_training_examples() -> None:
+    counts = {k: len(v) for k, v in load(TRAIN_FILE).by_intent().items()}
+    assert set(counts) == set(INTENTS)
+    assert min(counts.values()) >= 40, counts
+
+
+def test_every_intent_has_10_test_examples() -> None:
+    counts = {k: len(v) for k, v in load(TEST_FILE).by_intent().items()}
+    assert set(counts) == set(INTENTS)
+    assert min(counts.values()) >= 10, counts
+
+
+def test_test_set_is_held_out() -> None:
+    train = {ex.text for ex in load(TRAIN_FILE).examples}
+    leaked = [ex.text for ex in load(TEST_FILE).examples if ex.text in train]
+    assert not leaked
+
+
+def test_synonyms_map_to_canonical_services_and_cover_all() -> None:
+    data = load(TRAIN_FILE)
+    assert set(data.synonyms.values()) <= set(SERVICES)
+    assert set(data.synonyms.values()) == set(SERVICES)
+    for surface in ("保洁", "打扫卫生", "阿姨", "修空调", "洗衣机坏了", "驾校", "考驾照"):
+        assert surface in data.synonyms
+    assert set(SERVICES) <= set(data.lookups["service"])
+
+
+def test_annotations_parse() -> None:
+    text, ents = parse_annotated('[明天](time)请[保洁]{"entity": "service", "value": "钟点工"}到[3号楼](building)')
+    assert text == "明天请保洁到3号楼"
+    assert [(e.entity, e.value, text[e.start : e.end]) for e in ents] == [
+        ("time", "明天", "明天"), ("service", "钟点工", "保洁"), ("building", "3号楼", "3号楼")]

@@ -1,0 +1,78 @@
+"""The Rasa client against a fake Rasa HTTP server, and its fallback when Rasa is down."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from nlu.embedded import EmbeddedParser
+from nlu.rasa_client import RasaParser
+from tests.nlu.conftest import NOW
+
+
+@pytest.fixture()
+async def fake_rasa() -> AsyncIterator[tuple[str, list[dict]]]:
+    """A real HTTP server speaking Rasa's /model/parse, recording requests."""
+    calls: list[dict] = []
+
+    async def parse(request: web.Request) -> web.Response:
+        body = await request.json()
+        calls.append(body)
+        text = body["text"]
+        return web.json_response({
+            "text": text,
+            "intent": {"name": "order_service", "confidence": 0.88},
+            "intent_ranking": [{"name": "order_service", "confidence": 0.88},
+                               {"name": "some_rasa_only_intent", "confidence": 0.1}],
+            # raw Rasa: synonym-mapped value for 阿姨, a surface value for time
+            "entities": [{"entity": "service", "value": "阿姨", "start": 7, "end": 9, "extractor": "DIETClassifier"},
+                         {"entity": "time", "value": "明天上午", "start": 0, "end": 4}],
+        })
+
+    async def root(_: web.Request) -> web.Response:
+        return web.Response(text="Hello from Rasa: 3.6.21")
+
+    app = web.Application()
+    app.router.add_post("/model/parse", parse)
+    app.router.add_get("/", root)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", calls
+    await runner.cleanup()
+
+
+async def test_normalises_rasa_output(fake_rasa: tuple[str, list[dict]], embedded: EmbeddedParser) -> None:
+    url, calls = fake_rasa
+    parser = RasaParser(url, fallback=embedded)
+    r = await parser.parse("明天上午想请个阿姨打扫卫生", now=NOW)
+    assert calls == [{"text": "明天上午想请个阿姨打扫卫生"}]
+    assert r.intent == "order_service" and r.confidence == pytest.approx(0.88)
+    assert [s.name for s in r.intent_ranking] == ["order_service"]  # unknown intents dropped
+    assert r.entity("service") == "钟点工"
+    assert r.entity("time") == "2026-11-27T09:00:00+08:00"
+    assert await parser.health() == "ok"
+    await parser.aclose()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_falls_back_when_down(embedded: EmbeddedParser, caplog: pytest.LogCaptureFixture) -> None:
+    parser = RasaParser(f"http://127.0.0.1:{_closed_port()}", fallback=embedded, timeout=0.5)
+    with caplog.at_level(logging.WARNING, logger="nlu.rasa_client"):
+        r = await parser.parse("电梯坏了", now=NOW)
+        r2 = await parser.parse("五星", now=NOW)
+    assert r.intent == "report_issue" and r2.intent == "rate_service"
+    assert any("embedded" in rec.getMessage() for rec in caplog.records)
+    assert await parser.health() == "down"
+    await parser.aclose()
