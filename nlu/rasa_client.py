@@ -81,18 +81,16 @@ class RasaParser:
             if r.get("name") in INTENTS
         ) or (IntentScore(intent, confidence),)
         rules = self.fallback.entities(text, now)
-        services: list[Entity] = []
+        # the gazetteer is the more precise of the two; DIET adds mentions it does not know
+        services = [e for e in rules if e.entity == "service"]
         for e in raw.get("entities") or ():
             if e.get("entity") != "service":
                 continue
             start, end = int(e.get("start", 0)), int(e.get("end", 0))
             value = self.fallback.canonical_service(str(e.get("value", ""))) or \
                 self.fallback.canonical_service(text[start:end])
-            if value is not None:
+            if value is not None and all(end <= s.start or start >= s.end for s in services):
                 services.append(Entity("service", value, start, end))
-        if not services:
-            # DIET missed a mention the gazetteer knows: owners still get their service
-            services = [e for e in rules if e.entity == "service"]
         others = [e for e in rules if e.entity in _RULE_ENTITIES]
         entities = [e for e in others if all(e.end <= s.start or e.start >= s.end for s in services)]
         merged = tuple(sorted([*services, *entities], key=lambda e: (e.start, e.end)))
