@@ -99,7 +99,7 @@ class RasaParser:
         return NluResult(text, intent, confidence, ranking, merged)
 
     async def health(self) -> str:
-        """"ok" if Rasa answers ``GET /status``-like probes, else "down"."""
+        """"ok" if the Rasa server answers ``GET /``, else "down" (parses then use the fallback)."""
         try:
             session = await self._client()
             async with session.get(f"{self.url}/", timeout=_probe_timeout()) as resp:
