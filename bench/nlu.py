@@ -1,7 +1,7 @@
 """NLU latency benchmark: embedded parse p50/p99 and Rasa's HTTP parse, in the same run.
 
-    python bench/nlu.py                     # embedded only (+ Rasa if BUTLER_RASA_URL answers)
-    python bench/nlu.py --start-rasa        # also start nlu/rasa/run.sh serve, measure, stop it
+python bench/nlu.py                     # embedded only (+ Rasa if BUTLER_RASA_URL answers)
+python bench/nlu.py --start-rasa        # also start nlu/rasa/run.sh serve, measure, stop it
 """
 
 from __future__ import annotations
@@ -33,8 +33,12 @@ NOW = datetime(2026, 11, 26, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 def percentiles(samples: list[float]) -> dict[str, float]:
     """p50/p99/max in milliseconds."""
     s = sorted(samples)
-    return {"n": len(s), "p50_ms": round(statistics.median(s) * 1000, 3),
-            "p99_ms": round(s[min(len(s) - 1, int(len(s) * 0.99))] * 1000, 3), "max_ms": round(s[-1] * 1000, 3)}
+    return {
+        "n": len(s),
+        "p50_ms": round(statistics.median(s) * 1000, 3),
+        "p99_ms": round(s[min(len(s) - 1, int(len(s) * 0.99))] * 1000, 3),
+        "max_ms": round(s[-1] * 1000, 3),
+    }
 
 
 def bench_embedded(texts: list[str], rounds: int) -> dict[str, object]:
@@ -49,7 +53,12 @@ def bench_embedded(texts: list[str], rounds: int) -> dict[str, object]:
             t0 = time.perf_counter()
             parser.parse_sync(t, NOW)
             samples.append(time.perf_counter() - t0)
-    return {"backend": "embedded", "warm_up_s": round(warm, 2), "cache_hit": parser.cache_hit, **percentiles(samples)}
+    return {
+        "backend": "embedded",
+        "warm_up_s": round(warm, 2),
+        "cache_hit": parser.cache_hit,
+        **percentiles(samples),
+    }
 
 
 async def bench_rasa(url: str, texts: list[str], rounds: int) -> dict[str, object]:
@@ -76,14 +85,32 @@ def start_rasa() -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(ROOT / "nlu/rasa/run.sh"), "serve"], env={**os.environ, "RASA_PORT": str(port)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(ROOT / "nlu/rasa/run.sh"), "serve"],
+        env={**os.environ, "RASA_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            out = subprocess.run(["curl", "-fsS", "-m", "5", "-X", "POST", "-d", '{"text":"你好"}',
-                                  f"{url}/model/parse"], capture_output=True, timeout=10)
+            out = subprocess.run(
+                [
+                    "curl",
+                    "-fsS",
+                    "-m",
+                    "5",
+                    "-X",
+                    "POST",
+                    "-d",
+                    '{"text":"你好"}',
+                    f"{url}/model/parse",
+                ],
+                capture_output=True,
+                timeout=10,
+            )
             if b'"intent"' in out.stdout:
                 return proc, url
         except subprocess.TimeoutExpired:
@@ -107,8 +134,12 @@ def main() -> int:
     """Run the benchmark and print one JSON line per backend."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5, help="passes over the test utterances")
-    ap.add_argument("--rasa-url", default=os.environ.get("BUTLER_RASA_URL", "http://127.0.0.1:5005"))
-    ap.add_argument("--start-rasa", action="store_true", help="start and stop a Rasa server for the run")
+    ap.add_argument(
+        "--rasa-url", default=os.environ.get("BUTLER_RASA_URL", "http://127.0.0.1:5005")
+    )
+    ap.add_argument(
+        "--start-rasa", action="store_true", help="start and stop a Rasa server for the run"
+    )
     args = ap.parse_args()
     texts = [ex.text for ex in load(TEST_FILE).examples]
     print(json.dumps(bench_embedded(texts, args.rounds), ensure_ascii=False))
@@ -117,7 +148,11 @@ def main() -> int:
     try:
         if args.start_rasa:
             proc, url = start_rasa()
-        print(json.dumps(asyncio.run(bench_rasa(url, texts, max(1, args.rounds // 5))), ensure_ascii=False))
+        print(
+            json.dumps(
+                asyncio.run(bench_rasa(url, texts, max(1, args.rounds // 5))), ensure_ascii=False
+            )
+        )
     finally:
         if proc is not None:
             stop(proc)

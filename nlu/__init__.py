@@ -5,4 +5,12 @@ from nlu.intents import INTENTS
 from nlu.parser import Parser, create_parser
 from nlu.result import Entity, IntentScore, NluResult
 
-__all__ = ["INTENTS", "SERVICES_BY_LINE", "Entity", "IntentScore", "NluResult", "Parser", "create_parser"]
+__all__ = [
+    "INTENTS",
+    "SERVICES_BY_LINE",
+    "Entity",
+    "IntentScore",
+    "NluResult",
+    "Parser",
+    "create_parser",
+]

@@ -44,14 +44,18 @@ def dump(data: TrainingData, extractor: EntityExtractor | None, header: str = ""
     """Serialise training data to Rasa 3.x YAML, annotating examples when given an extractor."""
     parts = [header, 'version: "3.1"\n', "nlu:\n"]
     for intent, examples in data.by_intent().items():
-        texts = [annotate(ex.text, extractor, data.synonyms) if extractor else ex.text for ex in examples]
+        texts = [
+            annotate(ex.text, extractor, data.synonyms) if extractor else ex.text for ex in examples
+        ]
         parts.append(f"  - intent: {intent}\n    examples: |\n{_block(texts)}")
     by_canonical: dict[str, list[str]] = {}
     for surface, canonical in data.synonyms.items():
         by_canonical.setdefault(canonical, []).append(surface)
     for canonical in SERVICES:
         if by_canonical.get(canonical):
-            parts.append(f"  - synonym: {canonical}\n    examples: |\n{_block(by_canonical[canonical])}")
+            parts.append(
+                f"  - synonym: {canonical}\n    examples: |\n{_block(by_canonical[canonical])}"
+            )
     for name, items in data.lookups.items():
         parts.append(f"  - lookup: {name}\n    examples: |\n{_block(items)}")
     for name, items in data.regexes.items():

@@ -30,8 +30,13 @@ _RATING_INTENTS = frozenset({"rate_service", "complain"})
 class EmbeddedParser:
     """In-process parser; construction is free, ``warm_up`` trains or loads the model."""
 
-    def __init__(self, *, tz: str = "Asia/Shanghai", data_path: Path | str = TRAIN_FILE,
-                 threshold: float = FALLBACK_THRESHOLD) -> None:
+    def __init__(
+        self,
+        *,
+        tz: str = "Asia/Shanghai",
+        data_path: Path | str = TRAIN_FILE,
+        threshold: float = FALLBACK_THRESHOLD,
+    ) -> None:
         self.tz = ZoneInfo(tz)
         self.data_path = Path(data_path)
         self.threshold = threshold
@@ -47,7 +52,9 @@ class EmbeddedParser:
                 return
             raw = self.data_path.read_bytes()
             data = load(self.data_path)
-            extractor = EntityExtractor(ServiceGazetteer(data.synonyms, data.lookups.get("service", ())))
+            extractor = EntityExtractor(
+                ServiceGazetteer(data.synonyms, data.lookups.get("service", ()))
+            )
             model, self.cache_hit = load_or_train(data, raw, extractor)
             normalised = normalise("预热")
             model.predict(normalised, normalised)  # first call loads jieba's dictionary

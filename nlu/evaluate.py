@@ -38,7 +38,9 @@ class EvalReport:
         """Human-readable table."""
         lines = [f"{'intent':<20}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}"]
         for s in self.per_intent:
-            lines.append(f"{s.intent:<20}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>10.3f}{s.support:>9}")
+            lines.append(
+                f"{s.intent:<20}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>10.3f}{s.support:>9}"
+            )
         lines.append(f"{'macro-F1':<20}{self.macro_f1:>30.3f}")
         lines.append(f"{'accuracy':<20}{self.accuracy:>30.3f}")
         lines.append("top confusions (gold -> predicted):")
@@ -50,7 +52,9 @@ class EvalReport:
             lines.append(f"entity {name} accuracy: {rate:.3f} ({ok}/{total})")
         ok, total = self.service_on_orders
         if total:
-            lines.append(f"service extracted in order_service/ask_price: {ok / total:.3f} ({ok}/{total})")
+            lines.append(
+                f"service extracted in order_service/ask_price: {ok / total:.3f} ({ok}/{total})"
+            )
         return "\n".join(lines)
 
 

@@ -11,20 +11,69 @@ from nlu.result import Entity
 
 _PUNCT_RE = re.compile(r"[\s,，。.!！?？~～、;；:：…\"'“”‘’()（）【】\[\]]+")
 # entity placeholders: the classifier learns "order <service>" rather than each of 600 names
-_MASK = {"service": "Ｓ", "time": "Ｔ", "building": "Ｂ", "unit": "Ｂ", "room": "Ｂ",
-         "phone": "Ｐ", "rating": "Ｒ", "quantity": "Ｑ"}
+_MASK = {
+    "service": "Ｓ",
+    "time": "Ｔ",
+    "building": "Ｂ",
+    "unit": "Ｂ",
+    "room": "Ｂ",
+    "phone": "Ｐ",
+    "rating": "Ｒ",
+    "quantity": "Ｑ",
+}
 
 
 # where the fault is decides the intent: common areas are report_issue, the home is order_service
-_COMMON_AREA = ("电梯", "楼道", "单元门", "门禁", "小区", "车库", "地库", "大门", "路灯", "公共", "楼顶", "天台",
-                "消防", "绿化", "垃圾站", "道闸", "井盖", "外墙", "楼梯", "大堂", "门岗", "停车场", "楼里", "充电桩")
-_HOME = ("家里", "我家", "家中", "屋里", "客厅", "卧室", "厨房", "卫生间", "厕所", "阳台", "书房", "房间",
-         "我们家", "自己家", "浴室")
+_COMMON_AREA = (
+    "电梯",
+    "楼道",
+    "单元门",
+    "门禁",
+    "小区",
+    "车库",
+    "地库",
+    "大门",
+    "路灯",
+    "公共",
+    "楼顶",
+    "天台",
+    "消防",
+    "绿化",
+    "垃圾站",
+    "道闸",
+    "井盖",
+    "外墙",
+    "楼梯",
+    "大堂",
+    "门岗",
+    "停车场",
+    "楼里",
+    "充电桩",
+)
+_HOME = (
+    "家里",
+    "我家",
+    "家中",
+    "屋里",
+    "客厅",
+    "卧室",
+    "厨房",
+    "卫生间",
+    "厕所",
+    "阳台",
+    "书房",
+    "房间",
+    "我们家",
+    "自己家",
+    "浴室",
+)
 
 
 def cues(text: str) -> str:
     """Placeholder characters for place cues: Ｇ common area, Ｈ inside the home."""
-    return ("Ｇ" if any(w in text for w in _COMMON_AREA) else "") + ("Ｈ" if any(w in text for w in _HOME) else "")
+    return ("Ｇ" if any(w in text for w in _COMMON_AREA) else "") + (
+        "Ｈ" if any(w in text for w in _HOME) else ""
+    )
 
 
 def normalise(text: str) -> str:

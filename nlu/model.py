@@ -53,8 +53,13 @@ class IntentModel:
         """Sparse feature row for one (normalised, masked) text."""
         from scipy.sparse import hstack
 
-        return hstack([self.char_vec.transform([masked_text]), self.word_vec.transform([masked_text]),
-                       self.char_vec.transform([norm_text]) * 0.5]).tocsr()
+        return hstack(
+            [
+                self.char_vec.transform([masked_text]),
+                self.word_vec.transform([masked_text]),
+                self.char_vec.transform([norm_text]) * 0.5,
+            ]
+        ).tocsr()
 
     def predict(self, norm_text: str, masked_text: str) -> list[tuple[str, float]]:
         """Intents ranked by calibrated probability."""
@@ -66,7 +71,9 @@ class IntentModel:
         return [(str(self.classes[i]), float(p[i])) for i in order]
 
 
-def build_rows(data: TrainingData, extractor: EntityExtractor) -> tuple[list[str], list[str], list[str]]:
+def build_rows(
+    data: TrainingData, extractor: EntityExtractor
+) -> tuple[list[str], list[str], list[str]]:
     """(normalised texts, masked texts, intents) for every example."""
     norms, masks, labels = [], [], []
     for ex in data.examples:
@@ -85,11 +92,18 @@ def train(data: TrainingData, extractor: EntityExtractor, *, c: float = 8.0) -> 
 
     norms, masks, labels = build_rows(data, extractor)
     char_vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
-    word_vec = TfidfVectorizer(tokenizer=JiebaTokens(data.synonyms), token_pattern=None,
-                               lowercase=False, ngram_range=(1, 2), sublinear_tf=True)
+    word_vec = TfidfVectorizer(
+        tokenizer=JiebaTokens(data.synonyms),
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+    )
     char_vec.fit(masks + norms)
     word_vec.fit(masks)
-    x = hstack([char_vec.transform(masks), word_vec.transform(masks), char_vec.transform(norms) * 0.5]).tocsr()
+    x = hstack(
+        [char_vec.transform(masks), word_vec.transform(masks), char_vec.transform(norms) * 0.5]
+    ).tocsr()
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     clf.fit(x, labels)
     temperature = _fit_temperature(x, labels, clf.classes_, c)
@@ -104,7 +118,9 @@ def _fit_temperature(x: Any, labels: list[str], classes: Any, c: float) -> float
     y = np.searchsorted(classes, labels)
     scores = np.zeros((len(labels), len(classes)))
     for train_idx, test_idx in StratifiedKFold(3, shuffle=True, random_state=0).split(x, y):
-        fold = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x[train_idx], y[train_idx])
+        fold = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(
+            x[train_idx], y[train_idx]
+        )
         scores[test_idx] = fold.decision_function(x[test_idx])
     best, best_loss = 1.0, float("inf")
     for t in np.linspace(0.2, 3.0, 29):
@@ -117,7 +133,9 @@ def _fit_temperature(x: Any, labels: list[str], classes: Any, c: float) -> float
     return best
 
 
-def load_or_train(data: TrainingData, raw: bytes, extractor: EntityExtractor) -> tuple[IntentModel, bool]:
+def load_or_train(
+    data: TrainingData, raw: bytes, extractor: EntityExtractor
+) -> tuple[IntentModel, bool]:
     """Cached model for this data if present, else train and cache it; returns (model, cache_hit)."""
     import joblib
 

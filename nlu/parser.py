@@ -17,7 +17,7 @@ class Parser(Protocol):
         ...
 
     async def health(self) -> str:
-        """"ok", or e.g. "down" (rasa unreachable, answers come from the fallback)."""
+        """ "ok", or e.g. "down" (rasa unreachable, answers come from the fallback)."""
         ...
 
     async def warm_up(self) -> None:
@@ -29,8 +29,9 @@ class Parser(Protocol):
         ...
 
 
-def create_parser(backend: str = "embedded", *, rasa_url: str = "http://127.0.0.1:5005",
-                  tz: str = "Asia/Shanghai") -> Parser:
+def create_parser(
+    backend: str = "embedded", *, rasa_url: str = "http://127.0.0.1:5005", tz: str = "Asia/Shanghai"
+) -> Parser:
     """Build a parser; no I/O or training happens here (see ``warm_up``)."""
     from nlu.embedded import EmbeddedParser
 

@@ -21,8 +21,9 @@ _RULE_ENTITIES = frozenset({"time", "building", "unit", "room", "phone", "quanti
 class RasaParser:
     """Asks a Rasa server; when it cannot, answers from the embedded parser and says "down"."""
 
-    def __init__(self, url: str, *, fallback: EmbeddedParser, tz: str = "Asia/Shanghai",
-                 timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str, *, fallback: EmbeddedParser, tz: str = "Asia/Shanghai", timeout: float = 2.0
+    ) -> None:
         self.url = url.rstrip("/")
         self.fallback = fallback
         self.tz = tz
@@ -49,7 +50,9 @@ class RasaParser:
             raw = await self._post(text)
         except Exception as exc:  # any transport or protocol failure means: fall back
             if self._down_since is None:
-                log.warning("nlu: Rasa at %s unavailable (%s); using the embedded parser", self.url, exc)
+                log.warning(
+                    "nlu: Rasa at %s unavailable (%s); using the embedded parser", self.url, exc
+                )
             self._down_since = time.monotonic()
             return await self.fallback.parse(text, now=now)
         if self._down_since is not None:
@@ -87,19 +90,22 @@ class RasaParser:
             if e.get("entity") != "service":
                 continue
             start, end = int(e.get("start", 0)), int(e.get("end", 0))
-            value = self.fallback.canonical_service(str(e.get("value", ""))) or \
-                self.fallback.canonical_service(text[start:end])
+            value = self.fallback.canonical_service(
+                str(e.get("value", ""))
+            ) or self.fallback.canonical_service(text[start:end])
             if value is not None and all(end <= s.start or start >= s.end for s in services):
                 services.append(Entity("service", value, start, end))
         others = [e for e in rules if e.entity in _RULE_ENTITIES]
-        entities = [e for e in others if all(e.end <= s.start or e.start >= s.end for s in services)]
+        entities = [
+            e for e in others if all(e.end <= s.start or e.start >= s.end for s in services)
+        ]
         merged = tuple(sorted([*services, *entities], key=lambda e: (e.start, e.end)))
         if intent not in ("rate_service", "complain"):
             merged = tuple(e for e in merged if e.entity != "rating")
         return NluResult(text, intent, confidence, ranking, merged)
 
     async def health(self) -> str:
-        """"ok" if the Rasa server answers ``GET /``, else "down" (parses then use the fallback)."""
+        """ "ok" if the Rasa server answers ``GET /``, else "down" (parses then use the fallback)."""
         try:
             session = await self._client()
             async with session.get(f"{self.url}/", timeout=_probe_timeout()) as resp:

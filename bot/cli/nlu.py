@@ -8,11 +8,15 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-nlu_app = typer.Typer(help="Parse owners' messages and evaluate the active NLU backend.",
-                      no_args_is_help=True, add_completion=False)
+nlu_app = typer.Typer(
+    help="Parse owners' messages and evaluate the active NLU backend.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -25,9 +29,11 @@ def _parser():  # type: ignore[no-untyped-def]
     # the integrator will pass the Settings object; env vars are the contract's names meanwhile
     from nlu import create_parser
 
-    return create_parser(os.environ.get("BUTLER_NLU", "embedded"),
-                         rasa_url=os.environ.get("BUTLER_RASA_URL", "http://127.0.0.1:5005"),
-                         tz=os.environ.get("BUTLER_TZ", "Asia/Shanghai"))
+    return create_parser(
+        os.environ.get("BUTLER_NLU", "embedded"),
+        rasa_url=os.environ.get("BUTLER_RASA_URL", "http://127.0.0.1:5005"),
+        tz=os.environ.get("BUTLER_TZ", "Asia/Shanghai"),
+    )
 
 
 def _now(value: str | None) -> datetime | None:
@@ -36,13 +42,19 @@ def _now(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise _fail(f"--now must be ISO 8601 (e.g. 2026-11-26T10:00:00+08:00), got {value!r}") from None
+        raise _fail(
+            f"--now must be ISO 8601 (e.g. 2026-11-26T10:00:00+08:00), got {value!r}"
+        ) from None
 
 
 @nlu_app.command()
 def parse(
-    text: str | None = typer.Argument(None, help="Text to parse; omit to read one text per stdin line."),
-    now: str | None = typer.Option(None, "--now", help="Reference time, ISO 8601 (default: now in BUTLER_TZ)."),
+    text: Annotated[
+        str | None, typer.Argument(help="Text to parse; omit to read stdin lines.")
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Reference time, ISO 8601 (default: now).")
+    ] = None,
 ) -> None:
     """Parse TEXT (or each stdin line) and print the NLU result as JSON."""
     ref = _now(now)
@@ -74,9 +86,13 @@ def parse(
 
 @nlu_app.command("eval")
 def eval_(
-    file: Path = typer.Argument(..., help="Rasa-format test file, e.g. nlu/data/test_nlu.yml."),
-    now: str | None = typer.Option(None, "--now", help="Reference time for time entities (ISO 8601)."),
-    min_f1: float | None = typer.Option(None, "--min-f1", help="Exit non-zero when macro-F1 is below this."),
+    file: Annotated[
+        Path, typer.Argument(help="Rasa-format test file, e.g. nlu/data/test_nlu.yml.")
+    ],
+    now: Annotated[str | None, typer.Option("--now", help="Reference time (ISO 8601).")] = None,
+    min_f1: Annotated[
+        float | None, typer.Option("--min-f1", help="Fail below this macro-F1.")
+    ] = None,
 ) -> None:
     """Per-intent precision/recall/F1, macro-F1, confusions and entity accuracy of the active backend."""
     from nlu.evaluate import evaluate

@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 DIGITS: dict[str, int] = {
-    "零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "仨": 3, "四": 4,
-    "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "幺": 1,
+    "二": 2,
+    "两": 2,
+    "俩": 2,
+    "三": 3,
+    "仨": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
 }
 UNITS: dict[str, int] = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 # A character class usable inside regexes for "a number, Arabic or Chinese".

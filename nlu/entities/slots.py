@@ -9,24 +9,56 @@ from nlu.result import Entity
 
 # 3-2-1502 / 3栋2单元1502 / 三号楼 / 2单元 / 1502室
 _TRIPLE_RE = re.compile(r"(?<![\d-])(\d{1,3})-(\d{1,2})-(\d{3,4})(?![\d-])")
-_BUILDING_RE = re.compile(rf"({NUM}|[A-Za-z])\s*(?:号楼|号栋|栋楼|栋|幢|号院楼|座|号楼栋|楼(?=\s*{NUM}\s*单元))")
+_BUILDING_RE = re.compile(
+    rf"({NUM}|[A-Za-z])\s*(?:号楼|号栋|栋楼|栋|幢|号院楼|座|号楼栋|楼(?=\s*{NUM}\s*单元))"
+)
 _UNIT_RE = re.compile(rf"({NUM})\s*(?:单元|门洞)")
-_ROOM_RE = re.compile(rf"(?<!\d)(\d{{3,4}}|[零〇一二三四五六七八九幺]{{3,4}})\s*(?:室|房间|号房|户|房)?(?!\d)")
+_ROOM_RE = re.compile(
+    r"(?<!\d)(\d{3,4}|[零〇一二三四五六七八九幺]{3,4})\s*(?:室|房间|号房|户|房)?(?!\d)"
+)
 # mainland mobile numbers only: 1[3-9] then 9 digits, optionally grouped 3-4-4 and +86
 _PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
 _QTY_RE = re.compile(
     rf"({NUM}|半)\s*(?:个小时|个钟头|小时|个人|个|位|名|次|份|箱|件|台|斤|袋|盒|套|张|瓶|桶|间|平米|平方|平|天|趟|块|只|辆|本|双|床)"
 )
 _RATING_WORDS: tuple[tuple[str, int], ...] = (
-    ("非常不满意", 1), ("很不满意", 1), ("特别不满意", 1), ("极差", 1), ("太差", 1), ("差评", 1),
-    ("不太满意", 2), ("不怎么满意", 2), ("不满意", 2), ("不咋地", 2),
-    ("一般般", 3), ("一般", 3), ("凑合", 3), ("马马虎虎", 3), ("还行", 3), ("中评", 3),
-    ("比较满意", 4), ("还不错", 4), ("挺好", 4), ("挺满意", 4), ("满意", 4),
-    ("非常满意", 5), ("特别满意", 5), ("超级满意", 5), ("很满意", 5), ("十分满意", 5),
-    ("满分", 5), ("好评", 5), ("完美", 5), ("非常好", 5), ("特别好", 5), ("太棒", 5),
+    ("非常不满意", 1),
+    ("很不满意", 1),
+    ("特别不满意", 1),
+    ("极差", 1),
+    ("太差", 1),
+    ("差评", 1),
+    ("不太满意", 2),
+    ("不怎么满意", 2),
+    ("不满意", 2),
+    ("不咋地", 2),
+    ("一般般", 3),
+    ("一般", 3),
+    ("凑合", 3),
+    ("马马虎虎", 3),
+    ("还行", 3),
+    ("中评", 3),
+    ("比较满意", 4),
+    ("还不错", 4),
+    ("挺好", 4),
+    ("挺满意", 4),
+    ("满意", 4),
+    ("非常满意", 5),
+    ("特别满意", 5),
+    ("超级满意", 5),
+    ("很满意", 5),
+    ("十分满意", 5),
+    ("满分", 5),
+    ("好评", 5),
+    ("完美", 5),
+    ("非常好", 5),
+    ("特别好", 5),
+    ("太棒", 5),
 )
 _RATING_WORD_RE = re.compile(
-    "(?:" + "|".join(sorted((re.escape(w) for w, _ in _RATING_WORDS), key=len, reverse=True)) + ")(?!度)"
+    "(?:"
+    + "|".join(sorted((re.escape(w) for w, _ in _RATING_WORDS), key=len, reverse=True))
+    + ")(?!度)"
 )
 _RATING_SCORE = dict(_RATING_WORDS)
 _RATING_NUM_RE = re.compile(rf"({NUM})\s*(?:颗星|个星|星级|星|分)(?!钟)")
@@ -53,7 +85,11 @@ def extract_address(text: str) -> list[Entity]:
         for m in regex.finditer(text):
             if not free(m.start(), m.end()):
                 continue
-            value = m.group(1).upper() if m.group(1).isalpha() and m.group(1).isascii() else _num(m.group(1))
+            value = (
+                m.group(1).upper()
+                if m.group(1).isalpha() and m.group(1).isascii()
+                else _num(m.group(1))
+            )
             if value is not None:
                 out.append(Entity(name, value, m.start(), m.end()))
                 taken.append((m.start(), m.end()))
@@ -74,7 +110,9 @@ def extract_address(text: str) -> list[Entity]:
 
 def extract_phones(text: str) -> list[Entity]:
     """Valid mainland mobile numbers (1[3-9]xxxxxxxxx), normalised to 11 digits."""
-    return [Entity("phone", "".join(m.groups()), m.start(), m.end()) for m in _PHONE_RE.finditer(text)]
+    return [
+        Entity("phone", "".join(m.groups()), m.start(), m.end()) for m in _PHONE_RE.finditer(text)
+    ]
 
 
 def extract_ratings(text: str) -> list[Entity]:

@@ -13,26 +13,99 @@ from functools import lru_cache
 from nlu.entities.numerals import NUM, to_int
 from nlu.result import Entity
 
-_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5,
-            "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
-_REL_DAY = {"今天": 0, "今日": 0, "今儿": 0, "今儿个": 0, "今早": 0, "今晚": 0, "今夜": 0,
-            "明天": 1, "明日": 1, "明儿": 1, "明儿个": 1, "明早": 1, "明晚": 1, "次日": 1,
-            "后天": 2, "后儿": 2, "大后天": 3}
+_WEEKDAY = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "末": 5,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
+_REL_DAY = {
+    "今天": 0,
+    "今日": 0,
+    "今儿": 0,
+    "今儿个": 0,
+    "今早": 0,
+    "今晚": 0,
+    "今夜": 0,
+    "明天": 1,
+    "明日": 1,
+    "明儿": 1,
+    "明儿个": 1,
+    "明早": 1,
+    "明晚": 1,
+    "次日": 1,
+    "后天": 2,
+    "后儿": 2,
+    "大后天": 3,
+}
 # hour a bare part of the day starts at, as owners mean it when booking (明天上午 -> 09:00)
-_PERIOD_HOUR = {"早上": 8, "早晨": 8, "清早": 7, "一早": 8, "大早": 7, "早": 8, "上午": 9,
-                "中午": 12, "午饭后": 13, "下午": 14, "午后": 14, "傍晚": 18, "晚上": 19,
-                "晚": 19, "夜里": 21, "夜间": 21, "夜晚": 20, "凌晨": 1, "半夜": 23, "白天": 9}
+_PERIOD_HOUR = {
+    "早上": 8,
+    "早晨": 8,
+    "清早": 7,
+    "一早": 8,
+    "大早": 7,
+    "早": 8,
+    "上午": 9,
+    "中午": 12,
+    "午饭后": 13,
+    "下午": 14,
+    "午后": 14,
+    "傍晚": 18,
+    "晚上": 19,
+    "晚": 19,
+    "夜里": 21,
+    "夜间": 21,
+    "夜晚": 20,
+    "凌晨": 1,
+    "半夜": 23,
+    "白天": 9,
+}
 _PM = {"下午", "午后", "傍晚", "晚上", "晚", "夜里", "夜间", "夜晚", "半夜"}
-_FIXED_HOLIDAYS = {"元旦": (1, 1), "情人节": (2, 14), "妇女节": (3, 8), "三八": (3, 8),
-                   "劳动节": (5, 1), "五一": (5, 1), "儿童节": (6, 1), "六一": (6, 1),
-                   "国庆": (10, 1), "十一": (10, 1), "双十一": (11, 11), "平安夜": (12, 24),
-                   "圣诞": (12, 25)}
-_LUNAR_HOLIDAYS = {"春节": (1, 1), "过年": (1, 1), "大年初一": (1, 1), "元宵": (1, 15),
-                   "端午": (5, 5), "七夕": (7, 7), "中秋": (8, 15), "重阳": (9, 9),
-                   "腊八": (12, 8), "小年": (12, 23)}
-_HOLIDAY_RE = ("双十一|十一(?=长假|假期|期间|黄金周|放假)|元旦|情人节|妇女节|劳动节|五一|儿童节|六一|"
-               "国庆|平安夜|圣诞|春节|过年|大年初一|除夕|大年三十|元宵|端午|七夕|中秋|重阳|"
-               "腊八|小年|清明|冬至")
+_FIXED_HOLIDAYS = {
+    "元旦": (1, 1),
+    "情人节": (2, 14),
+    "妇女节": (3, 8),
+    "三八": (3, 8),
+    "劳动节": (5, 1),
+    "五一": (5, 1),
+    "儿童节": (6, 1),
+    "六一": (6, 1),
+    "国庆": (10, 1),
+    "十一": (10, 1),
+    "双十一": (11, 11),
+    "平安夜": (12, 24),
+    "圣诞": (12, 25),
+}
+_LUNAR_HOLIDAYS = {
+    "春节": (1, 1),
+    "过年": (1, 1),
+    "大年初一": (1, 1),
+    "元宵": (1, 15),
+    "端午": (5, 5),
+    "七夕": (7, 7),
+    "中秋": (8, 15),
+    "重阳": (9, 9),
+    "腊八": (12, 8),
+    "小年": (12, 23),
+}
+_HOLIDAY_RE = (
+    "双十一|十一(?=长假|假期|期间|黄金周|放假)|元旦|情人节|妇女节|劳动节|五一|儿童节|六一|"
+    "国庆|平安夜|圣诞|春节|过年|大年初一|除夕|大年三十|元宵|端午|七夕|中秋|重阳|"
+    "腊八|小年|清明|冬至"
+)
 
 _DAY = (
     rf"(?P<ymd>(?:(?P<y>\d{{4}})年)?(?P<m>{NUM})月(?:(?P<d>{NUM})[日号]?)?)"
@@ -54,9 +127,7 @@ _RELATIVE = (
     rf"(?P<later>(?:(?P<hn>{NUM}|半|两|几)个?(?:半)?(?:小时|钟头)|(?P<mn>{NUM})分钟)(?:以后|之后|后))"
     r"|(?P<now>马上|立刻|立即|现在|这会儿|尽快)"
 )
-_TIME_RE = re.compile(
-    rf"(?:{_RELATIVE})|(?:(?:{_DAY})[\s的]?)?(?:{_PERIOD})?\s*(?:{_CLOCK})?"
-)
+_TIME_RE = re.compile(rf"(?:{_RELATIVE})|(?:(?:{_DAY})[\s的]?)?(?:{_PERIOD})?\s*(?:{_CLOCK})?")
 
 
 @lru_cache(maxsize=64)
@@ -147,10 +218,7 @@ def _resolve_day(m: re.Match[str], today: date) -> date | None:
         return today - timedelta(days=today.weekday()) + timedelta(days=7 * weeks)
     if g["nmonth"]:
         text = g["nmonth"]
-        if text.startswith("下"):
-            start = _add_months(today, 1, 1)
-        else:
-            start = today.replace(day=1)
+        start = _add_months(today, 1, 1) if text.startswith("下") else today.replace(day=1)
         if start is None:
             return None
         if text.endswith("中"):
@@ -218,7 +286,11 @@ def _resolve(m: re.Match[str], now: datetime, today: date) -> datetime | None:
     if g["later"]:
         if g["mn"]:
             mins = to_int(g["mn"])
-            return None if mins is None else (now + timedelta(minutes=mins)).replace(second=0, microsecond=0)
+            return (
+                None
+                if mins is None
+                else (now + timedelta(minutes=mins)).replace(second=0, microsecond=0)
+            )
         n = g["hn"]
         hours = 0.5 if n == "半" else 2 if n in ("两", "几") else to_int(n)
         if hours is None:
@@ -228,7 +300,9 @@ def _resolve(m: re.Match[str], now: datetime, today: date) -> datetime | None:
         return (now + timedelta(hours=hours)).replace(second=0, microsecond=0)
     if g["now"]:
         return now.replace(second=0, microsecond=0)
-    has_day = any(g[k] for k in ("ymd", "nmd", "wk", "nweek", "nmonth", "weekend", "hol", "rel", "after"))
+    has_day = any(
+        g[k] for k in ("ymd", "nmd", "wk", "nweek", "nmonth", "weekend", "hol", "rel", "after")
+    )
     period = g["period"] or _implied_period(m)
     clock = _clock(m) if g["clock"] else None
     if g["clock"] and clock is None:
@@ -242,9 +316,8 @@ def _resolve(m: re.Match[str], now: datetime, today: date) -> datetime | None:
         hour, minute = (_PERIOD_HOUR[period], 0) if period else (0, 0)
     else:
         hour, minute = clock
-        if period in _PM and hour < 12 and not (period == "半夜" and hour <= 4):
-            hour += 12
-        elif period == "中午" and 1 <= hour <= 3:
+        evening = period in _PM and hour < 12 and not (period == "半夜" and hour <= 4)
+        if evening or (period == "中午" and 1 <= hour <= 3):
             hour += 12
     if hour == 24:
         hour, day = 0, day + timedelta(days=1)

@@ -38,12 +38,16 @@ def embedded() -> Iterator[EmbeddedParser]:
 
 
 @pytest.fixture(params=["embedded", pytest.param("rasa", marks=pytest.mark.rasa)])
-async def backend(request: pytest.FixtureRequest, embedded: EmbeddedParser) -> AsyncIterator[Parser]:
+async def backend(
+    request: pytest.FixtureRequest, embedded: EmbeddedParser
+) -> AsyncIterator[Parser]:
     """Each backend under the same contract tests; Rasa ones run only in the Rasa CI stage."""
     if request.param == "embedded":
         yield embedded
         return
-    parser = create_parser("rasa", rasa_url=os.environ.get("BUTLER_RASA_URL", "http://127.0.0.1:5005"))
+    parser = create_parser(
+        "rasa", rasa_url=os.environ.get("BUTLER_RASA_URL", "http://127.0.0.1:5005")
+    )
     await parser.warm_up()
     assert await parser.health() == "ok", "Rasa server is not answering"
     yield parser

@@ -17,12 +17,27 @@ async def test_macro_f1_and_service_bars(backend: Parser) -> None:
 
 async def test_semantics_that_matter(backend: Parser) -> None:
     cases = {
-        "取消": "cancel", "算了": "cancel", "不弄了": "cancel",
-        "取消订单": "cancel_order", "电梯坏了": "report_issue", "楼道灯不亮": "report_issue",
-        "我家马桶堵了": "order_service", "家里空调坏了": "order_service",
-        "好的": "affirm", "是的": "affirm", "对": "affirm", "确认": "affirm", "可以": "affirm",
-        "没问题": "affirm", "嗯": "affirm", "不": "deny", "不用了": "deny", "不对": "deny", "错了": "deny",
-        "今天天气怎么样": "nlu_fallback", "讲个笑话": "nlu_fallback",
+        "取消": "cancel",
+        "算了": "cancel",
+        "不弄了": "cancel",
+        "取消订单": "cancel_order",
+        "电梯坏了": "report_issue",
+        "楼道灯不亮": "report_issue",
+        "我家马桶堵了": "order_service",
+        "家里空调坏了": "order_service",
+        "好的": "affirm",
+        "是的": "affirm",
+        "对": "affirm",
+        "确认": "affirm",
+        "可以": "affirm",
+        "没问题": "affirm",
+        "嗯": "affirm",
+        "不": "deny",
+        "不用了": "deny",
+        "不对": "deny",
+        "错了": "deny",
+        "今天天气怎么样": "nlu_fallback",
+        "讲个笑话": "nlu_fallback",
     }
     wrong = {t: (await backend.parse(t, now=NOW)).intent for t in cases}
     wrong = {t: got for t, got in wrong.items() if got != cases[t]}

@@ -24,7 +24,9 @@ def test_parse_one_text(runner: CliRunner) -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["intent"]["name"] == "order_service"
-    assert {"entity": "time", "value": "2026-11-27T09:00:00+08:00", "start": 0, "end": 4} in out["entities"]
+    assert {"entity": "time", "value": "2026-11-27T09:00:00+08:00", "start": 0, "end": 4} in out[
+        "entities"
+    ]
     assert "阿姨" in res.stdout  # ensure_ascii=False
 
 
@@ -52,8 +54,15 @@ def test_unknown_backend(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> 
 def test_eval_prints_report(runner: CliRunner) -> None:
     res = runner.invoke(nlu_app, ["eval", str(TEST_FILE), "--now", NOW, "--min-f1", "0.93"])
     assert res.exit_code == 0, res.output
-    for needle in ("precision", "recall", "macro-F1", "top confusions", "entity service accuracy",
-                   "entity time accuracy", "order_service"):
+    for needle in (
+        "precision",
+        "recall",
+        "macro-F1",
+        "top confusions",
+        "entity service accuracy",
+        "entity time accuracy",
+        "order_service",
+    ):
         assert needle in res.output
 
 

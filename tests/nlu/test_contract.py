@@ -29,7 +29,16 @@ SAMPLES = [
 def test_names_are_the_contract() -> None:
     assert len(INTENTS) == 22 and len(set(INTENTS)) == 22
     assert "nlu_fallback" in INTENTS and "cancel_order" in INTENTS
-    assert list(SERVICES_BY_LINE) == ["旅行管家", "车管家", "房管家", "理财管家", "养老管家", "配送管家", "家政管家", "教育管家"]
+    assert list(SERVICES_BY_LINE) == [
+        "旅行管家",
+        "车管家",
+        "房管家",
+        "理财管家",
+        "养老管家",
+        "配送管家",
+        "家政管家",
+        "教育管家",
+    ]
     assert len(SERVICES) == 33 and len(set(SERVICES)) == 33
 
 

@@ -35,7 +35,12 @@ def test_synonyms_map_to_canonical_services_and_cover_all() -> None:
 
 
 def test_annotations_parse() -> None:
-    text, ents = parse_annotated('[明天](time)请[保洁]{"entity": "service", "value": "钟点工"}到[3号楼](building)')
+    text, ents = parse_annotated(
+        '[明天](time)请[保洁]{"entity": "service", "value": "钟点工"}到[3号楼](building)'
+    )
     assert text == "明天请保洁到3号楼"
     assert [(e.entity, e.value, text[e.start : e.end]) for e in ents] == [
-        ("time", "明天", "明天"), ("service", "钟点工", "保洁"), ("building", "3号楼", "3号楼")]
+        ("time", "明天", "明天"),
+        ("service", "钟点工", "保洁"),
+        ("building", "3号楼", "3号楼"),
+    ]

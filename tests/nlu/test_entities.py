@@ -54,26 +54,46 @@ def test_time_inside_sentence_and_naive_now(embedded: EmbeddedParser) -> None:
     assert r.entity("service") == "家居家电维修"
 
 
-@pytest.mark.parametrize(("text", "phone"), [
-    ("电话13812345678", "13812345678"),
-    ("138-1234-5678", "13812345678"),
-    ("+86 139 1234 5678", "13912345678"),
-    ("打19912345678找我", "19912345678"),
-])
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("电话13812345678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("+86 139 1234 5678", "13912345678"),
+        ("打19912345678找我", "19912345678"),
+    ],
+)
 def test_valid_mobile_numbers(text: str, phone: str) -> None:
     assert [e.value for e in extract_phones(text)] == [phone]
 
 
-@pytest.mark.parametrize("text", ["12345678901", "1381234567", "138123456789", "02112345678", "电话11812345678"])
+@pytest.mark.parametrize(
+    "text", ["12345678901", "1381234567", "138123456789", "02112345678", "电话11812345678"]
+)
 def test_invalid_numbers_are_not_phones(text: str) -> None:
     assert extract_phones(text) == []
 
 
-@pytest.mark.parametrize(("text", "rating"), [
-    ("五星", "5"), ("满分", "5"), ("三星", "3"), ("2分", "2"), ("非常满意", "5"), ("一星", "1"),
-    ("打4分吧", "4"), ("5颗星", "5"), ("给10分", "5"), ("很不满意", "1"), ("一般般", "3"),
-    ("不太满意", "2"), ("满意", "4"), ("好评", "5"), ("差评", "1"),
-])
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [
+        ("五星", "5"),
+        ("满分", "5"),
+        ("三星", "3"),
+        ("2分", "2"),
+        ("非常满意", "5"),
+        ("一星", "1"),
+        ("打4分吧", "4"),
+        ("5颗星", "5"),
+        ("给10分", "5"),
+        ("很不满意", "1"),
+        ("一般般", "3"),
+        ("不太满意", "2"),
+        ("满意", "4"),
+        ("好评", "5"),
+        ("差评", "1"),
+    ],
+)
 def test_rating_mapping(text: str, rating: str) -> None:
     assert [e.value for e in extract_ratings(text)][:1] == [rating]
 
@@ -83,23 +103,36 @@ def test_rating_only_on_rating_like_intents(embedded: EmbeddedParser) -> None:
     assert embedded.parse_sync("我想参加满意度调查", NOW).entity("rating") is None
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("我是3号楼2单元1502的业主", ("3", "2", "1502")),
-    ("三栋二单元601", ("3", "2", "601")),
-    ("住3-2-1502", ("3", "2", "1502")),
-    ("12幢1单元", ("12", "1", None)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我是3号楼2单元1502的业主", ("3", "2", "1502")),
+        ("三栋二单元601", ("3", "2", "601")),
+        ("住3-2-1502", ("3", "2", "1502")),
+        ("12幢1单元", ("12", "1", None)),
+    ],
+)
 def test_address(text: str, expected: tuple[str | None, ...]) -> None:
     found = {e.entity: e.value for e in extract_address(text)}
     assert (found.get("building"), found.get("unit"), found.get("room")) == expected
 
 
-@pytest.mark.parametrize(("text", "service"), [
-    ("想请个保洁", "钟点工"), ("打扫卫生", "钟点工"), ("找个阿姨", "钟点工"),
-    ("修空调", "家居家电维修"), ("洗衣机坏了", "家居家电维修"), ("驾校", "学车"),
-    ("考驾照", "学车"), ("马桶堵了", "水电暖气管道"), ("钟点公", "钟点工"),
-    ("交一下有线电视费", "代缴费"), ("老年大学", "业余爱好老年大学"),
-])
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        ("想请个保洁", "钟点工"),
+        ("打扫卫生", "钟点工"),
+        ("找个阿姨", "钟点工"),
+        ("修空调", "家居家电维修"),
+        ("洗衣机坏了", "家居家电维修"),
+        ("驾校", "学车"),
+        ("考驾照", "学车"),
+        ("马桶堵了", "水电暖气管道"),
+        ("钟点公", "钟点工"),
+        ("交一下有线电视费", "代缴费"),
+        ("老年大学", "业余爱好老年大学"),
+    ],
+)
 def test_service_canonical(embedded: EmbeddedParser, text: str, service: str) -> None:
     assert embedded.entities(text, NOW)[0].value == service
 

@@ -23,15 +23,27 @@ async def fake_rasa() -> AsyncIterator[tuple[str, list[dict]]]:
         body = await request.json()
         calls.append(body)
         text = body["text"]
-        return web.json_response({
-            "text": text,
-            "intent": {"name": "order_service", "confidence": 0.88},
-            "intent_ranking": [{"name": "order_service", "confidence": 0.88},
-                               {"name": "some_rasa_only_intent", "confidence": 0.1}],
-            # raw Rasa: synonym-mapped value for 阿姨, a surface value for time
-            "entities": [{"entity": "service", "value": "阿姨", "start": 7, "end": 9, "extractor": "DIETClassifier"},
-                         {"entity": "time", "value": "明天上午", "start": 0, "end": 4}],
-        })
+        return web.json_response(
+            {
+                "text": text,
+                "intent": {"name": "order_service", "confidence": 0.88},
+                "intent_ranking": [
+                    {"name": "order_service", "confidence": 0.88},
+                    {"name": "some_rasa_only_intent", "confidence": 0.1},
+                ],
+                # raw Rasa: synonym-mapped value for 阿姨, a surface value for time
+                "entities": [
+                    {
+                        "entity": "service",
+                        "value": "阿姨",
+                        "start": 7,
+                        "end": 9,
+                        "extractor": "DIETClassifier",
+                    },
+                    {"entity": "time", "value": "明天上午", "start": 0, "end": 4},
+                ],
+            }
+        )
 
     async def root(_: web.Request) -> web.Response:
         return web.Response(text="Hello from Rasa: 3.6.21")
@@ -48,7 +60,9 @@ async def fake_rasa() -> AsyncIterator[tuple[str, list[dict]]]:
     await runner.cleanup()
 
 
-async def test_normalises_rasa_output(fake_rasa: tuple[str, list[dict]], embedded: EmbeddedParser) -> None:
+async def test_normalises_rasa_output(
+    fake_rasa: tuple[str, list[dict]], embedded: EmbeddedParser
+) -> None:
     url, calls = fake_rasa
     parser = RasaParser(url, fallback=embedded)
     r = await parser.parse("明天上午想请个阿姨打扫卫生", now=NOW)
@@ -67,7 +81,9 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_falls_back_when_down(embedded: EmbeddedParser, caplog: pytest.LogCaptureFixture) -> None:
+async def test_falls_back_when_down(
+    embedded: EmbeddedParser, caplog: pytest.LogCaptureFixture
+) -> None:
     parser = RasaParser(f"http://127.0.0.1:{_closed_port()}", fallback=embedded, timeout=0.5)
     with caplog.at_level(logging.WARNING, logger="nlu.rasa_client"):
         r = await parser.parse("电梯坏了", now=NOW)
