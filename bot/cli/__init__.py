@@ -8,6 +8,7 @@ import typer
 
 from bot.cli.admin import community_app, merchant_app, staff_app
 from bot.cli.common import CliError
+from bot.cli.demo import demo_command
 from bot.cli.server import db_app, scheduler_command, serve_command
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(community_app, name="community")
 app.add_typer(staff_app, name="staff")
 app.add_typer(merchant_app, name="merchant")
+app.command("demo")(demo_command)
 
 try:  # the NLU commands live with the nlu feature
     from bot.cli.nlu import nlu_app

@@ -1,0 +1,1 @@
+"""`butler demo`: the hub with fake platforms, demo data and the /sim simulator."""

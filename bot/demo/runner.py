@@ -1,0 +1,133 @@
+"""`butler demo`: the real server on embedded defaults, the fake platforms, demo data and /sim."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.app import RUNTIME, create_app
+from bot.demo import data, sim
+from bot.demo.seed import SeedReport, seed
+from bot.devtools.fake_wechat import FakeWeChatAPI
+from bot.settings import Settings
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DB = Path("butler-demo.db")
+
+
+def _fake_telegram() -> Any | None:
+    """The fake Bot API, when the Telegram feature's dev tools are installed."""
+    try:
+        from bot.demo.fakes import DemoTelegramAPI
+    except ImportError:
+        log.warning("bot.devtools.fake_telegram is not available: the merchant and staff panes stay empty")
+        return None
+    return DemoTelegramAPI(token=data.TELEGRAM_TOKEN)
+
+
+def demo_settings(*, database_url: str, wechat_api_base: str, telegram_api_base: str, host: str, port: int) -> Settings:
+    """Settings with the demo's fake credentials; nothing from the environment can point it at production."""
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        redis_url="",
+        host=host,
+        port=port,
+        nlu="embedded",
+        wechat_app_id=data.WECHAT_APP_ID,
+        wechat_app_secret=data.WECHAT_APP_SECRET,
+        wechat_token=data.WECHAT_TOKEN,
+        wechat_aes_key=data.WECHAT_AES_KEY,
+        wechat_api_base=wechat_api_base,
+        wechat_template_order=data.WECHAT_TEMPLATE_ORDER,
+        telegram_token=data.TELEGRAM_TOKEN,
+        telegram_api_base=telegram_api_base,
+        telegram_webhook_secret=data.TELEGRAM_WEBHOOK_SECRET,
+        merchant_chat_id=str(data.MERCHANT_CHAT_ID),
+        staff_chat_id=str(data.STAFF_CHAT_ID),
+        redis_prefix="demo:",
+    )
+
+
+@dataclass
+class DemoServer:
+    """A running demo: the hub, both fake platforms and the simulator."""
+
+    app: web.Application
+    runner: web.AppRunner
+    simulator: sim.Simulator
+    fake_wechat: FakeWeChatAPI
+    fake_telegram: Any | None
+    settings: Settings
+    seeded: SeedReport
+    base_url: str
+
+    async def close(self) -> None:
+        """Stop the server, then the fakes."""
+        await self.runner.cleanup()
+        await self.fake_wechat.close()
+        if self.fake_telegram is not None:
+            await self.fake_telegram.close()
+
+
+def reset_database(path: Path) -> None:
+    """Delete the demo SQLite file and its WAL companions."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+async def start_demo(
+    *, db_path: Path = DEFAULT_DB, host: str = "127.0.0.1", port: int = 8080, reset: bool = False,
+    run_scheduler: bool = True,
+) -> DemoServer:
+    """Migrate and seed the demo database, start the fakes, then serve the hub and /sim on host:port."""
+    if reset:
+        reset_database(db_path)
+    database_url = f"sqlite+aiosqlite:///{db_path.resolve()}"
+    await upgrade(database_url)
+
+    fake_wechat = FakeWeChatAPI()
+    wechat_base = await fake_wechat.start()
+    fake_telegram = _fake_telegram()
+    telegram_base = await fake_telegram.start() if fake_telegram is not None else "http://127.0.0.1:9"
+
+    settings = demo_settings(
+        database_url=database_url, wechat_api_base=wechat_base, telegram_api_base=telegram_base, host=host, port=port
+    )
+    app = create_app(settings, run_scheduler=run_scheduler)
+    simulator = sim.Simulator()
+    sim.install(app, simulator)
+    fake_wechat.listeners.append(simulator.wechat.on_api_call)
+    if fake_telegram is not None:
+        fake_telegram.listeners.append(simulator.telegram.on_api_call)
+        fake_telegram.sent_listeners.append(simulator.telegram.on_sent)
+
+    runtime = app[RUNTIME]
+    report = await seed(runtime.sessions, today=datetime.now(ZoneInfo(settings.tz)).date())
+
+    runner = web.AppRunner(app, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0]
+    simulator.base_url = f"http://{bound[0]}:{bound[1]}" if ":" not in bound[0] else f"http://[{bound[0]}]:{bound[1]}"
+    return DemoServer(
+        app=app,
+        runner=runner,
+        simulator=simulator,
+        fake_wechat=fake_wechat,
+        fake_telegram=fake_telegram,
+        settings=settings,
+        seeded=report,
+        base_url=simulator.base_url,
+    )

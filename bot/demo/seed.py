@@ -1,0 +1,109 @@
+"""Loads the demo cast into the database through the repositories (never raw SQL)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.demo import data
+from storage import catalog, communities, merchants, owners, staff
+from storage.db import unit_of_work
+from storage.owners import BindingStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SeedReport:
+    """What the seeder added (empty when the database already held the demo)."""
+
+    added: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def fresh(self) -> bool:
+        """True when this run loaded the data (not a restart on an existing demo file)."""
+        return bool(self.added)
+
+
+async def seed(sessions: async_sessionmaker[AsyncSession], *, today: date) -> SeedReport:
+    """Load the demo data once; a second call on the same database changes nothing."""
+    report = SeedReport()
+    async with unit_of_work(sessions) as session:
+        if await communities.get_by_name(session=session, name=data.COMMUNITIES[0].name):
+            return report
+        by_name = {}
+        for c in data.COMMUNITIES:
+            by_name[c.name] = await communities.create(
+                session=session,
+                name=c.name,
+                property_fee_monthly_fen=c.property_fee_monthly_yuan * 100,
+                households=c.households,
+            )
+        report.added["communities"] = len(by_name)
+        report.added["owners"] = await _owners(session, by_name)
+        report.added["merchants"] = await _merchants(session, by_name, today)
+        for s in data.STAFF:
+            await staff.create(
+                session=session,
+                name=s.name,
+                role=staff.StaffRole(s.role),
+                openid=s.openid,
+                telegram_id=s.telegram_id,
+                communities=[by_name[n] for n in s.communities],
+            )
+        report.added["staff"] = len(data.STAFF)
+    await _feature_data(sessions, today, report)
+    log.info("demo data loaded: %s (not yet available: %s)", report.added, report.skipped or "none")
+    return report
+
+
+async def _owners(session: AsyncSession, by_name: dict[str, communities.Community]) -> int:
+    for o in data.OWNERS:
+        owner = await owners.get_or_create(session=session, openid=o.openid)
+        owner.nickname = o.name
+        for tag in o.tags:
+            owners.add_tag(owner, tag)
+        if o.bound:
+            owner.name, owner.phone, owner.phone_valid = o.name, o.phone, True
+            owner.community_id = by_name[o.community].id
+            owner.building, owner.unit, owner.room = o.building, o.unit, o.room
+            owner.binding_status = BindingStatus.VERIFIED
+    return len(data.OWNERS)
+
+
+async def _merchants(
+    session: AsyncSession, by_name: dict[str, communities.Community], today: date
+) -> int:
+    for m in data.MERCHANTS:
+        services = await catalog.get_services_by_names(session=session, names=list(m.services))
+        expires = today - timedelta(days=20) if m.expired else today + timedelta(days=300)
+        row = await merchants.create(
+            session=session,
+            name=m.name,
+            telegram_id=m.telegram_id,
+            services=services,
+            communities=[by_name[n] for n in m.communities],
+            qualification_expires=expires,
+        )
+        row.credit_level = m.credit_level
+    return len(data.MERCHANTS)
+
+
+async def _feature_data(
+    sessions: async_sessionmaker[AsyncSession], today: date, report: SeedReport
+) -> None:
+    """Roster, survey and activities come from other features' loaders, when installed."""
+    from bot.demo import seed_features
+
+    for name, loader in seed_features.LOADERS:
+        try:
+            async with unit_of_work(sessions) as session:
+                count = await loader(session, today)
+        except seed_features.NotAvailable as exc:
+            report.skipped.append(f"{name} ({exc})")
+            continue
+        report.added[name] = count

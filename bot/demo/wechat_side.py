@@ -1,0 +1,122 @@
+"""The simulator playing the WeChat platform: owners' messages in, the account's messages out.
+
+Inbound goes to the hub's real `/wechat` over HTTP as signed, encrypted XML; outbound is whatever
+the hub sent to the fake WeChat API, turned into events for the owner pane.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from bot.demo import data
+from bot.demo.bus import EventBus
+from bot.devtools.fake_wechat import RecordedCall
+from bot.devtools.wechat_sender import WeChatSender, event_xml, text_xml
+
+log = logging.getLogger(__name__)
+
+# Shown until the hub creates its own menu through the API (the fake records it).
+DEFAULT_MENU: dict[str, Any] = {
+    "button": [
+        {"type": "click", "name": "管家服务", "key": "MENU_SERVICES"},
+        {"type": "click", "name": "我的订单", "key": "MENU_MY_ORDERS"},
+        {"type": "click", "name": "联系管家", "key": "MENU_HUMAN"},
+    ]
+}
+
+
+class WeChatSide:
+    """Posts owners' messages to /wechat like WeChat does and narrates the API calls the hub makes."""
+
+    def __init__(self, bus: EventBus, base_url: Callable[[], str]) -> None:
+        self.bus = bus
+        self.base_url = base_url
+        self.menu: dict[str, Any] = DEFAULT_MENU
+        self.sender = WeChatSender(
+            token=data.WECHAT_TOKEN, aes_key=data.WECHAT_AES_KEY, app_id=data.WECHAT_APP_ID
+        )
+        self._http: aiohttp.ClientSession | None = None
+
+    def http(self) -> aiohttp.ClientSession:
+        """One client session for every post to the hub."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP session."""
+        if self._http is not None:
+            await self._http.close()
+
+    async def send_text(self, openid: str, text: str) -> str:
+        """An owner types a message; returns the passive reply text ('' when none)."""
+        self.bus.publish("owner.in", openid=openid, text=text)
+        return await self._post(openid, text_xml(openid, text, account=data.WECHAT_ACCOUNT))
+
+    async def send_event(self, openid: str, event: str, key: str = "", label: str = "") -> str:
+        """An owner follows the account or presses a menu button (CLICK)."""
+        self.bus.publish("owner.in", openid=openid, event=event, key=key, text=label)
+        return await self._post(openid, event_xml(openid, event, key=key, account=data.WECHAT_ACCOUNT))
+
+    async def _post(self, openid: str, xml: str) -> str:
+        query, body = self.sender.request(xml)
+        async with self.http().post(f"{self.base_url()}/wechat?{query}", data=body) as resp:
+            text = await resp.text()
+            status = resp.status
+        if status != 200:
+            self.bus.publish("error", where="wechat", status=status, text=text[:200])
+            return ""
+        reply = self.sender.open_reply(text, query)
+        content = reply.get("Content", "")
+        if content:
+            self.bus.publish("owner.out", openid=openid, text=content, via="passive")
+        return content
+
+    def on_api_call(self, call: RecordedCall) -> None:
+        """FakeWeChatAPI listener: every message the hub sends an owner becomes a pane event."""
+        body = call.body or {}
+        if call.path == "/cgi-bin/message/custom/send":
+            self._custom(body)
+        elif call.path == "/cgi-bin/message/template/send":
+            fields = body.get("data") or {}
+            title = _value(fields.get("first")) or "服务通知"
+            lines = [
+                _value(v) for k, v in fields.items() if k != "first" and _value(v)
+            ]
+            self.bus.publish(
+                "owner.out", openid=body.get("touser", ""), text="\n".join(lines), title=title, via="template"
+            )
+        elif call.path == "/cgi-bin/message/mass/send":
+            text = (body.get("text") or {}).get("content", "")
+            openids = body.get("touser") or []
+            for openid in openids:
+                self.bus.publish("owner.out", openid=openid, text=text, via="mass")
+            self.bus.publish("wechat.mass", count=len(openids), text=text)
+        elif call.path == "/cgi-bin/menu/create":
+            self.menu = body
+            self.bus.publish("wechat.menu", menu=body)
+
+    def _custom(self, body: dict[str, Any]) -> None:
+        openid = body.get("touser", "")
+        if body.get("msgtype") == "news":
+            for article in (body.get("news") or {}).get("articles", []):
+                self.bus.publish(
+                    "owner.out",
+                    openid=openid,
+                    title=article.get("title", ""),
+                    text=article.get("description", ""),
+                    via="news",
+                )
+            return
+        text = (body.get("text") or {}).get("content", "")
+        self.bus.publish("owner.out", openid=openid, text=text, via="cs")
+
+
+def _value(field: Any) -> str:
+    if isinstance(field, dict):
+        return str(field.get("value", ""))
+    return str(field or "")
