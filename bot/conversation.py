@@ -29,7 +29,9 @@ class Conversations:
         """Handle one event; a duplicate that slipped past Redis is absorbed by the message log."""
         started = time.perf_counter()
         try:
-            async with unit_of_work(self.runtime.sessions) as session:
+            # One conversation per owner: their messages run one at a time, across processes.
+            async with self.runtime.kv.lock(f"owner:{event.user_id}", timeout=30, wait=25), \
+                    unit_of_work(self.runtime.sessions) as session:
                 reply = await hub.handle(event, self.runtime.context(session))
         except IntegrityError:
             log.info("duplicate %s absorbed by the message log", event.dedupe_key)

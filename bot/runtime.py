@@ -35,7 +35,11 @@ class Runtime:
 
     def context(self, session: AsyncSession) -> HubContext:
         """The dialog context for one unit of work."""
-        return HubContext(session=session, kv=self.kv, guard=self.guard, tz=self.tz, nlu=self.nlu)
+        return HubContext(
+            session=session, kv=self.kv, guard=self.guard, tz=self.tz, nlu=self.nlu,
+            dialog_ttl_seconds=self.settings.dialog_ttl_seconds,
+            handoff_idle_seconds=self.settings.handoff_idle_seconds,
+        )
 
     async def aclose(self) -> None:
         """Release connections."""

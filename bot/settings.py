@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     outbound_timeout_seconds: float = 5.0
     # Key prefix in Redis, so tests and several deployments can share one server.
     redis_prefix: str = "butler:"
+    # Owner dialogs (issue 4): an unfinished dialog waits this long; a silent hand-off ends after this.
+    dialog_ttl_seconds: int = 24 * 3600
+    handoff_idle_seconds: int = 30 * 60
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.guard import ContentGuard
 from storage.kv import KeyValueStore
 
+DEFAULT_DIALOG_TTL_SECONDS = 24 * 3600
+DEFAULT_HANDOFF_IDLE_SECONDS = 30 * 60
+
 
 @dataclass
 class HubContext:
@@ -24,6 +27,10 @@ class HubContext:
     tz: ZoneInfo
     nlu: Any | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # How long an unfinished dialog waits for the owner to come back.
+    dialog_ttl_seconds: int = DEFAULT_DIALOG_TTL_SECONDS
+    # A hand-off nobody speaks in for this long ends by itself.
+    handoff_idle_seconds: int = DEFAULT_HANDOFF_IDLE_SECONDS
 
     def now(self) -> datetime:
         """Current time in the configured time zone."""

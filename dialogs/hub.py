@@ -1,68 +1,234 @@
-"""Entry point of the dialog layer: one typed event in, at most one reply out."""
+"""Entry point of the dialog layer: one typed event in, at most one reply out.
+
+The whole conversation in one place:
+
+    event ──► hand-off open?  ── yes ─► forward to staff, stay quiet
+          └─► dialog pending? ── yes ─► engine.reply (form step / cancel / interruption / hand-off)
+          └─► catalog browser pick? ─► next menu level (or start an order)
+          └─► intent ──► ROUTES[intent]  (two nlu_fallback in a row ─► hand-off)
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
-from dialogs import texts
+from dialogs import binding, choices, engine, followup, handoff, inquiries, order, people, state, survey, texts
 from dialogs.context import HubContext
 from dialogs.events import InboundMessage, MessageKind, Reply
-from storage import catalog, messages, owners
+from dialogs.form import Env
+from dialogs.state import DialogState, Flow
+from storage import feedback, messages, orders, owners
 
 log = logging.getLogger(__name__)
 
-# Used only when no NLU backend is wired (the foundation's minimal conversation).
+# Used only when no NLU backend is wired (keywords keep the basics working).
 _KEYWORD_INTENTS = (
     (("你好", "您好", "在吗", "hi", "hello", "菜单", "帮助", "help"), "greet"),
     (("谢谢", "感谢"), "thanks"),
     (("再见", "拜拜"), "goodbye"),
+    (("绑定",), "bind_house"),
+    (("问卷", "调研"), "start_survey"),
+    (("人工", "客服"), "human_agent"),
+    (("订单",), "ask_order_status"),
 )
+# WeChat menu buttons (CLICK EventKey) map to the intent they stand for.
+MENU_KEYS = {
+    "SERVICES": "ask_services", "BIND": "bind_house", "SURVEY": "start_survey",
+    "ORDERS": "ask_order_status", "HUMAN": "human_agent", "ACTIVITIES": "ask_activity",
+}
+_FALLBACKS_BEFORE_HANDOFF = 2
+_FALLBACK_TTL = 3600
 
 
 async def menu_text(ctx: HubContext) -> str:
-    """The numbered list of the 8 butler lines, read from the catalog."""
+    """The numbered list of the 8 butler lines, read from the catalog (kept for other callers)."""
+    from storage import catalog
+
     lines = await catalog.list_lines(session=ctx.session)
     body = "\n".join(f"{i}. {line.name}" for i, line in enumerate(lines, start=1))
     return f"{texts.MENU_HEADER}\n{body}\n{texts.MENU_FOOTER}"
 
 
-async def classify(text: str, ctx: HubContext) -> str:
-    """Intent name for a text: the NLU backend when wired, keywords otherwise."""
-    if ctx.nlu is not None:
-        result = await ctx.nlu.parse(text, now=ctx.now())
-        return str(result.intent)
-    lowered = text.strip().lower()
+async def classify(env: Env) -> str:
+    """Intent name: the NLU backend when wired, keywords otherwise."""
+    if env.ctx.nlu is not None:
+        intent, _ = await env.intent()
+        return intent
+    lowered = env.text.strip().lower()
+    if choices.is_cancel(lowered):
+        return "cancel"
     for words, intent in _KEYWORD_INTENTS:
         if any(w in lowered for w in words):
             return intent
     return "nlu_fallback"
 
 
+# --- intent handlers ---------------------------------------------------------------------------
+
+async def on_greet(env: Env) -> str:
+    menu = await inquiries.lines_menu(env)
+    return menu if env.owner.is_bound else f"{menu}\n{texts.OFFER_BINDING}"
+
+
+async def on_question(env: Env) -> str:
+    return await inquiries.answer(await classify(env), env)
+
+
+async def on_order(env: Env) -> str:
+    return await engine.start(await order.new_order(env), env)
+
+
+async def on_cancel_order(env: Env) -> str:
+    pending = await order.start_cancel(env)
+    return texts.CANCEL_ORDER_NONE if pending is None else await engine.start(pending, env)
+
+
+async def on_bind(env: Env) -> str:
+    owner = env.owner
+    household = await people.household(env.session, owner)
+    if owner.binding_status == owners.BindingStatus.VERIFIED:
+        return texts.BIND_ALREADY.format(household=household)
+    if owner.binding_status == owners.BindingStatus.PENDING:
+        return texts.BIND_WAITING.format(household=household)
+    new = DialogState(flow=Flow.BINDING)
+    await binding.prefill(new, env)
+    return await engine.start(new, env)
+
+
+async def on_survey(env: Env) -> str:
+    open_surveys = await survey.available(session=env.session, owner_id=env.owner.id)
+    if not open_surveys:
+        return texts.SURVEY_NONE
+    if len(open_surveys) == 1:
+        spec = survey.spec_of(open_surveys[0])
+        intro = texts.SURVEY_INTRO.format(title=open_surveys[0].title, intro=spec.intro)
+        return await engine.start(await survey.begin(env, open_surveys[0]), env, intro=intro)
+    return await engine.start(DialogState(flow=Flow.SURVEY, data={"options": [s.id for s in open_surveys]}), env)
+
+
+async def on_rate(env: Env) -> str:
+    last = await orders.last_completed_for_owner(session=env.session, owner_id=env.owner.id)
+    if last is None:
+        return texts.RATE_NO_ORDER
+    if await feedback.rating_for_order(session=env.session, order_id=last.id):
+        return texts.RATE_ALREADY.format(code=last.code)
+    new = DialogState(flow=Flow.FOLLOWUP, data={"order_id": last.id})
+    parsed = await env.parsed()
+    score = followup.validate_rating(parsed.entity("rating") or "") if parsed is not None else None
+    if isinstance(score, int):
+        rating = await followup.record_rating(session=env.session, owner=env.owner, order=last, score=score)
+        new.data.update(rating=score, rating_id=rating.id)
+    return await engine.start(new, env)
+
+
+async def on_complain(env: Env) -> str:
+    last = await orders.last_completed_for_owner(session=env.session, owner_id=env.owner.id)
+    await followup.open_complaint(session=env.session, owner=env.owner, order=last, text=env.text)
+    return texts.COMPLAINT_RECORDED
+
+
+async def on_human(env: Env) -> str:
+    return await engine.hand_off(env, reason="human_agent")
+
+
+async def on_unsubscribe(env: Env) -> str:
+    env.owner.push_opt_out = True
+    return texts.UNSUBSCRIBED
+
+
+async def on_resubscribe(env: Env) -> str:
+    env.owner.push_opt_out = False
+    return texts.RESUBSCRIBED
+
+
+async def on_fallback(env: Env) -> str:
+    faq = await inquiries.faq_answer(env)
+    if faq:
+        return faq
+    return texts.NOT_UNDERSTOOD
+
+
+ROUTES: dict[str, Callable[[Env], Awaitable[str]]] = {
+    "greet": on_greet,
+    "ask_services": on_greet,
+    "ask_price": on_question,
+    "ask_property_fee": on_question,
+    "ask_order_status": on_question,
+    "ask_activity": on_question,
+    "order_service": on_order,
+    "cancel_order": on_cancel_order,
+    "bind_house": on_bind,
+    "start_survey": on_survey,
+    "rate_service": on_rate,
+    "complain": on_complain,
+    "report_issue": inquiries.report_issue,
+    "human_agent": on_human,
+    "unsubscribe_push": on_unsubscribe,
+    "resubscribe_push": on_resubscribe,
+    "nlu_fallback": on_fallback,
+}
+SIMPLE = {"thanks": texts.THANKS, "goodbye": texts.GOODBYE, "affirm": texts.THANKS,
+          "deny": texts.GOODBYE, "cancel": texts.CANCELLED}
+# With these intents a staff FAQ answer is not what the owner wants (they asked us to do something).
+_ACTION_INTENTS = frozenset({"order_service", "cancel_order", "bind_house", "start_survey", "rate_service",
+                             "complain", "report_issue", "human_agent", "unsubscribe_push", "resubscribe_push"})
+
+
+async def route(env: Env) -> str:
+    """Top-level turn: catalog pick, FAQ, then the intent's handler."""
+    picked = await inquiries.browse(env)
+    if picked is not None:
+        text, service = picked
+        return text if service is None else await engine.start(await order.new_order(env, service=service), env)
+    intent = await classify(env)
+    streak_key = f"fallbacks:{env.owner.openid}"
+    if intent == "nlu_fallback":
+        streak = await env.kv.incr(streak_key, ttl_seconds=_FALLBACK_TTL)
+        faq = await inquiries.faq_answer(env)
+        if faq:
+            await env.kv.delete(streak_key)
+            return faq
+        if streak >= _FALLBACKS_BEFORE_HANDOFF:
+            await env.kv.delete(streak_key)
+            return await engine.hand_off(env, reason="nlu_fallback")
+        return texts.NOT_UNDERSTOOD
+    await env.kv.delete(streak_key)
+    if intent not in _ACTION_INTENTS:
+        faq = await inquiries.faq_answer(env)
+        if faq:
+            return faq
+    if intent in SIMPLE:
+        return SIMPLE[intent]
+    return await ROUTES.get(intent, on_fallback)(env)
+
+
 async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     """Handle one owner event inside the caller's unit of work."""
     await messages.record(
-        session=ctx.session,
-        channel=event.channel,
-        user_id=event.user_id,
-        kind=event.kind,
-        text=event.text,
-        dedupe_key=event.dedupe_key,
+        session=ctx.session, channel=event.channel, user_id=event.user_id, kind=event.kind,
+        text=event.text, dedupe_key=event.dedupe_key,
     )
     if event.kind == MessageKind.UNSUBSCRIBE:
         await owners.set_following(session=ctx.session, openid=event.user_id, following=False)
         return None
     owner = await owners.get_or_create(session=ctx.session, openid=event.user_id)
     await owners.touch(session=ctx.session, owner=owner, at=event.received_at)
+    text = event.text.strip()
+    if event.kind == MessageKind.CLICK and event.event_key in MENU_KEYS:
+        text = {"ask_services": "菜单", "bind_house": "绑定", "start_survey": "问卷", "ask_order_status": "我的订单",
+                "human_agent": "人工", "ask_activity": "最近有什么活动"}[MENU_KEYS[event.event_key]]
+    env = Env(ctx=ctx, owner=owner, text=text)
+    held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
+    if held is not None:
+        await handoff.forward_owner_message(session=ctx.session, handoff=held, owner=owner, text=text)
+        return None
     if event.kind == MessageKind.SUBSCRIBE:
         owner.following = True
-        return Reply(f"{texts.WELCOME}\n{await menu_text(ctx)}")
-    if not event.text:
-        return Reply(await menu_text(ctx))
-    intent = await classify(event.text, ctx)
-    if intent == "greet":
-        return Reply(await menu_text(ctx))
-    if intent == "thanks":
-        return Reply(texts.THANKS)
-    if intent == "goodbye":
-        return Reply(texts.GOODBYE)
-    return Reply(texts.NOT_UNDERSTOOD)
+        return Reply(f"{texts.WELCOME}\n{await on_greet(env)}")
+    if not text:
+        return Reply(await on_greet(env))
+    pending = await state.load(ctx.kv, owner.openid)
+    if pending is not None:
+        return Reply(await engine.reply(pending, env))
+    return Reply(await route(env))

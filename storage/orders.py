@@ -161,3 +161,17 @@ async def list_open_for_owner(*, session: AsyncSession, owner_id: int) -> list[O
         .order_by(Order.id.desc())
     )
     return list(await session.scalars(stmt))
+
+
+# --- added by issue 4 (owner conversations) ----------------------------------------------------
+
+
+async def last_completed_for_owner(*, session: AsyncSession, owner_id: int) -> Order | None:
+    """The owner's most recently completed order (what a rating or complaint refers to)."""
+    stmt = (
+        select(Order)
+        .where(Order.owner_id == owner_id, Order.status == OrderStatus.COMPLETED)
+        .order_by(Order.completed_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(stmt)

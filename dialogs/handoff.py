@@ -1,0 +1,110 @@
+"""Hand-off to staff: a person takes the conversation and the bot stays quiet until it ends.
+
+Opened by `human_agent`, two `nlu_fallback` in a row, or three failed answers in a form. Staff
+see the owner, household and last messages in the Telegram staff chat (`staff.notify`), and their
+replies reach the owner through `owner.notify` (WeChat customer-service API, 48-hour window).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import people, texts
+from storage import handoffs, outbox
+from storage.base import utcnow
+from storage.handoffs import Handoff, HandoffStatus
+from storage.kv import KeyValueStore
+from storage.messages import InboundMessageLog
+from storage.owners import Owner
+
+# WeChat lets us answer an owner by customer-service message for 48 h after their last message.
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=48)
+RECENT_MESSAGES = 5
+
+
+async def _recent(session: AsyncSession, openid: str) -> str:
+    rows = await session.scalars(
+        select(InboundMessageLog.text)
+        .where(InboundMessageLog.user_id == openid, InboundMessageLog.text != "")
+        .order_by(InboundMessageLog.id.desc())
+        .limit(RECENT_MESSAGES)
+    )
+    lines = list(rows)[::-1]
+    return "\n".join(f"· {t}" for t in lines) or "（无）"
+
+
+async def open_handoff(*, session: AsyncSession, owner: Owner, reason: str) -> Handoff:
+    """Open a hand-off and post the owner's context to the staff chat (in this unit of work)."""
+    existing = await handoffs.open_for_owner(session=session, owner_id=owner.id)
+    if existing is not None:
+        existing.last_activity_at = utcnow()
+        return existing
+    handoff = await handoffs.create(session=session, owner=owner, reason=reason)
+    await session.flush()
+    text = texts.STAFF_HANDOFF.format(
+        reason=texts.HANDOFF_REASONS.get(reason, reason),
+        owner=people.label(owner),
+        household=await people.household(session, owner),
+        recent=await _recent(session, owner.openid),
+    )
+    outbox.emit(session, "staff.notify", text=text, handoff_id=handoff.id)
+    return handoff
+
+
+async def active_handoff(*, session: AsyncSession, owner: Owner, idle_seconds: int) -> Handoff | None:
+    """The hand-off holding this owner's conversation; one silent for too long is closed here."""
+    handoff = await handoffs.open_for_owner(session=session, owner_id=owner.id)
+    if handoff is None:
+        return None
+    if handoff.is_idle(utcnow(), timedelta(seconds=idle_seconds)):
+        handoff.close(reason="timeout")
+        return None
+    return handoff
+
+
+async def forward_owner_message(*, session: AsyncSession, handoff: Handoff, owner: Owner, text: str) -> None:
+    """While staff hold the conversation, the owner's messages go to the staff chat."""
+    handoff.last_activity_at = utcnow()
+    outbox.emit(
+        session, "staff.notify",
+        text=texts.STAFF_FORWARD.format(handoff_id=handoff.id, owner=people.label(owner), text=text or "（非文字消息）"),
+        handoff_id=handoff.id,
+    )
+
+
+def _window_open(owner: Owner, now: datetime) -> bool:
+    last = owner.last_message_at
+    if last is None:
+        return False
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    return now - last <= CUSTOMER_SERVICE_WINDOW
+
+
+async def relay_staff_reply(
+    *, session: AsyncSession, kv: KeyValueStore, handoff_id: int, staff_telegram_id: int, text: str
+) -> str | None:
+    """Send a staff reply to the owner; returns why it cannot be delivered (for staff), else None."""
+    handoff = await handoffs.get(session=session, handoff_id=handoff_id)
+    if handoff is None or handoff.status != HandoffStatus.OPEN:
+        return texts.STAFF_HANDOFF_CLOSED
+    owner = handoff.owner
+    if not _window_open(owner, utcnow()):
+        return texts.STAFF_WINDOW_CLOSED.format(phone=owner.phone or "未登记")
+    handoff.last_activity_at = utcnow()
+    handoff.staff_telegram_id = staff_telegram_id
+    outbox.emit(session, "owner.notify", openid=owner.openid, text=text)
+    return None
+
+
+async def close_handoff(*, session: AsyncSession, kv: KeyValueStore, handoff_id: int, staff_telegram_id: int) -> None:
+    """Staff end the hand-off; the bot answers the owner again (closing twice is harmless)."""
+    handoff = await handoffs.get(session=session, handoff_id=handoff_id)
+    if handoff is None or handoff.status != HandoffStatus.OPEN:
+        return
+    handoff.close(reason="staff")
+    handoff.staff_telegram_id = staff_telegram_id
+    if _window_open(handoff.owner, utcnow()):
+        outbox.emit(session, "owner.notify", openid=handoff.owner.openid, text=texts.HANDOFF_CLOSED)

@@ -1,0 +1,177 @@
+"""Questions owners ask: the catalog browser, prices, property fee, orders, activities, FAQ, repairs."""
+
+from __future__ import annotations
+
+from dialogs import choices, people, texts
+from dialogs.form import Env
+from storage import activities, catalog, communities, faq, orders, outbox, workorders
+from storage.catalog import Service
+
+# Intents answered in place, even in the middle of a form (which then asks its question again).
+QUESTION_INTENTS = frozenset({"ask_services", "ask_price", "ask_property_fee", "ask_order_status", "ask_activity"})
+_QUESTION_CONFIDENCE = 0.6
+_MENU_TTL = 3600
+
+
+def _menu_key(openid: str) -> str:
+    return f"menu:{openid}"
+
+
+async def lines_menu(env: Env) -> str:
+    """The numbered 8 butler lines (from the catalog), and arm the browser on them."""
+    lines = await catalog.list_lines(session=env.session)
+    await env.kv.set_json(_menu_key(env.owner.openid), {"level": "lines"}, ttl_seconds=_MENU_TTL)
+    body = "\n".join(f"{i}. {line.name}" for i, line in enumerate(lines, start=1))
+    return f"{texts.MENU_HEADER}\n{body}\n{texts.MENU_FOOTER}"
+
+
+def service_detail(service: Service) -> str:
+    """Description and price of one service."""
+    return texts.SERVICE_DETAIL.format(
+        name=service.name, description=service.description or service.line.name, price=service.price_note or "详询管家"
+    )
+
+
+async def browse(env: Env) -> tuple[str, str | None] | None:
+    """A numbered pick from the catalog browser: (reply, service chosen to order or None)."""
+    menu = await env.kv.get_json(_menu_key(env.owner.openid))
+    if not menu:
+        return None
+    key = _menu_key(env.owner.openid)
+    lines = await catalog.list_lines(session=env.session)
+    if menu["level"] == "service":
+        if choices.squash(env.text) in ("预约", "下单", "我要预约", "预订", "好的", "好", "要", "1"):
+            await env.kv.delete(key)
+            return "", menu["service"]
+        return None
+    if menu["level"] == "lines":
+        name = choices.pick(env.text, [line.name for line in lines])
+        line = next((ln for ln in lines if ln.name == name), None)
+        if line is None:
+            return None
+        await env.kv.set_json(key, {"level": "services", "line": line.name}, ttl_seconds=_MENU_TTL)
+        names = [s.name for s in line.services]
+        return f"{texts.LINE_SERVICES.format(line=line.name)}\n{choices.numbered(names)}", None
+    line = next((ln for ln in lines if ln.name == menu.get("line")), None)
+    if line is None:
+        return None
+    name = choices.pick(env.text, [s.name for s in line.services])
+    service = next((s for s in line.services if s.name == name), None)
+    if service is None:
+        return None
+    await env.kv.set_json(key, {"level": "service", "service": service.name}, ttl_seconds=_MENU_TTL)
+    return service_detail(service), None
+
+
+async def ask_price(env: Env) -> str:
+    """Price of the service named in the text, or the menu to pick one."""
+    parsed = await env.parsed()
+    name = parsed.entity("service") if parsed is not None else None
+    service = await catalog.get_service_by_name(session=env.session, name=name) if name else None
+    if service is None:
+        service = await _service_in_text(env)
+    if service is None:
+        return f"{texts.PRICE_UNKNOWN_SERVICE}\n{await lines_menu(env)}"
+    return service_detail(service)
+
+
+async def _service_in_text(env: Env) -> Service | None:
+    for line in await catalog.list_lines(session=env.session):
+        for service in line.services:
+            if service.name in env.text:
+                return service
+    return None
+
+
+async def property_fee(env: Env) -> str:
+    """The owner's community fee: staff's FAQ answer if there is one, else community data."""
+    owner = env.owner
+    if owner.community_id is None:
+        return texts.BIND_BEFORE_FEE
+    entry = await faq.match(session=env.session, text="物业费", community_id=owner.community_id)
+    if entry is not None and entry.community_id == owner.community_id:
+        return entry.answer
+    community = await communities.get(session=env.session, community_id=owner.community_id)
+    assert community is not None
+    if not community.property_fee_monthly_fen or not community.households:
+        return texts.PROPERTY_FEE_UNKNOWN.format(community=community.name)
+    per_household = community.property_fee_monthly_fen / community.households / 100
+    return texts.PROPERTY_FEE.format(community=community.name, amount=f"{per_household:.2f}".rstrip("0").rstrip("."))
+
+
+def when(env: Env, order: orders.Order) -> str:
+    """An order's time as owners read it."""
+    if order.scheduled_at is None:
+        return texts.ORDER_ASAP
+    at = order.scheduled_at
+    return at.astimezone(env.ctx.tz).strftime("%m月%d日 %H:%M")
+
+
+async def order_status(env: Env) -> str:
+    """The owner's open orders with status and merchant."""
+    rows = await orders.list_open_for_owner(session=env.session, owner_id=env.owner.id)
+    if not rows:
+        return texts.ORDERS_NONE
+    lines = [
+        texts.ORDER_LINE.format(
+            code=o.code, service=o.service.name, time=when(env, o), status=o.status_label,
+            merchant=f"｜{o.merchant.name}" if o.merchant else "",
+        )
+        for o in rows
+    ]
+    return "\n".join([texts.ORDERS_HEADER, *lines])
+
+
+async def upcoming_activities(env: Env) -> str:
+    """Upcoming activities for the owner's community."""
+    rows = await activities.upcoming(session=env.session, community_id=env.owner.community_id, now=env.ctx.now())
+    if not rows:
+        return texts.ACTIVITIES_NONE
+    lines = [
+        texts.ACTIVITY_LINE.format(
+            when=a.starts_at.astimezone(env.ctx.tz).strftime("%m月%d日 %H:%M"), title=a.title,
+            place=f"｜{a.place}" if a.place else "",
+        )
+        for a in rows
+    ]
+    return "\n".join([texts.ACTIVITIES_HEADER, *lines])
+
+
+async def faq_answer(env: Env) -> str | None:
+    """Staff's answer when the text hits a FAQ entry's keywords."""
+    entry = await faq.match(session=env.session, text=env.text, community_id=env.owner.community_id)
+    return entry.answer if entry else None
+
+
+async def answer(intent: str, env: Env) -> str:
+    """Answer a question intent."""
+    if intent == "ask_price":
+        return await ask_price(env)
+    if intent == "ask_property_fee":
+        return await property_fee(env)
+    if intent == "ask_order_status":
+        return await order_status(env)
+    if intent == "ask_activity":
+        return await upcoming_activities(env)
+    return await lines_menu(env)
+
+
+async def interruption(env: Env) -> str | None:
+    """An answer when a form's pending question got an off-topic question instead; else None."""
+    intent, confidence = await env.intent()
+    if intent in QUESTION_INTENTS and confidence >= _QUESTION_CONFIDENCE:
+        if intent == "ask_services":
+            lines = await catalog.list_lines(session=env.session)
+            return "、".join(line.name for line in lines)
+        return await answer(intent, env)
+    return await faq_answer(env)
+
+
+async def report_issue(env: Env) -> str:
+    """A common-area problem becomes a property work order in the staff chat."""
+    row = await workorders.create(
+        session=env.session, owner_id=env.owner.id, community_id=env.owner.community_id, text=env.text
+    )
+    household = await people.household(env.session, env.owner)
+    outbox.emit(env.session, "staff.notify", text=texts.STAFF_ISSUE.format(id=row.id, household=household, text=env.text))
+    return texts.ISSUE_REPORTED.format(id=row.id)

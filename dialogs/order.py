@@ -1,0 +1,254 @@
+"""Order intake (`order_service`) and cancelling an order (`cancel_order`).
+
+Slots come from the NLU entities and the owner's profile; only what is missing is asked, then a
+summary is confirmed. The order is created `pending_dispatch` with `order.created` in the same
+unit of work, so the dispatch side picks it up from the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from dialogs import choices, inquiries, people, texts
+from dialogs.form import Env, Finish, Form, Invalid
+from dialogs.state import DialogState, Flow
+from storage import catalog, orders, outbox
+from storage.orders import OrderStatus
+
+_ASAP_WORDS = ("尽快", "越快越好", "马上", "现在", "随时", "立刻", "今天就行", "都可以", "都行")
+# A time said a little in the past ("今天上午" said at 11:00) still counts as today.
+_PAST_GRACE = timedelta(hours=3)
+
+
+class Step(StrEnum):
+    """Order slots, asked in this order (notes are never asked: they come from the first message)."""
+
+    SERVICE = "service"
+    TIME = "time"
+    ADDRESS = "address"
+    PHONE = "phone"
+    CONFIRM = "confirm"
+
+
+@dataclass
+class OrderSlots:
+    """What an order needs; `time` is ISO 8601 or "" for as soon as possible."""
+
+    service: str | None = None
+    time: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    notes: str = ""
+
+
+PROMPTS = {
+    Step.SERVICE: texts.ORDER_SERVICE,
+    Step.TIME: texts.ORDER_TIME,
+    Step.ADDRESS: texts.ORDER_ADDRESS,
+    Step.PHONE: texts.ORDER_PHONE,
+}
+
+
+async def validate_service(text: str, env: Env) -> Any:
+    """A canonical service from the NLU entity or a catalog name in the text."""
+    parsed = await env.parsed()
+    name = parsed.entity("service") if parsed is not None else None
+    if name and await catalog.get_service_by_name(session=env.session, name=name):
+        return name
+    for line in await catalog.list_lines(session=env.session):
+        for service in line.services:
+            if service.name in text:
+                return service.name
+    return Invalid(texts.ORDER_BAD_SERVICE)
+
+
+async def validate_time(text: str, env: Env) -> Any:
+    """An ISO time from the NLU (not in the past), or "" for 尽快."""
+    if choices.squash(text) in _ASAP_WORDS:
+        return ""
+    parsed = await env.parsed()
+    value = parsed.entity("time") if parsed is not None else None
+    if not value:
+        return Invalid(texts.ORDER_BAD_TIME)
+    if datetime.fromisoformat(value) < env.ctx.now() - _PAST_GRACE:
+        return Invalid(texts.ORDER_PAST_TIME)
+    return value
+
+
+def validate_address(text: str) -> Any:
+    """Any non-empty address."""
+    return text.strip()[:128] or Invalid(texts.ORDER_ADDRESS)
+
+
+def validate_phone(text: str) -> Any:
+    """A mainland mobile number."""
+    phone = choices.extract_phone(text)
+    return phone if choices.is_mobile(phone) else Invalid(texts.BIND_BAD_PHONE)
+
+
+def validate_confirm(text: str) -> Any:
+    """1/确认 → True, 2/取消 → False."""
+    answer = choices.yes_no(text, yes="确认下单", no="取消")
+    return Invalid(texts.ORDER_BAD_CONFIRM) if answer is None else answer
+
+
+def _time_label(env: Env, value: str) -> str:
+    if not value:
+        return texts.ORDER_ASAP
+    return datetime.fromisoformat(value).astimezone(env.ctx.tz).strftime("%m月%d日 %H:%M")
+
+
+class OrderForm(Form):
+    """service → time → address → phone → confirm; binding first for an unbound owner."""
+
+    flow = Flow.ORDER
+
+    async def prerequisite(self, state: DialogState, env: Env) -> DialogState | None:
+        if env.owner.is_bound:
+            return None
+        from dialogs import binding  # binding never needs orders; avoid a cycle at import
+
+        first = DialogState(flow=Flow.BINDING)
+        await binding.prefill(first, env)
+        return first
+
+    async def next_step(self, state: DialogState, env: Env) -> str | None:
+        data, owner = state.data, env.owner
+        if "address" not in data and owner.is_bound:
+            data["address"] = await people.household(env.session, owner)
+        if "phone" not in data and owner.phone_valid:
+            data["phone"] = owner.phone
+        return next((s.value for s in Step if s.value not in data), None)
+
+    async def prompt(self, state: DialogState, env: Env) -> str:
+        if state.step != Step.CONFIRM:
+            return PROMPTS[Step(state.step)]
+        d = state.data
+        return texts.ORDER_CONFIRM.format(
+            service=d["service"], time=_time_label(env, d["time"]), address=d["address"], phone=d["phone"],
+            notes=f"\n备注：{d['notes']}" if d.get("notes") else "",
+        )
+
+    async def accept(self, state: DialogState, text: str, env: Env) -> Any:
+        step = Step(state.step)
+        if step == Step.SERVICE:
+            value = await validate_service(text, env)
+        elif step == Step.TIME:
+            value = await validate_time(text, env)
+        elif step == Step.ADDRESS:
+            value = validate_address(text)
+        elif step == Step.PHONE:
+            value = validate_phone(text)
+        else:
+            value = validate_confirm(text)
+        if not isinstance(value, Invalid):
+            state.data[step.value] = value
+        return value
+
+    async def finish(self, state: DialogState, env: Env) -> Finish:
+        d = state.data
+        if not d["confirm"]:
+            return Finish(texts.ORDER_DROPPED)
+        service = await catalog.get_service_by_name(session=env.session, name=d["service"])
+        assert service is not None
+        order = await orders.create(
+            session=env.session, owner=env.owner, service=service,
+            scheduled_at=datetime.fromisoformat(d["time"]) if d["time"] else None,
+            address=d["address"], contact_phone=d["phone"], notes=d.get("notes", ""),
+        )
+        emit_once(env, "order.created", order_id=order.id)
+        return Finish(texts.ORDER_CREATED.format(code=order.code))
+
+    async def on_cancel(self, state: DialogState, env: Env) -> str:
+        return texts.ORDER_DROPPED
+
+
+async def new_order(env: Env, *, service: str | None = None) -> DialogState:
+    """An order dialog filled from the message's entities (service, time, phone) and its text."""
+    state = DialogState(flow=Flow.ORDER)
+    parsed = await env.parsed()
+    if service:
+        state.data["service"] = service
+    elif parsed is not None and parsed.entity("service"):
+        state.data["service"] = parsed.entity("service")
+    if parsed is not None:
+        if parsed.entity("time"):
+            checked = await validate_time(env.text, env)
+            if not isinstance(checked, Invalid):
+                state.data["time"] = checked
+        phone = parsed.entity("phone")
+        if phone and choices.is_mobile(phone):
+            state.data["phone"] = phone
+    if env.text and not service:
+        state.data["notes"] = env.text.strip()[:200]
+    return state
+
+
+def emit_once(env: Env, kind: str, **payload: Any) -> None:
+    """Emit an order event unless this unit of work already holds the same one.
+
+    The dispatch side may emit from storage.orders itself; one event must mean one job card.
+    """
+    for pending in env.session.new:
+        if isinstance(pending, outbox.OutboxEvent) and pending.kind == kind and pending.payload == payload:
+            return
+    outbox.emit(env.session, kind, **payload)
+
+
+class ConfirmStep(StrEnum):
+    """Cancelling an order has one question."""
+
+    CONFIRM = "confirm"
+
+
+class CancelOrderForm(Form):
+    """Confirm, then cancel the owner's latest open order (the merchant is told via order.cancelled)."""
+
+    flow = Flow.CANCEL_ORDER
+
+    async def next_step(self, state: DialogState, env: Env) -> str | None:
+        return None if "confirm" in state.data else ConfirmStep.CONFIRM.value
+
+    async def prompt(self, state: DialogState, env: Env) -> str:
+        order = await orders.get(session=env.session, order_id=state.data["order_id"])
+        assert order is not None
+        return texts.CANCEL_ORDER_CONFIRM.format(
+            code=order.code, service=order.service.name, time=inquiries.when(env, order), status=order.status_label
+        )
+
+    async def accept(self, state: DialogState, text: str, env: Env) -> Any:
+        answer = choices.yes_no(text, yes="确定取消", no="不取消")
+        if answer is None:
+            return Invalid(texts.CANCEL_ORDER_BAD_CONFIRM)
+        state.data["confirm"] = answer
+        return answer
+
+    async def finish(self, state: DialogState, env: Env) -> Finish:
+        order = await orders.get(session=env.session, order_id=state.data["order_id"])
+        assert order is not None
+        if not state.data["confirm"]:
+            return Finish(texts.CANCEL_ORDER_KEPT.format(code=order.code))
+        if OrderStatus.CANCELLED not in orders.TRANSITIONS[OrderStatus(order.status)]:
+            return Finish(texts.CANCEL_ORDER_TOO_LATE.format(code=order.code))
+        order.move_to(OrderStatus.CANCELLED)
+        emit_once(env, "order.cancelled", order_id=order.id)
+        return Finish(texts.CANCEL_ORDER_DONE.format(code=order.code))
+
+    async def on_cancel(self, state: DialogState, env: Env) -> str:
+        order = await orders.get(session=env.session, order_id=state.data["order_id"])
+        return texts.CANCEL_ORDER_KEPT.format(code=order.code if order else "")
+
+
+async def start_cancel(env: Env) -> DialogState | None:
+    """A cancel dialog for the latest open order, or None when there is none."""
+    open_orders = await orders.list_open_for_owner(session=env.session, owner_id=env.owner.id)
+    if not open_orders:
+        return None
+    return DialogState(flow=Flow.CANCEL_ORDER, data={"order_id": open_orders[0].id})
+
+
+ORDER_FORM = OrderForm()
+CANCEL_ORDER_FORM = CancelOrderForm()

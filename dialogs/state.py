@@ -1,0 +1,65 @@
+"""Where an owner is in a dialog, kept in Redis (answers themselves are already in the database)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from storage.kv import KeyValueStore
+
+
+class Flow(StrEnum):
+    """The dialogs an owner can be in; each is a Form in dialogs/hub.py's FORMS table."""
+
+    BINDING = "binding"
+    ORDER = "order"
+    CANCEL_ORDER = "cancel_order"
+    SURVEY = "survey"
+    FOLLOWUP = "followup"
+
+
+@dataclass
+class DialogState:
+    """The current form, its pending step, what it collected, and the dialog it interrupted."""
+
+    flow: Flow
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    failures: int = 0
+    parent: DialogState | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe form for the store."""
+        out = asdict(self)
+        out["parent"] = self.parent.to_json() if self.parent else None
+        return out
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> DialogState:
+        """Rebuild from the store."""
+        parent = cls.from_json(raw["parent"]) if raw.get("parent") else None
+        return cls(
+            flow=Flow(raw["flow"]), step=raw.get("step", ""), data=dict(raw.get("data") or {}),
+            failures=int(raw.get("failures", 0)), parent=parent,
+        )
+
+
+def _key(openid: str) -> str:
+    return f"dialog:{openid}"
+
+
+async def load(kv: KeyValueStore, openid: str) -> DialogState | None:
+    """The owner's dialog, or None if there is none (or it expired)."""
+    raw = await kv.get_json(_key(openid))
+    return DialogState.from_json(raw) if raw else None
+
+
+async def save(kv: KeyValueStore, openid: str, state: DialogState, *, ttl_seconds: int) -> None:
+    """Store the dialog; every save restarts the expiry clock."""
+    await kv.set_json(_key(openid), state.to_json(), ttl_seconds=ttl_seconds)
+
+
+async def clear(kv: KeyValueStore, openid: str) -> None:
+    """Forget the owner's dialog."""
+    await kv.delete(_key(openid))

@@ -1,0 +1,53 @@
+"""Community activities (社区活动) staff announce; owners ask what is coming up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, Timestamped
+
+
+class Activity(Timestamped, Base):
+    """An event; no community means it is open to every community."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    place: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+async def add(
+    *,
+    session: AsyncSession,
+    title: str,
+    starts_at: datetime,
+    community_id: int | None = None,
+    place: str = "",
+    description: str = "",
+) -> Activity:
+    """Announce an activity."""
+    row = Activity(
+        title=title, starts_at=starts_at, community_id=community_id, place=place, description=description
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def upcoming(
+    *, session: AsyncSession, community_id: int | None, now: datetime, limit: int = 5
+) -> list[Activity]:
+    """The next activities open to an owner of this community (or to everyone)."""
+    scope = Activity.community_id.is_(None)
+    if community_id is not None:
+        scope = or_(scope, Activity.community_id == community_id)
+    stmt = select(Activity).where(scope, Activity.starts_at >= now).order_by(Activity.starts_at).limit(limit)
+    return list(await session.scalars(stmt))

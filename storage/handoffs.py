@@ -1,0 +1,78 @@
+"""Hand-offs: a staff member holds an owner's conversation and the bot stays quiet."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, Timestamped, utcnow
+from storage.owners import Owner
+
+
+class HandoffStatus(StrEnum):
+    """Open while a human holds the conversation."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Handoff(Timestamped, Base):
+    """One stretch of a conversation handled by staff instead of the bot."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.OPEN, index=True)
+    # human_agent | nlu_fallback | validation | complaint
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # timeout | staff
+    closed_reason: Mapped[str] = mapped_column(String(16), default="")
+    staff_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    owner: Mapped[Owner] = relationship(lazy="joined")
+
+    def is_idle(self, now: datetime, idle: timedelta) -> bool:
+        """True when nobody spoke for longer than the idle limit."""
+        return now - _aware(self.last_activity_at) > idle
+
+    def close(self, *, reason: str, now: datetime | None = None) -> None:
+        """End the hand-off; the bot answers the owner again."""
+        self.status = HandoffStatus.CLOSED
+        self.closed_at = now or utcnow()
+        self.closed_reason = reason
+
+
+def _aware(at: datetime) -> datetime:
+    # SQLite returns naive datetimes; every stored time is UTC.
+    from datetime import UTC
+
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+async def open_for_owner(*, session: AsyncSession, owner_id: int) -> Handoff | None:
+    """The owner's open hand-off, if any."""
+    return await session.scalar(
+        select(Handoff)
+        .where(Handoff.owner_id == owner_id, Handoff.status == HandoffStatus.OPEN)
+        .order_by(Handoff.id.desc())
+        .limit(1)
+    )
+
+
+async def create(*, session: AsyncSession, owner: Owner, reason: str) -> Handoff:
+    """Open a hand-off for an owner."""
+    handoff = Handoff(owner=owner, owner_id=owner.id, reason=reason, last_activity_at=utcnow())
+    session.add(handoff)
+    await session.flush()
+    return handoff
+
+
+async def get(*, session: AsyncSession, handoff_id: int) -> Handoff | None:
+    """A hand-off by id."""
+    return await session.get(Handoff, handoff_id)
