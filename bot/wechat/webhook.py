@@ -16,6 +16,7 @@ from wechatpy.utils import check_signature
 
 from bot.metrics import DUPLICATES, INBOUND, LATE_REPLIES, REJECTED
 from bot.wechat.protocol import MalformedMessage, parse_xml, render_text_reply, to_event
+from dialogs import texts
 from dialogs.events import InboundMessage, Reply
 from storage.kv import KeyValueStore
 
@@ -182,9 +183,11 @@ class WeChatWebhook:
             reply = await self.handle(event)
         except Exception:
             log.exception("handling %s failed", event.dedupe_key)
-            # Let WeChat's retry try again: the failed attempt was rolled back.
+            # The attempt was rolled back; forget the claim so a resend is handled afresh, and say
+            # so: answering "success" with nothing would leave the owner talking to a wall.
             await self._forget(dedupe)
-            return _NO_REPLY, ""
+            busy = render_text_reply(to_openid=event.user_id, from_account=account, text=texts.BUSY)
+            return busy, texts.BUSY
         xml = (
             render_text_reply(to_openid=event.user_id, from_account=account, text=reply.text)
             if reply is not None
