@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,15 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DB = Path("butler-demo.db")
 
+# Time-based steps compressed so a visitor sees them in the two-minute story (knobs that a
+# feature has not added yet are ignored by Settings).
+DEMO_TUNING: dict[str, Any] = {
+    "followup_delay_hours": 10 / 3600,  # 回访 ten seconds after completion instead of a day
+    "scheduler_tick_seconds": 3.0,
+    "broadcast_tick_seconds": 2.0,
+    "report_dir": str(Path(tempfile.gettempdir()) / "butler-demo-reports"),
+}
+
 
 def _fake_telegram() -> Any | None:
     """The fake Bot API, when the Telegram feature's dev tools are installed."""
@@ -34,7 +44,9 @@ def _fake_telegram() -> Any | None:
     return DemoTelegramAPI(token=data.TELEGRAM_TOKEN)
 
 
-def demo_settings(*, database_url: str, wechat_api_base: str, telegram_api_base: str, host: str, port: int) -> Settings:
+def demo_settings(
+    *, database_url: str, wechat_api_base: str, telegram_api_base: str, host: str, port: int, **overrides: Any
+) -> Settings:
     """Settings with the demo's fake credentials; nothing from the environment can point it at production."""
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -55,6 +67,7 @@ def demo_settings(*, database_url: str, wechat_api_base: str, telegram_api_base:
         merchant_chat_id=str(data.MERCHANT_CHAT_ID),
         staff_chat_id=str(data.STAFF_CHAT_ID),
         redis_prefix="demo:",
+        **(DEMO_TUNING | overrides),
     )
 
 
@@ -88,7 +101,7 @@ def reset_database(path: Path) -> None:
 
 async def start_demo(
     *, db_path: Path = DEFAULT_DB, host: str = "127.0.0.1", port: int = 8080, reset: bool = False,
-    run_scheduler: bool = True,
+    run_scheduler: bool = True, **overrides: Any,
 ) -> DemoServer:
     """Migrate and seed the demo database, start the fakes, then serve the hub and /sim on host:port."""
     if reset:
@@ -102,10 +115,11 @@ async def start_demo(
     telegram_base = await fake_telegram.start() if fake_telegram is not None else "http://127.0.0.1:9"
 
     settings = demo_settings(
-        database_url=database_url, wechat_api_base=wechat_base, telegram_api_base=telegram_base, host=host, port=port
+        database_url=database_url, wechat_api_base=wechat_base, telegram_api_base=telegram_base, host=host, port=port,
+        **overrides,
     )
     app = create_app(settings, run_scheduler=run_scheduler)
-    simulator = sim.Simulator()
+    simulator = sim.Simulator(tz=ZoneInfo(settings.tz))
     sim.install(app, simulator)
     fake_wechat.listeners.append(simulator.wechat.on_api_call)
     if fake_telegram is not None:
@@ -113,7 +127,7 @@ async def start_demo(
         fake_telegram.sent_listeners.append(simulator.telegram.on_sent)
 
     runtime = app[RUNTIME]
-    report = await seed(runtime.sessions, today=datetime.now(ZoneInfo(settings.tz)).date())
+    report = await seed(runtime.sessions, today=datetime.now(runtime.tz).date(), tz=runtime.tz)
 
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     await runner.setup()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,6 +15,7 @@ from storage.db import unit_of_work
 from storage.owners import BindingStatus
 
 log = logging.getLogger(__name__)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -29,7 +31,9 @@ class SeedReport:
         return bool(self.added)
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession], *, today: date) -> SeedReport:
+async def seed(
+    sessions: async_sessionmaker[AsyncSession], *, today: date, tz: ZoneInfo = SHANGHAI
+) -> SeedReport:
     """Load the demo data once; a second call on the same database changes nothing."""
     report = SeedReport()
     async with unit_of_work(sessions) as session:
@@ -56,7 +60,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], *, today: date) -> Se
                 communities=[by_name[n] for n in s.communities],
             )
         report.added["staff"] = len(data.STAFF)
-    await _feature_data(sessions, today, report)
+    await _feature_data(sessions, today, tz, report)
     log.info("demo data loaded: %s (not yet available: %s)", report.added, report.skipped or "none")
     return report
 
@@ -94,7 +98,7 @@ async def _merchants(
 
 
 async def _feature_data(
-    sessions: async_sessionmaker[AsyncSession], today: date, report: SeedReport
+    sessions: async_sessionmaker[AsyncSession], today: date, tz: ZoneInfo, report: SeedReport
 ) -> None:
     """Roster, survey and activities come from other features' loaders, when installed."""
     from bot.demo import seed_features
@@ -102,8 +106,12 @@ async def _feature_data(
     for name, loader in seed_features.LOADERS:
         try:
             async with unit_of_work(sessions) as session:
-                count = await loader(session, today)
+                count = await loader(session, today, tz)
         except seed_features.NotAvailable as exc:
             report.skipped.append(f"{name} ({exc})")
+            continue
+        except Exception as exc:  # another feature's loader changed under us: start anyway, say so
+            log.exception("demo %s data could not be loaded", name)
+            report.skipped.append(f"{name} ({type(exc).__name__}: {exc})")
             continue
         report.added[name] = count

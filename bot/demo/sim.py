@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -21,13 +23,15 @@ from bot.demo.wechat_side import WeChatSide
 
 STATIC = Path(__file__).parent / "static"
 SIMULATOR = web.AppKey("simulator", object)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Simulator:
     """Everything the page drives: the event feed, both platforms, and the guided tour."""
 
-    def __init__(self, base_url: str = "") -> None:
+    def __init__(self, base_url: str = "", tz: ZoneInfo = SHANGHAI) -> None:
         self.base_url = base_url
+        self.tz = tz
         self.bus = EventBus()
         self.wechat = WeChatSide(self.bus, lambda: self.base_url)
         self.telegram = TelegramSide(self.bus, lambda: self.base_url)
@@ -50,6 +54,7 @@ class Simulator:
             "staff_chat_id": data.STAFF_CHAT_ID,
             "menu": self.wechat.menu,
             "last_event_id": self.bus.last_id,
+            "today": datetime.now(self.tz).date().isoformat(),
         }
 
     async def new_owner(self, name: str) -> dict[str, str]:

@@ -89,6 +89,11 @@ class TelegramSide:
         if self._http is not None:
             await self._http.close()
 
+    def card(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """A bot message as it looks now (after any edits)."""
+        known = self.messages.get((chat_id, message_id), {"text": "", "buttons": []})
+        return {"chat_id": chat_id, "message_id": message_id, **known}
+
     # --- inbound: the simulator's people act ----------------------------------------------------
 
     async def press(self, *, user_id: int, chat_id: int, message_id: int, data_: str) -> int:
@@ -182,7 +187,9 @@ class TelegramSide:
         buttons = _parse_markup(params.get("reply_markup"))
         event: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text, "buttons": buttons,
                                  "pane": pane_of(chat_id), "parse_mode": str(params.get("parse_mode") or "")}
-        blob = uploads.get("photo") or uploads.get("document")
+        # aiogram uploads the file under a random part name and passes "attach://<name>".
+        ref = str(params.get("photo") or params.get("document") or "").removeprefix("attach://")
+        blob = uploads.get(ref) or next(iter(uploads.values()), None)
         if blob:
             self.photos[(chat_id, message_id)] = blob
             event["photo"] = f"/sim/api/photo/{chat_id}/{message_id}"

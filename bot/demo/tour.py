@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.demo import data
@@ -38,12 +38,14 @@ class Step:
 
     caption: str
     run: Callable[[Tour], Awaitable[None]]
+    # Which owner / merchant / tab the page should show while the step plays.
+    focus: dict[str, Any] = field(default_factory=dict)
 
 
 class Tour:
     """Runs the steps as a background task and narrates them as `tour` events."""
 
-    def __init__(self, sim: Simulator, *, pause: float = 2.5) -> None:
+    def __init__(self, sim: Simulator, *, pause: float = 3.5) -> None:
         self.sim = sim
         self.pause = pause
         self.task: asyncio.Task[None] | None = None
@@ -75,7 +77,9 @@ class Tour:
         self.context = {}
         total = len(STEPS)
         for index, step in enumerate(STEPS, start=1):
-            self.sim.bus.publish("tour", state="running", index=index, total=total, caption=step.caption)
+            self.sim.bus.publish(
+                "tour", state="running", index=index, total=total, caption=step.caption, **step.focus
+            )
             try:
                 await step.run(self)
             except (TourFailed, TimeoutError) as exc:
@@ -92,18 +96,35 @@ class Tour:
     async def owner_says(self, text: str, openid: str = TOUR_OWNER.openid) -> str:
         """The tour's owner types a message; returns the passive reply."""
         await asyncio.sleep(self.pause / 2)
-        return await self.sim.wechat.send_text(openid, text)
+        mark = self.mark
+        reply = await self.sim.wechat.send_text(openid, text)
+        if reply:
+            return reply
+        # No passive reply in time: the hub sends it through the customer-service API instead.
+        return await self.owner_hears(lambda _t: True, since=mark, openid=openid)
 
-    async def owner_hears(self, match: Callable[[str], bool], *, since: int,
-                          openid: str = TOUR_OWNER.openid) -> str:
+    async def owner_hears(
+        self, match: Callable[[str], bool], *, since: int, openid: str = TOUR_OWNER.openid,
+        wait: float = WAIT_SECONDS,
+    ) -> str:
         """Wait for a message to the owner (passive reply, customer-service or template)."""
         event = await self.sim.bus.wait_for(
             lambda e: e["kind"] == "owner.out" and e.get("openid") == openid
             and match(f"{e.get('title', '')}\n{e.get('text', '')}"),
-            timeout=WAIT_SECONDS,
+            timeout=wait,
             since=since,
         )
         return f"{event.get('title', '')}\n{event.get('text', '')}"
+
+    async def merchant_says(self, merchant_id: int, text: str) -> None:
+        """A merchant writes to the bot in their private chat."""
+        await asyncio.sleep(self.pause / 2)
+        await self.sim.telegram.say(user_id=merchant_id, chat_id=merchant_id, text=text)
+
+    async def staff_says(self, staff_id: int, text: str) -> None:
+        """A staff member writes in the staff chat."""
+        await asyncio.sleep(self.pause / 2)
+        await self.sim.telegram.say(user_id=staff_id, chat_id=data.STAFF_CHAT_ID, text=text)
 
     async def card(self, pane: str, match: Callable[[dict[str, Any]], bool], *, since: int) -> dict[str, Any]:
         """Wait for a bot message (new or edited) in a pane that satisfies match."""

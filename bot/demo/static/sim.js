@@ -42,7 +42,7 @@ function scrollDown(log) { log.scrollTop = log.scrollHeight; }
 
 function ownerLabel(o) {
   const where = o.community ? `${o.community} ${o.building}-${o.unit}-${o.room}` : "新关注";
-  return `${o.name}（${where}${o.bound ? "，已绑定" : "，未绑定"}）`;
+  return `${o.name}（${where}${o.bound ? "，已绑定" : "，演示开始时未绑定"}）`;
 }
 
 function fillPickers() {
@@ -331,7 +331,10 @@ function wire() {
     api("/sim/api/telegram/say", {user_id: state.staff, chat_id: state.cast.staff_chat_id, text, reply_to: reply});
   });
   $("staff-reply-cancel").addEventListener("click", clearReply);
-  for (const cmd of ["/help", "/broadcast 翠苑 有车 本周六上午地下车库免费洗车", "/report", "/handoffs"]) {
+  const commands = [
+    "/help", "/broadcast 小区=翠苑 标签=有车 | 本周六上午地下车库免费洗车", `/report ${state.cast.today}`, "/orders", "/broadcasts",
+  ];
+  for (const cmd of commands) {
     const chip = el("button", "", cmd.length > 18 ? cmd.slice(0, 18) + "…" : cmd);
     chip.type = "button";
     chip.title = cmd;
