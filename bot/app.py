@@ -32,6 +32,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     runtime = build_runtime(settings)
     relay = OutboxRelay(runtime.sessions)
     relay.register("owner.notify", owner_notifier(runtime.wechat, template_id=settings.wechat_template_order))
+    if settings.telegram_token:  # merchant dispatch + staff chat (bot/telegram/setup.py)
+        from bot.telegram.setup import setup_telegram
+
+        setup_telegram(app, runtime, relay)
     conversations = Conversations(runtime, relay)
     webhook = WeChatWebhook(
         WebhookConfig(

@@ -17,6 +17,11 @@ async def run_scheduler_forever(settings: Settings) -> None:
     runtime = build_runtime(settings)
     relay = OutboxRelay(runtime.sessions)
     relay.register("owner.notify", owner_notifier(runtime.wechat, template_id=settings.wechat_template_order))
+    telegram = None
+    if settings.telegram_token:  # job cards, staff alerts, merchant notes (bot/telegram/setup.py)
+        from bot.telegram.setup import setup_telegram_outbox
+
+        telegram = setup_telegram_outbox(runtime, relay)
     sched = create_scheduler(settings.tz)
     sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
     sched.start()
@@ -28,4 +33,6 @@ async def run_scheduler_forever(settings: Settings) -> None:
         await stop.wait()
     finally:
         sched.shutdown(wait=False)
+        if telegram is not None:
+            await telegram.bot.session.close()
         await runtime.aclose()

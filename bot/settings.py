@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = ""
     merchant_chat_id: str = ""
     staff_chat_id: str = ""
+    # Dispatch (issue 5): no taker within this many minutes -> re-post the card once, alert staff.
+    dispatch_accept_timeout_minutes: float = 15.0
+    # Bot API 429s: retry at most this many times, and only if retry_after is this short.
+    telegram_max_retries: int = 3
+    telegram_max_retry_wait_seconds: float = 10.0
+    # How long a webhook request waits for the outbox deliveries it caused (owner notice etc.).
+    telegram_deliver_wait_seconds: float = 8.0
 
     nlu: str = "embedded"
     rasa_url: str = "http://127.0.0.1:5005"

@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage import outbox
 from storage.base import Base, Timestamped, utcnow
 from storage.catalog import Service
 from storage.communities import Community
@@ -88,6 +89,14 @@ class Order(Timestamped, Base):
     commission_fen: Mapped[int | None] = mapped_column(BigInteger)
     failure_reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Dispatch (migration 0003): where the job card is, and whether the no-taker alert fired.
+    card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # What the platform owes the merchant: amount_fen - commission_fen (integer fen).
+    payout_fen: Mapped[int | None] = mapped_column(BigInteger)
 
     owner: Mapped[Owner] = relationship(lazy="joined")
     service: Mapped[Service] = relationship(lazy="joined")
@@ -109,6 +118,19 @@ class Order(Timestamped, Base):
             self.completed_at = utcnow()
 
 
+class OrderEvent(Timestamped, Base):
+    """One step in an order's history (who moved it where, and why) for supervision and disputes."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(24))
+    # "merchant:<id>", "staff:<id>", "owner" or "system".
+    actor: Mapped[str] = mapped_column(String(32), default="system")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 def new_code() -> str:
     """A short human-readable order code, e.g. B7K2QX."""
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
@@ -124,7 +146,7 @@ async def create(
     contact_phone: str,
     notes: str = "",
 ) -> Order:
-    """Create an order awaiting dispatch."""
+    """Create an order awaiting dispatch; emits `order.created` (the job card), so callers don't."""
     order = Order(
         code=new_code(),
         owner=owner,
@@ -140,6 +162,7 @@ async def create(
     )
     session.add(order)
     await session.flush()
+    outbox.emit(session, "order.created", order_id=order.id)
     return order
 
 
@@ -161,6 +184,32 @@ async def list_open_for_owner(*, session: AsyncSession, owner_id: int) -> list[O
         .order_by(Order.id.desc())
     )
     return list(await session.scalars(stmt))
+
+
+def log_event(*, session: AsyncSession, order: Order, actor: str, note: str = "") -> OrderEvent:
+    """Record the order's current status in its history."""
+    event = OrderEvent(order_id=order.id, status=order.status, actor=actor, note=note)
+    session.add(event)
+    return event
+
+
+async def list_events(*, session: AsyncSession, order_id: int) -> list[OrderEvent]:
+    """An order's history, oldest first."""
+    stmt = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+    return list(await session.scalars(stmt))
+
+
+async def cancel(*, session: AsyncSession, order: Order, actor: str = "owner", reason: str = "") -> None:
+    """Cancel an open order and emit `order.cancelled` (the card is closed, the merchant told).
+
+    Raises InvalidTransition when the order can no longer be cancelled (e.g. the merchant arrived).
+    """
+    order.move_to(OrderStatus.CANCELLED)
+    if reason:
+        order.failure_reason = reason
+    log_event(session=session, order=order, actor=actor, note=reason)
+    await session.flush()
+    outbox.emit(session, "order.cancelled", order_id=order.id)
 
 
 # --- added by issue 4 (owner conversations) ----------------------------------------------------

@@ -10,6 +10,8 @@ from bot.cli.admin import community_app, merchant_app, staff_app
 from bot.cli.common import CliError
 from bot.cli.demo import demo_command
 from bot.cli.server import db_app, scheduler_command, serve_command
+from bot.cli.statements import statements_command
+from bot.cli.telegram import telegram_app
 
 app = typer.Typer(
     name="butler",
@@ -25,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(community_app, name="community")
 app.add_typer(staff_app, name="staff")
 app.add_typer(merchant_app, name="merchant")
+app.command("statements")(statements_command)
+app.add_typer(telegram_app, name="telegram")
 app.command("demo")(demo_command)
 
 try:  # the NLU commands live with the nlu feature

@@ -1,0 +1,173 @@
+"""`butler statements --month YYYY-MM`: household 挂账 statements and the merchant payout list."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import typer
+from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cli.common import CliError, run_with_session
+from bot.settings import Settings
+from storage import money, outbox
+from storage.money import HouseholdStatement, MerchantPayout, format_yuan
+
+HOUSEHOLD_HEADER = ["小区", "地址", "业主", "电话", "订单号", "完成日期", "服务", "商家", "金额(元)"]
+TOTALS_HEADER = ["小区", "地址", "业主", "电话", "挂账单数", "合计(元)"]
+PAYOUT_HEADER = [
+    "商家编号", "商家", "Telegram ID", "订单数", "营业额(元)", "平台佣金(元)", "应付商家(元)",
+    *[f"{m.value}(元)" for m in money.PAYMENT_METHODS],
+]
+
+
+@dataclass
+class Report:
+    """What one month's run produced."""
+
+    households: list[HouseholdStatement]
+    payouts: list[MerchantPayout]
+
+
+def _household_rows(statements: list[HouseholdStatement]) -> list[list[str]]:
+    rows = []
+    for s in statements:
+        for line in s.lines:
+            rows.append([
+                s.community, s.address, s.owner_name, s.phone, line.order_code,
+                line.completed_on.isoformat(), line.service, line.merchant, format_yuan(line.amount_fen),
+            ])
+    return rows
+
+
+def _total_rows(statements: list[HouseholdStatement]) -> list[list[str]]:
+    return [
+        [s.community, s.address, s.owner_name, s.phone, str(len(s.lines)), format_yuan(s.total_fen)]
+        for s in statements
+    ]
+
+
+def _payout_rows(payouts: list[MerchantPayout]) -> list[list[str]]:
+    return [
+        [
+            str(p.merchant_id), p.merchant_name, str(p.telegram_id), str(p.orders), format_yuan(p.amount_fen),
+            format_yuan(p.commission_fen), format_yuan(p.payout_fen),
+            *[format_yuan(p.by_method_fen.get(m.value, 0)) for m in money.PAYMENT_METHODS],
+        ]
+        for p in payouts
+    ]
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    # utf-8-sig: Excel (the property office's tool) opens Chinese CSV correctly only with a BOM.
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _sheet(ws: Worksheet, header: list[str], rows: list[list[str]], money_from: int) -> None:
+    ws.append(header)
+    for row in rows:
+        # Amounts go in as exact Decimals shown with two places, so sums in Excel stay right.
+        ws.append([Decimal(v) if i >= money_from else v for i, v in enumerate(row)])
+    for i in range(money_from, len(header)):
+        for cell in ws.iter_cols(min_col=i + 1, max_col=i + 1, min_row=2):
+            for c in cell:
+                c.number_format = "0.00"
+    ws.freeze_panes = "A2"
+
+
+def write_report(report: Report, *, month: str, out_dir: Path, formats: set[str]) -> list[Path]:
+    """Write the CSV and/or XLSX files; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    households, totals, payouts = (
+        _household_rows(report.households), _total_rows(report.households), _payout_rows(report.payouts)
+    )
+    if "csv" in formats:
+        for name, header, rows in (
+            (f"household-statements-{month}.csv", HOUSEHOLD_HEADER, households),
+            (f"household-totals-{month}.csv", TOTALS_HEADER, totals),
+            (f"merchant-payouts-{month}.csv", PAYOUT_HEADER, payouts),
+        ):
+            _write_csv(out_dir / name, header, rows)
+            written.append(out_dir / name)
+    if "xlsx" in formats:
+        wb = Workbook()
+        first = wb.active
+        assert first is not None
+        first.title = "业主挂账明细"
+        _sheet(first, HOUSEHOLD_HEADER, households, money_from=8)
+        _sheet(wb.create_sheet("业主月结单"), TOTALS_HEADER, totals, money_from=5)
+        _sheet(wb.create_sheet("商家结算"), PAYOUT_HEADER, payouts, money_from=4)
+        path = out_dir / f"statements-{month}.xlsx"
+        wb.save(path)
+        written.append(path)
+    return written
+
+
+async def build_report(session: AsyncSession, *, month: str, tz: ZoneInfo, notify: bool) -> Report:
+    """Compute the month; with notify, queue each household's and merchant's summary in the outbox."""
+    report = Report(
+        households=await money.household_statements(session=session, month=month, tz=tz),
+        payouts=await money.merchant_payouts(session=session, month=month, tz=tz),
+    )
+    if notify:
+        for s in report.households:
+            openid = await _openid(session, s.owner_id)
+            if openid:
+                outbox.emit(
+                    session, "owner.notify", openid=openid, notice=True, title="月度挂账账单",
+                    text=f"您 {month} 的挂账服务共 {len(s.lines)} 单，合计 {format_yuan(s.total_fen)} 元，将随物业账单一并结算。如有疑问请直接回复我们。",
+                )
+        for p in report.payouts:
+            outbox.emit(
+                session, "merchant.notify", merchant_id=p.merchant_id,
+                text=(f"{month} 结算：完成 {p.orders} 单，营业额 {format_yuan(p.amount_fen)} 元，平台佣金 "
+                      f"{format_yuan(p.commission_fen)} 元，应付您 {format_yuan(p.payout_fen)} 元。"),
+            )
+    return report
+
+
+async def _openid(session: AsyncSession, owner_id: int) -> str:
+    from storage import owners
+
+    owner = await owners.get(session=session, owner_id=owner_id)
+    return owner.openid if owner else ""
+
+
+def statements_command(
+    month: str = typer.Option(..., "--month", help="Calendar month YYYY-MM (in BUTLER_TZ)"),
+    out: Path = typer.Option(Path("."), "--out", help="Directory for the files"),
+    fmt: str = typer.Option("both", "--format", help="csv, xlsx or both"),
+    notify: bool = typer.Option(False, "--notify", help="Also tell each household and merchant their totals"),
+) -> None:
+    """Write household 挂账 statements and the merchant payout list (CSV/XLSX)."""
+    formats = {"csv", "xlsx"} if fmt == "both" else {fmt}
+    if not formats <= {"csv", "xlsx"}:
+        raise CliError(f"--format must be csv, xlsx or both, got {fmt!r}")
+    settings = Settings()
+    tz = ZoneInfo(settings.tz)
+    try:
+        money.month_bounds(month, tz)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+
+    async def work(session: AsyncSession) -> Report:
+        return await build_report(session, month=month, tz=tz, notify=notify)
+
+    report = run_with_session(work)
+    for path in write_report(report, month=month, out_dir=out, formats=formats):
+        typer.echo(str(path))
+    total = sum(s.total_fen for s in report.households)
+    payout = sum(p.payout_fen for p in report.payouts)
+    typer.echo(
+        f"{month}: {len(report.households)} household statement(s), 挂账 {format_yuan(total)} 元; "
+        f"{len(report.payouts)} merchant(s), payout {format_yuan(payout)} 元"
+    )

@@ -1,0 +1,1 @@
+"""Merchant dispatch and staff chat on Telegram (aiogram 3): see bot/telegram/setup.py."""

@@ -1,0 +1,38 @@
+"""接单 on a job card: the first eligible press wins; the answer goes out before the slow work."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.telegram.cards import JobCb
+from bot.telegram.service import TelegramService
+from storage import dispatch
+
+log = logging.getLogger(__name__)
+
+
+async def accept_job(query: CallbackQuery, callback_data: JobCb, tg: TelegramService) -> None:
+    """Decide in one short transaction, answer the press, then deliver the consequences."""
+
+    async def work(session: AsyncSession) -> dispatch.AcceptResult:
+        return await dispatch.accept(
+            session=session, order_id=callback_data.order_id, telegram_id=query.from_user.id, today=tg.today()
+        )
+
+    result = await tg.transaction(work)  # committed: the win is durable before we say so
+    # The card's message may be inaccessible (older than 48 h); nothing here needs it.
+    await query.answer(result.message, show_alert=not result.won)
+    log.info("order %s press by %s: %s", callback_data.order_id, query.from_user.id, result.outcome)
+    if result.won:
+        await tg.deliver()  # owner's WeChat notice, card edit, private slip: this request cycle
+
+
+def build_router() -> Router:
+    """Router for job-card presses."""
+    router = Router(name=__name__)
+    router.callback_query.register(accept_job, JobCb.filter())
+    return router

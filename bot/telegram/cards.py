@@ -1,0 +1,156 @@
+"""What merchants read: job cards (no owner details), contact slips, and the buttons on them.
+
+CallbackData carries ids only (Telegram allows 64 bytes); everything else is looked up again
+when the button is pressed, so a stale card can never act on stale facts.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from storage.money import PAYMENT_METHODS, format_yuan
+from storage.orders import Order, OrderStatus
+
+WEEKDAYS = "一二三四五六日"
+# Phone numbers and long digit runs an owner may have typed into the notes: hidden on the card.
+_PRIVATE_DIGITS = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)|\d{7,}")
+_ROOM = re.compile(r"\d+\s*(?:室|号房|户)")
+
+
+class JobCb(CallbackData, prefix="job"):
+    """接单 on a job card."""
+
+    order_id: int
+
+
+class StepCb(CallbackData, prefix="st"):
+    """A progress button: step is go (已出发), arr (已到达), done (已完成) or fail (无法完成)."""
+
+    order_id: int
+    step: str
+
+
+class PayCb(CallbackData, prefix="pay"):
+    """The payment method chosen after the amount was typed (m indexes PAYMENT_METHODS)."""
+
+    order_id: int
+    m: int
+    fen: int
+
+
+STEP_TARGETS: dict[str, OrderStatus] = {
+    "go": OrderStatus.ON_THE_WAY,
+    "arr": OrderStatus.ARRIVED,
+    "done": OrderStatus.COMPLETED,
+    "fail": OrderStatus.FAILED,
+}
+
+
+def when_text(at: datetime | None, tz: ZoneInfo) -> str:
+    """The requested time in words merchants scan quickly, e.g. 11月27日（周五）上午 09:00."""
+    if at is None:
+        return "尽快（时间可与业主商定）"
+    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(tz)
+    half = "上午" if local.hour < 12 else ("下午" if local.hour < 18 else "晚上")
+    return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{half} {local:%H:%M}"
+
+
+def redact(notes: str) -> str:
+    """Notes without phone numbers or room numbers (the card is public to the whole group)."""
+    return _ROOM.sub("***", _PRIVATE_DIGITS.sub("***", notes)).strip()
+
+
+def _place(order: Order) -> str:
+    community = order.community.name if order.community else "小区待确认"
+    building = order.owner.building
+    return f"{community} {building}号楼" if building else community
+
+
+def card_text(order: Order, tz: ZoneInfo) -> str:
+    """The job card for the merchant group: service, community, building, time, notes; no owner."""
+    header = {
+        OrderStatus.PENDING_DISPATCH: "🆕 新订单",
+        OrderStatus.CANCELLED: "❌ 已取消",
+        OrderStatus.FAILED: "⚠️ 未能完成",
+        OrderStatus.COMPLETED: "✅ 已完成",
+    }.get(OrderStatus(order.status), "📌 已接单")
+    lines = [
+        f"{header} {order.code}",
+        f"服务：{order.service.name}",
+        f"地点：{_place(order)}",
+        f"时间：{when_text(order.scheduled_at, tz)}",
+    ]
+    notes = redact(order.notes)
+    if notes:
+        lines.append(f"备注：{notes}")
+    if order.status == OrderStatus.PENDING_DISPATCH:
+        lines.append("点击下方「接单」抢单，接单后私信发送业主联系方式。")
+    elif order.merchant is not None and order.status != OrderStatus.CANCELLED:
+        lines.append(f"接单商家：{order.merchant.name}（{order.status_label}）")
+    return "\n".join(lines)
+
+
+def card_keyboard(order: Order) -> InlineKeyboardMarkup | None:
+    """接单 while the job is open; no buttons afterwards."""
+    if order.status != OrderStatus.PENDING_DISPATCH:
+        return None
+    button = InlineKeyboardButton(text="接单", callback_data=JobCb(order_id=order.id).pack())
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def contact_text(order: Order, tz: ZoneInfo) -> str:
+    """The private slip for the merchant holding the job: who, where, how to reach them."""
+    owner = order.owner
+    community = order.community.name if order.community else ""
+    address = order.address or owner.address
+    lines = [
+        f"接单成功：订单 {order.code}",
+        f"服务：{order.service.name}",
+        f"时间：{when_text(order.scheduled_at, tz)}",
+        f"业主：{owner.name or owner.nickname or '业主'}",
+        f"电话：{order.contact_phone or owner.phone or '未留电话，请联系平台'}",
+        f"地址：{community}{address}",
+    ]
+    if order.notes:
+        lines.append(f"备注：{order.notes}")
+    lines.append("出发、到达、完成时请点下方按钮；款项由平台统一代收，请勿私下收费。")
+    return "\n".join(lines)
+
+
+def progress_keyboard(order: Order) -> InlineKeyboardMarkup | None:
+    """The buttons that make sense from the current status."""
+    status = OrderStatus(order.status)
+    rows: list[list[InlineKeyboardButton]] = []
+    if status == OrderStatus.ACCEPTED:
+        rows.append([_step(order, "go", "已出发"), _step(order, "arr", "已到达")])
+    elif status == OrderStatus.ON_THE_WAY:
+        rows.append([_step(order, "arr", "已到达")])
+    if status in (OrderStatus.ACCEPTED, OrderStatus.ON_THE_WAY, OrderStatus.ARRIVED):
+        rows.append([_step(order, "done", "已完成"), _step(order, "fail", "无法完成")])
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def _step(order: Order, step: str, label: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=label, callback_data=StepCb(order_id=order.id, step=step).pack())
+
+
+def payment_keyboard(order_id: int, amount_fen: int) -> InlineKeyboardMarkup:
+    """One button per payment method, carrying the typed amount."""
+    buttons = [
+        InlineKeyboardButton(text=method.value, callback_data=PayCb(order_id=order_id, m=i, fen=amount_fen).pack())
+        for i, method in enumerate(PAYMENT_METHODS)
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons[:3], buttons[3:]])
+
+
+def completion_text(order: Order) -> str:
+    """What the merchant sees after 已完成: the money split."""
+    return (
+        f"订单 {order.code} 已完成：金额 {format_yuan(order.amount_fen or 0)} 元（{order.payment_method}），"
+        f"平台佣金 {format_yuan(order.commission_fen or 0)} 元，应结算给您 {format_yuan(order.payout_fen or 0)} 元。"
+    )

@@ -1,0 +1,197 @@
+"""Outbox handlers that reach Telegram: job cards, contact slips, staff alerts, merchant notes.
+
+Registered on the OutboxRelay by `register_outbox_handlers` (bot/app.py and the scheduler
+process). Each handler runs after the domain commit, inside the relay's unit of work, so what it
+records (the card's message id, a handoff mapping) commits together with "delivered".
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import FSInputFile, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.outbox_relay import OutboxRelay, PermanentFailure
+from bot.telegram import cards
+from bot.telegram.service import TelegramService
+from storage import dispatch, merchants, orders
+from storage.orders import Order, OrderStatus
+
+log = logging.getLogger(__name__)
+
+HANDOFF_TTL_SECONDS = 30 * 24 * 3600
+TELEGRAM_TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def staff_message_key(chat_id: int, message_id: int) -> str:
+    """Where the handoff/complaint behind a staff-chat message is remembered."""
+    return f"tg:staffmsg:{chat_id}:{message_id}"
+
+
+async def _order(session: AsyncSession, payload: dict[str, Any]) -> Order:
+    order = await orders.get(session=session, order_id=int(payload["order_id"]))
+    if order is None:
+        raise PermanentFailure(f"order {payload['order_id']} not found")
+    await session.refresh(order)  # the relay's session may hold an older copy
+    return order
+
+
+class TelegramDeliveries:
+    """The handlers, bound to one TelegramService."""
+
+    def __init__(self, tg: TelegramService) -> None:
+        self.tg = tg
+
+    async def _post_card(self, session: AsyncSession, order: Order) -> Message:
+        chat_id = await self.tg.chats.merchant_chat()
+        if chat_id is None:
+            raise PermanentFailure("BUTLER_MERCHANT_CHAT_ID is not set")
+        message = await self.tg.bot.send_message(
+            chat_id, cards.card_text(order, self.tg.tz), reply_markup=cards.card_keyboard(order)
+        )
+        await dispatch.record_card(
+            session=session, order_id=order.id, chat_id=message.chat.id, message_id=message.message_id
+        )
+        return message
+
+    async def _refresh_card(self, order: Order, *, suffix: str = "") -> None:
+        if order.card_chat_id is None or order.card_message_id is None:
+            return
+        try:
+            await self.tg.bot.edit_message_text(
+                text=cards.card_text(order, self.tg.tz) + suffix,
+                chat_id=await self.tg.chats.resolve(order.card_chat_id),
+                message_id=order.card_message_id,
+                reply_markup=cards.card_keyboard(order) if not suffix else None,
+            )
+        except TelegramBadRequest as exc:
+            # Deleted by an admin, or lost in a group migration: the card is cosmetic by now.
+            log.info("card of order %s not edited: %s", order.id, exc.message)
+
+    async def order_created(self, payload: dict[str, Any], session: AsyncSession) -> None:
+        """Post the job card once, even if order.created was emitted twice and relays race."""
+        # Row lock (PostgreSQL): a second relay waits, then sees the recorded card and stops.
+        order = await dispatch.lock_order(session, int(payload["order_id"]))
+        if order is None:
+            raise PermanentFailure(f"order {payload['order_id']} not found")
+        if order.card_message_id is not None or order.status != OrderStatus.PENDING_DISPATCH:
+            return
+        await self._post_card(session, order)
+
+    async def order_reposted(self, payload: dict[str, Any], session: AsyncSession) -> None:
+        """No taker in time: retire the old card and post a fresh one at the bottom of the chat."""
+        order = await _order(session, payload)
+        if order.status != OrderStatus.PENDING_DISPATCH:
+            return
+        await self._refresh_card(order, suffix="\n（已重新发布，请在新消息中接单）")
+        await self._post_card(session, order)
+
+    async def order_changed(self, payload: dict[str, Any], session: AsyncSession) -> None:
+        """Progress: the card shows the holder and the current status."""
+        await self._refresh_card(await _order(session, payload))
+
+    async def order_accepted(self, payload: dict[str, Any], session: AsyncSession) -> None:
+        """Show who took the job, and give the taker the owner's details privately."""
+        order = await _order(session, payload)
+        await self._refresh_card(order)
+        if order.merchant is None or order.status != OrderStatus.ACCEPTED:
+            return
+        await self.send_contact(order)
+
+    async def send_contact(self, order: Order) -> bool:
+        """Private slip with progress buttons; if the merchant never started the bot, a deep link."""
+        assert order.merchant is not None
+        try:
+            await self.tg.bot.send_message(
+                order.merchant.telegram_id,
+                cards.contact_text(order, self.tg.tz),
+                reply_markup=cards.progress_keyboard(order),
+            )
+            return True
+        except TelegramForbiddenError:
+            await self._ask_to_start(order.merchant.telegram_id, order.merchant.name, f"job_{order.id}")
+            return False
+
+    async def _ask_to_start(self, telegram_id: int, name: str, payload: str) -> None:
+        chat_id = await self.tg.chats.merchant_chat()
+        if chat_id is None:
+            raise PermanentFailure("merchant cannot be reached privately and no merchant chat is set")
+        link = await self.tg.deep_link(payload)
+        mention = f'<a href="tg://user?id={telegram_id}">{_escape(name)}</a>'
+        await self.tg.bot.send_message(
+            chat_id,
+            f"{mention}：机器人无法私信您。请点击 {link} 并按「开始」，即可收到订单详情和业主联系方式。",
+            parse_mode="HTML",
+        )
+
+    async def order_cancelled(self, payload: dict[str, Any], session: AsyncSession) -> None:
+        """Close the card and tell the merchant holding the job not to come."""
+        order = await _order(session, payload)
+        await self._refresh_card(order)
+        if order.merchant is None:
+            return
+        try:
+            await self.tg.bot.send_message(
+                order.merchant.telegram_id,
+                f"订单 {order.code}（{order.service.name}）已取消，请不要上门。给您带来不便，敬请谅解。",
+            )
+        except TelegramForbiddenError:
+            log.info("merchant %s has not started the bot; card edit only", order.merchant.id)
+
+    async def merchant_notify(self, payload: dict[str, Any], session: AsyncSession) -> None:
+        """`merchant.notify` {merchant_id, text}: a private message."""
+        merchant = await merchants.get(session=session, merchant_id=int(payload["merchant_id"]))
+        if merchant is None:
+            raise PermanentFailure(f"merchant {payload['merchant_id']} not found")
+        try:
+            await self.tg.bot.send_message(merchant.telegram_id, str(payload["text"])[:TELEGRAM_TEXT_LIMIT])
+        except TelegramForbiddenError as exc:
+            await self._ask_to_start(merchant.telegram_id, merchant.name, "hi")
+            raise PermanentFailure(f"merchant {merchant.id} has not started the bot") from exc
+
+    async def staff_notify(self, payload: dict[str, Any], session: AsyncSession) -> None:
+        """`staff.notify` {text, handoff_id?, complaint_id?, photo_path?} to the staff chat."""
+        chat_id = await self.tg.chats.staff_chat()
+        if chat_id is None:
+            raise PermanentFailure("BUTLER_STAFF_CHAT_ID is not set")
+        text = str(payload.get("text", ""))
+        if payload.get("handoff_id"):
+            text += "\n（回复本消息即答复业主；回复 /close 或「结束」结束人工服务）"
+        photo = payload.get("photo_path")
+        if photo and Path(photo).is_file():
+            message = await self.tg.bot.send_photo(
+                chat_id, FSInputFile(photo), caption=text[:CAPTION_LIMIT]
+            )
+            if len(text) > CAPTION_LIMIT:
+                await self.tg.bot.send_message(chat_id, text[:TELEGRAM_TEXT_LIMIT])
+        else:
+            if photo:
+                text += "\n（图片文件已不存在）"
+            message = await self.tg.bot.send_message(chat_id, text[:TELEGRAM_TEXT_LIMIT])
+        refs = {k: int(payload[k]) for k in ("handoff_id", "complaint_id") if payload.get(k)}
+        if refs:
+            await self.tg.runtime.kv.set_json(
+                staff_message_key(message.chat.id, message.message_id), refs, ttl_seconds=HANDOFF_TTL_SECONDS
+            )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def register_outbox_handlers(relay: OutboxRelay, tg: TelegramService) -> TelegramDeliveries:
+    """Declare the Telegram deliveries on a relay (web process and scheduler process alike)."""
+    deliveries = TelegramDeliveries(tg)
+    relay.register("order.created", deliveries.order_created)
+    relay.register("order.reposted", deliveries.order_reposted)
+    relay.register("order.accepted", deliveries.order_accepted)
+    relay.register("order.progress", deliveries.order_changed)
+    relay.register("order.cancelled", deliveries.order_cancelled)
+    relay.register("merchant.notify", deliveries.merchant_notify)
+    relay.register("staff.notify", deliveries.staff_notify)
+    return deliveries

@@ -1,0 +1,186 @@
+"""Progress from the merchant holding a job: 已出发 / 已到达 / 已完成 (amount + method) / 无法完成.
+
+Buttons live on the private contact slip. 已完成 asks for the amount (a typed message), then
+offers the payment methods; 无法完成 asks for a reason. The pending question is aiogram FSM
+state in Redis, so any process can receive the answer.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.telegram import cards
+from bot.telegram.cards import STEP_TARGETS, PayCb, StepCb
+from bot.telegram.service import TelegramService
+from storage import dispatch, merchants
+from storage.dispatch import StepResult
+from storage.money import PAYMENT_METHODS, InvalidAmount, parse_yuan
+from storage.orders import Order, OrderStatus
+
+
+class Ask(StatesGroup):
+    """What the bot is waiting for the merchant to type."""
+
+    amount = State()
+    reason = State()
+
+
+async def _holder_check(tg: TelegramService, order_id: int, telegram_id: int, target: OrderStatus) -> StepResult:
+    async def work(session: AsyncSession) -> StepResult:
+        return await dispatch.can_advance(session=session, order_id=order_id, telegram_id=telegram_id, target=target)
+
+    return await tg.transaction(work)
+
+
+async def _advance(tg: TelegramService, order_id: int, telegram_id: int, target: OrderStatus, **kw: object) -> StepResult:
+    async def work(session: AsyncSession) -> StepResult:
+        return await dispatch.advance(
+            session=session, order_id=order_id, telegram_id=telegram_id, target=target, **kw  # type: ignore[arg-type]
+        )
+
+    return await tg.transaction(work)
+
+
+async def _show_buttons(query: CallbackQuery, order: Order | None) -> None:
+    """Refresh the slip's buttons to what is still possible (skipped for inaccessible messages)."""
+    if order is None or query.message is None or isinstance(query.message, InaccessibleMessage):
+        return
+    await query.message.edit_reply_markup(reply_markup=cards.progress_keyboard(order))
+
+
+async def press_step(query: CallbackQuery, callback_data: StepCb, tg: TelegramService, state: FSMContext) -> None:
+    """A progress button: simple steps apply at once, 已完成/无法完成 ask a question first."""
+    target = STEP_TARGETS.get(callback_data.step)
+    if target is None:
+        await query.answer("未知操作", show_alert=True)
+        return
+    if target in (OrderStatus.COMPLETED, OrderStatus.FAILED):
+        check = await _holder_check(tg, callback_data.order_id, query.from_user.id, target)
+        if not check.ok:
+            await query.answer(check.message, show_alert=True)
+            return
+        code = check.order.code if check.order else ""
+        if target == OrderStatus.COMPLETED:
+            await state.set_state(Ask.amount)
+            prompt = f"订单 {code}：请回复本单金额（元），例如 150 或 88.5"
+        else:
+            await state.set_state(Ask.reason)
+            prompt = f"订单 {code}：请回复无法完成的原因"
+        await state.update_data(order_id=callback_data.order_id)
+        await query.answer()
+        await tg.bot.send_message(query.from_user.id, prompt)
+        return
+    result = await _advance(tg, callback_data.order_id, query.from_user.id, target)
+    await query.answer(f"已更新：{result.message}" if result.ok else result.message, show_alert=not result.ok)
+    if result.ok:
+        await _show_buttons(query, result.order)
+        await tg.deliver()
+
+
+async def typed_amount(message: Message, tg: TelegramService, state: FSMContext) -> None:
+    """The amount after 已完成; next the payment method."""
+    data = await state.get_data()
+    try:
+        fen = parse_yuan(message.text or "")
+    except InvalidAmount:
+        await message.answer("金额格式不对，请只回复数字，例如 150 或 88.5")
+        return
+    await state.clear()
+    await message.answer(
+        f"金额 {fen // 100}.{fen % 100:02d} 元，业主用什么方式付款？",
+        reply_markup=cards.payment_keyboard(int(data["order_id"]), fen),
+    )
+
+
+async def typed_reason(message: Message, tg: TelegramService, state: FSMContext) -> None:
+    """The reason after 无法完成."""
+    data = await state.get_data()
+    reason = (message.text or "").strip()
+    if not reason:
+        await message.answer("请用文字说明原因")
+        return
+    await state.clear()
+    result = await _advance(tg, int(data["order_id"]), message.from_user.id, OrderStatus.FAILED, reason=reason)  # type: ignore[union-attr]
+    await message.answer("已记录，平台会联系业主重新安排。" if result.ok else result.message)
+    if result.ok:
+        await tg.deliver()
+
+
+async def press_payment(query: CallbackQuery, callback_data: PayCb, tg: TelegramService) -> None:
+    """The payment method: the job is completed and the money recorded."""
+    if not 0 <= callback_data.m < len(PAYMENT_METHODS) or callback_data.fen <= 0:
+        await query.answer("无效的选择", show_alert=True)
+        return
+    result = await _advance(
+        tg,
+        callback_data.order_id,
+        query.from_user.id,
+        OrderStatus.COMPLETED,
+        amount_fen=callback_data.fen,
+        method=PAYMENT_METHODS[callback_data.m],
+    )
+    await query.answer("已完成" if result.ok else result.message, show_alert=not result.ok)
+    if not result.ok or result.order is None:
+        return
+    if isinstance(query.message, Message):
+        await query.message.edit_text(cards.completion_text(result.order))
+    else:
+        await tg.bot.send_message(query.from_user.id, cards.completion_text(result.order))
+    await tg.deliver()
+
+
+async def start(message: Message, command: CommandObject, tg: TelegramService) -> None:
+    """/start (optionally from a deep link job_<id>): resend the contact slip to the holder."""
+    arg = command.args or ""
+    user_id = message.from_user.id  # type: ignore[union-attr]
+    if arg.startswith("job_") and arg[4:].isdigit():
+
+        async def work(session: AsyncSession) -> Order | None:
+            return await dispatch.held_by(session=session, order_id=int(arg[4:]), telegram_id=user_id)
+
+        order = await tg.transaction(work)
+        if order is None:
+            await message.answer("这个订单不在您名下，或已经结束。")
+            return
+        await message.answer(cards.contact_text(order, tg.tz), reply_markup=cards.progress_keyboard(order))
+        return
+    await message.answer("您好，这里是物业管家平台。接单后，订单详情和业主联系方式会私信发给您；发送 /jobs 查看进行中的订单。")
+
+
+async def list_jobs(message: Message, tg: TelegramService) -> None:
+    """/jobs: the merchant's open jobs, each with its buttons."""
+    user_id = message.from_user.id  # type: ignore[union-attr]
+
+    async def work(session: AsyncSession) -> list[Order] | None:
+        merchant = await merchants.get_by_telegram_id(session=session, telegram_id=user_id)
+        if merchant is None:
+            return None
+        return await dispatch.open_jobs_for_merchant(session=session, merchant_id=merchant.id)
+
+    jobs = await tg.transaction(work)
+    if jobs is None:
+        await message.answer("您还不是平台登记的商家，请联系平台登记。")
+        return
+    if not jobs:
+        await message.answer("您目前没有进行中的订单。")
+        return
+    for order in jobs[:10]:
+        await message.answer(cards.contact_text(order, tg.tz), reply_markup=cards.progress_keyboard(order))
+
+
+def build_router() -> Router:
+    """Router for the merchant's private chat with the bot."""
+    router = Router(name=__name__)
+    private = F.chat.type == "private"
+    router.callback_query.register(press_step, StepCb.filter())
+    router.callback_query.register(press_payment, PayCb.filter())
+    router.message.register(start, CommandStart(), private)
+    router.message.register(list_jobs, Command("jobs"), private)
+    router.message.register(typed_amount, Ask.amount, private, F.text)
+    router.message.register(typed_reason, Ask.reason, private, F.text)
+    return router

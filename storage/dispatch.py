@@ -1,0 +1,367 @@
+"""Dispatch rules: who may take a job, first-valid-press-wins acceptance, progress, escalation.
+
+Transport-free: Telegram (bot/telegram) calls these inside a unit of work and delivers the outbox
+events they emit after the commit. Outbox kinds emitted here:
+  order.accepted {order_id}   card edited to show the taker; the taker gets the owner's details
+  order.progress {order_id}   card refreshed after 已出发/已到达/已完成/无法完成
+  order.reposted {order_id}   no taker in time: a fresh card is posted (once)
+  order.completed {order_id}  for follow-up visits (completed_at is set)
+  owner.notify / staff.notify / merchant.notify (see the team preamble)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import merchants, outbox
+from storage.base import utcnow
+from storage.db import is_postgres
+from storage.merchants import Merchant, MerchantStatus
+from storage.money import PaymentMethod, format_yuan, settle
+from storage.orders import (
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    TRANSITIONS,
+    InvalidTransition,
+    Order,
+    OrderStatus,
+    log_event,
+)
+from storage.staff import Staff
+
+DEFAULT_ACCEPT_TIMEOUT = timedelta(minutes=15)
+
+
+class AcceptOutcome(StrEnum):
+    """How a 接单 press ended."""
+
+    WON = "won"
+    TAKEN = "taken"  # someone else was first
+    ALREADY_YOURS = "already_yours"
+    INELIGIBLE = "ineligible"
+    NOT_MERCHANT = "not_merchant"
+    CLOSED = "closed"  # cancelled, finished or unknown
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    """The outcome of a press and the words to show the presser."""
+
+    outcome: AcceptOutcome
+    message: str
+    order: Order | None = None
+    merchant: Merchant | None = None
+
+    @property
+    def won(self) -> bool:
+        """True only for the one press that took the job."""
+        return self.outcome == AcceptOutcome.WON
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Outcome of a progress step or a staff assignment: ok, and what to tell the actor."""
+
+    ok: bool
+    message: str
+    order: Order | None = None
+
+
+MSG_WON = "接单成功"
+MSG_TAKEN = "手慢了，这单已被其他商家接走"
+MSG_NOT_MERCHANT = "您还不是平台登记的商家，请联系平台登记"
+MSG_CLOSED = "该订单已取消或已结束"
+MSG_ALREADY_YOURS = "这单已经是您的了"
+MSG_NOT_HOLDER = "只有接单的商家可以更新这个订单"
+
+# What the owner reads at each step; {service} {code} are filled in.
+OWNER_TEXTS: dict[OrderStatus, str] = {
+    OrderStatus.ACCEPTED: "您预约的{service}（订单 {code}）已由{merchant}接单，师傅会尽快与您联系。",
+    OrderStatus.ON_THE_WAY: "您预约的{service}（订单 {code}）：师傅已出发，请保持电话畅通。",
+    OrderStatus.ARRIVED: "您预约的{service}（订单 {code}）：师傅已到达，请开门接待。",
+    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额 {amount} 元（{method}）。款项由物业平台统一代收，如有疑问请直接回复我们。",
+    OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。我们会尽快为您重新安排。",
+}
+ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"
+
+
+def _owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
+    values = {
+        "service": order.service.name,
+        "code": order.code,
+        "merchant": order.merchant.name if order.merchant else "商家",
+        "amount": format_yuan(order.amount_fen or 0),
+        "method": order.payment_method or "",
+        "reason": order.failure_reason or "原因未说明",
+    }
+    values.update(extra)
+    text = OWNER_TEXTS[status].format(**values)
+    if status == OrderStatus.COMPLETED and order.payment_method == PaymentMethod.ON_ACCOUNT:
+        text = text.replace("款项由物业平台统一代收，", "") + ON_ACCOUNT_SUFFIX
+    return text
+
+
+def _notify_owner(session: AsyncSession, order: Order, status: OrderStatus, title: str) -> None:
+    outbox.emit(
+        session, "owner.notify", openid=order.owner.openid, text=_owner_text(order, status), notice=True, title=title
+    )
+
+
+async def lock_order(session: AsyncSession, order_id: int) -> Order | None:
+    """The order re-read from the database, row-locked on PostgreSQL for the rest of the transaction."""
+    stmt = select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+    if is_postgres(session):
+        stmt = stmt.with_for_update(of=Order)
+    return await session.scalar(stmt)
+
+
+async def _take(session: AsyncSession, order: Order, merchant: Merchant, now: datetime) -> bool:
+    """The atomic step: a conditional UPDATE only the first caller across all processes wins."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == OrderStatus.PENDING_DISPATCH)
+        .values(
+            merchant_id=merchant.id,
+            status=OrderStatus.ACCEPTED,
+            accepted_at=now,
+            version=Order.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await session.refresh(order)
+    return True
+
+
+async def accept(
+    *, session: AsyncSession, order_id: int, telegram_id: int, today: date, now: datetime | None = None
+) -> AcceptResult:
+    """A merchant pressed 接单: the first eligible press wins; everyone else learns why not."""
+    now = now or utcnow()
+    merchant = await merchants.get_by_telegram_id(session=session, telegram_id=telegram_id)
+    if merchant is None:
+        return AcceptResult(AcceptOutcome.NOT_MERCHANT, MSG_NOT_MERCHANT)
+    order = await session.get(Order, order_id)
+    if order is None:
+        return AcceptResult(AcceptOutcome.CLOSED, MSG_CLOSED, merchant=merchant)
+    reason = merchant.refusal_reason(service_id=order.service_id, community_id=order.community_id, today=today)
+    if reason is not None:
+        return AcceptResult(AcceptOutcome.INELIGIBLE, reason, order, merchant)
+    if order.status == OrderStatus.PENDING_DISPATCH and await _take(session, order, merchant, now):
+        log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note="接单")
+        _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单")
+        outbox.emit(session, "order.accepted", order_id=order.id)
+        return AcceptResult(AcceptOutcome.WON, MSG_WON, order, merchant)
+    await session.refresh(order)
+    if order.merchant_id == merchant.id and order.status != OrderStatus.CANCELLED:
+        return AcceptResult(AcceptOutcome.ALREADY_YOURS, MSG_ALREADY_YOURS, order, merchant)
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.FAILED) or order.merchant_id is None:
+        return AcceptResult(AcceptOutcome.CLOSED, MSG_CLOSED, order, merchant)
+    return AcceptResult(AcceptOutcome.TAKEN, MSG_TAKEN, order, merchant)
+
+
+async def advance(
+    *,
+    session: AsyncSession,
+    order_id: int,
+    telegram_id: int,
+    target: OrderStatus,
+    amount_fen: int | None = None,
+    method: PaymentMethod | None = None,
+    reason: str = "",
+) -> StepResult:
+    """The merchant holding the job reports 已出发/已到达/已完成/无法完成; the owner is told."""
+    order = await lock_order(session, order_id)
+    if order is None:
+        return StepResult(False, MSG_CLOSED)
+    merchant = await merchants.get_by_telegram_id(session=session, telegram_id=telegram_id)
+    if merchant is None or order.merchant_id != merchant.id:
+        return StepResult(False, MSG_NOT_HOLDER, order)
+    if target == OrderStatus.COMPLETED and (amount_fen is None or method is None):
+        return StepResult(False, "请先填写金额和付款方式", order)
+    if target == OrderStatus.FAILED and not reason.strip():
+        return StepResult(False, "请说明无法完成的原因", order)
+    try:
+        order.move_to(target)
+    except InvalidTransition:
+        return StepResult(
+            False, f"订单当前为「{order.status_label}」，不能改为「{STATUS_LABELS[target]}」", order
+        )
+    if target == OrderStatus.COMPLETED:
+        assert amount_fen is not None and method is not None
+        settle(order, amount_fen=amount_fen, method=method)
+    if target == OrderStatus.FAILED:
+        order.failure_reason = reason.strip()[:500]
+    note = f"{format_yuan(order.amount_fen or 0)}元 {method}" if target == OrderStatus.COMPLETED else reason
+    log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=note)
+    await session.flush()
+    _notify_owner(session, order, target, f"订单{STATUS_LABELS[target]}")
+    outbox.emit(session, "order.progress", order_id=order.id)
+    if target == OrderStatus.COMPLETED:
+        outbox.emit(session, "order.completed", order_id=order.id)
+    if target == OrderStatus.FAILED:
+        outbox.emit(
+            session,
+            "staff.notify",
+            text=f"订单 {order.code}（{order.service.name}）商家{merchant.name}反馈无法完成：{order.failure_reason}。请联系业主重新安排。",
+        )
+    return StepResult(True, STATUS_LABELS[target], order)
+
+
+async def eligible_merchants(*, session: AsyncSession, order: Order, today: date, limit: int = 5) -> list[Merchant]:
+    """Merchants who could take the order, high credit first (the plan's preference rule)."""
+    stmt = select(Merchant).where(Merchant.status == MerchantStatus.ACTIVE).order_by(
+        Merchant.credit_level.desc(), Merchant.id
+    )
+    found = [
+        m
+        for m in await session.scalars(stmt)
+        if m.refusal_reason(service_id=order.service_id, community_id=order.community_id, today=today) is None
+    ]
+    return found[:limit]
+
+
+async def escalate_unaccepted(
+    *,
+    session: AsyncSession,
+    now: datetime | None = None,
+    timeout: timedelta = DEFAULT_ACCEPT_TIMEOUT,
+    tz: ZoneInfo | None = None,
+) -> list[int]:
+    """Re-post (once) every card nobody took within `timeout` and alert staff; returns order ids."""
+    now = now or utcnow()
+    posted = func.coalesce(Order.card_posted_at, Order.created_at)
+    stmt = (
+        select(Order)
+        .where(Order.status == OrderStatus.PENDING_DISPATCH, Order.escalated_at.is_(None), posted <= now - timeout)
+        .order_by(Order.id)
+        .limit(100)
+    )
+    if is_postgres(session):
+        stmt = stmt.with_for_update(of=Order, skip_locked=True)  # several schedulers never double-post
+    today = now.astimezone(tz).date() if tz else now.date()
+    escalated: list[int] = []
+    for order in await session.scalars(stmt):
+        order.escalated_at = now
+        candidates = await eligible_merchants(session=session, order=order, today=today)
+        hint = "、".join(f"#{m.id} {m.name}" for m in candidates) or "暂无符合条件的商家"
+        minutes = int(timeout.total_seconds() // 60)
+        community = order.community.name if order.community else "未知小区"
+        outbox.emit(session, "order.reposted", order_id=order.id)
+        outbox.emit(
+            session,
+            "staff.notify",
+            text=(
+                f"订单 {order.code}（{order.service.name}，{community}）{minutes} 分钟无人接单，已重新发布。\n"
+                f"可指派：/assign {order.code} 商家编号\n候选：{hint}"
+            ),
+        )
+        log_event(session=session, order=order, actor="system", note="无人接单，已重新发布并通知工作人员")
+        escalated.append(order.id)
+    await session.flush()
+    return escalated
+
+
+async def assign(
+    *, session: AsyncSession, order_code: str, merchant_id: int, staff_id: int, now: datetime | None = None,
+    today: date | None = None,
+) -> StepResult:
+    """Staff assign (or reassign) a job to a merchant: `/assign ORDER MERCHANT`."""
+    now = now or utcnow()
+    today = today or now.date()
+    member = await session.get(Staff, staff_id)
+    if member is None:
+        return StepResult(False, "您不是登记的工作人员")
+    found = await session.scalar(select(Order.id).where(Order.code == order_code.strip().upper()))
+    order = await lock_order(session, found) if found is not None else None
+    if order is None:
+        return StepResult(False, f"没有找到订单 {order_code}")
+    if not member.can_act_in(order.community_id):
+        return StepResult(False, "您无权处理该小区的订单", order)
+    merchant = await merchants.get(session=session, merchant_id=merchant_id)
+    if merchant is None:
+        return StepResult(False, f"没有编号为 {merchant_id} 的商家", order)
+    reason = merchant.refusal_reason(service_id=order.service_id, community_id=order.community_id, today=today)
+    if reason is not None:
+        return StepResult(False, f"不能指派给{merchant.name}：{reason}", order)
+    previous = order.merchant
+    if order.status == OrderStatus.PENDING_DISPATCH:
+        if not await _take(session, order, merchant, now):
+            await session.refresh(order)
+            return StepResult(False, f"订单 {order.code} 刚被{order.merchant.name if order.merchant else '其他商家'}接走", order)
+    elif order.status in (OrderStatus.ACCEPTED, OrderStatus.ON_THE_WAY):
+        if order.merchant_id == merchant.id:
+            return StepResult(False, f"订单 {order.code} 已经由{merchant.name}负责", order)
+        # Staff override: the job starts over with the new merchant.
+        order.merchant_id, order.merchant = merchant.id, merchant
+        order.status, order.accepted_at = OrderStatus.ACCEPTED, now
+        order.version += 1
+    else:
+        return StepResult(False, f"订单 {order.code} 当前为「{order.status_label}」，不能指派", order)
+    order.assigned_by_staff_id = member.id
+    log_event(session=session, order=order, actor=f"staff:{member.id}", note=f"指派给商家#{merchant.id}")
+    await session.flush()
+    if previous is not None and previous.id != merchant.id:
+        outbox.emit(
+            session, "merchant.notify", merchant_id=previous.id,
+            text=f"订单 {order.code}（{order.service.name}）已由平台改派给其他商家，您无需再上门。",
+        )
+    _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单")
+    outbox.emit(session, "order.accepted", order_id=order.id, assigned=True)
+    return StepResult(True, f"已将订单 {order.code} 指派给{merchant.name}", order)
+
+
+async def open_jobs_for_merchant(*, session: AsyncSession, merchant_id: int) -> list[Order]:
+    """The merchant's jobs that still need progress, oldest first."""
+    stmt = (
+        select(Order)
+        .where(
+            Order.merchant_id == merchant_id,
+            or_(
+                Order.status == OrderStatus.ACCEPTED,
+                Order.status == OrderStatus.ON_THE_WAY,
+                Order.status == OrderStatus.ARRIVED,
+            ),
+        )
+        .order_by(Order.id)
+    )
+    return list(await session.scalars(stmt))
+
+
+async def record_card(*, session: AsyncSession, order_id: int, chat_id: int, message_id: int, now: datetime | None = None) -> None:
+    """Remember where an order's job card was posted (so it can be edited, and timed out)."""
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id)
+        .values(card_chat_id=chat_id, card_message_id=message_id, card_posted_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def can_advance(*, session: AsyncSession, order_id: int, telegram_id: int, target: OrderStatus) -> StepResult:
+    """Whether this merchant may move the order to target now (asked before prompting for input)."""
+    order = await session.get(Order, order_id)
+    if order is None:
+        return StepResult(False, MSG_CLOSED)
+    merchant = await merchants.get_by_telegram_id(session=session, telegram_id=telegram_id)
+    if merchant is None or order.merchant_id != merchant.id:
+        return StepResult(False, MSG_NOT_HOLDER, order)
+    if target not in TRANSITIONS[OrderStatus(order.status)]:
+        return StepResult(False, f"订单当前为「{order.status_label}」，不能改为「{STATUS_LABELS[target]}」", order)
+    return StepResult(True, "", order)
+
+
+async def held_by(*, session: AsyncSession, order_id: int, telegram_id: int) -> Order | None:
+    """The order if this Telegram user is the merchant holding it and it is still open."""
+    order = await session.get(Order, order_id)
+    merchant = await merchants.get_by_telegram_id(session=session, telegram_id=telegram_id)
+    if order is None or merchant is None or order.merchant_id != merchant.id:
+        return None
+    return order if order.status in OPEN_STATUSES else None

@@ -1,0 +1,51 @@
+"""Job cards: posted to the merchant group when an order awaits dispatch, without owner details."""
+
+from __future__ import annotations
+
+from bot.app import RELAY
+from bot.telegram.cards import JobCb
+from tests.telegram.conftest import (
+    MERCHANT_CHAT,
+    SECRET,
+    TgHub,
+    create_order,
+    load_order,
+    make_world,
+    sends_mentioning,
+)
+
+
+async def test_card_shows_the_job_but_not_the_owner(tg_hub: TgHub) -> None:
+    world = await make_world(tg_hub.hub)
+    order_id, code = await create_order(tg_hub.hub, world)
+    await tg_hub.hub.client.app[RELAY].drain()
+
+    cards = sends_mentioning(tg_hub.fake, MERCHANT_CHAT, code)
+    assert len(cards) == 1
+    text = cards[0].text
+    assert code in text and "钟点工" in text and "翠苑" in text and "3号楼" in text and "打扫卫生" in text
+    for secret in ("王女士", "13800138000", "13912345678", "301", "2单元"):
+        assert secret not in text, secret
+    (button,) = cards[0].buttons()
+    assert button["text"] == "接单"
+    assert len(button["callback_data"].encode()) <= 64
+    assert JobCb.unpack(button["callback_data"]).order_id == order_id
+
+    order = await load_order(tg_hub.hub, order_id)
+    assert order.card_chat_id == MERCHANT_CHAT and order.card_message_id is not None
+    assert order.card_posted_at is not None
+
+    # A replayed order.created (or a second relay) never posts a second card.
+    await tg_hub.hub.client.app[RELAY].drain()
+    assert len(sends_mentioning(tg_hub.fake, MERCHANT_CHAT, code)) == 1
+
+
+async def test_webhook_requires_the_secret_header(tg_hub: TgHub) -> None:
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "hi"}}
+    assert (await tg_hub.post(update, secret=None)).status == 401
+    assert (await tg_hub.post(update, secret="wrong")).status == 401
+    assert (await tg_hub.post(update, secret=SECRET)).status == 200
+    resp = await tg_hub.hub.client.post(
+        "/telegram", data=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    assert resp.status == 400
