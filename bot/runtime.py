@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from nlu import Parser, create_parser
 from bot.wechat.client import WeChatClient
 from dialogs.context import HubContext
 from dialogs.guard import ContentGuard
@@ -50,13 +51,8 @@ class Runtime:
         await self.engine.dispose()
 
 
-def build_nlu(settings: Settings) -> Any | None:
-    """The configured NLU backend, or None while the nlu package is not installed."""
-    try:
-        from nlu import create_parser
-    except ImportError:
-        log.warning("nlu package unavailable; using keyword intents")
-        return None
+def build_nlu(settings: Settings) -> Parser:
+    """The configured NLU backend (embedded, or Rasa with the embedded parser as fallback)."""
     return create_parser(settings.nlu, rasa_url=settings.rasa_url, tz=settings.tz)
 
 

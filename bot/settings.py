@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./butler.db"
@@ -40,7 +42,7 @@ class Settings(BaseSettings):
     # How long a webhook request waits for the outbox deliveries it caused (owner notice etc.).
     telegram_deliver_wait_seconds: float = 8.0
 
-    nlu: str = "embedded"
+    nlu: Literal["embedded", "rasa"] = "embedded"
     rasa_url: str = "http://127.0.0.1:5005"
 
     # Internal-only phrases that must never reach an owner (PRODUCT.md rule 2).
@@ -61,3 +63,12 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite default or another SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """One line naming each bad BUTLER_* variable, for the CLI's one-line errors."""
+    parts = [
+        f"BUTLER_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']} (got {err.get('input')!r})"
+        for err in exc.errors()
+    ]
+    return "invalid configuration: " + "; ".join(parts)

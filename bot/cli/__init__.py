@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from bot.cli.admin import community_app, merchant_app, staff_app
 from bot.cli.common import CliError
+from bot.settings import describe_invalid
 from bot.cli.demo import demo_command
 from bot.cli.server import db_app, scheduler_command, serve_command
 from bot.cli.statements import statements_command
@@ -42,7 +44,10 @@ except ImportError:  # pragma: no cover - only while the feature is being built
 def main() -> None:
     """Console entry point: every failure is one line on stderr and a non-zero exit."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of a typer.Exit.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -53,3 +58,6 @@ def main() -> None:
     except CliError as exc:
         print(f"butler: error: {exc}", file=sys.stderr)
         sys.exit(1)
+    except ValidationError as exc:
+        print(f"butler: error: {describe_invalid(exc)}", file=sys.stderr)
+        sys.exit(2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -26,14 +25,11 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _parser():  # type: ignore[no-untyped-def]
-    # the integrator will pass the Settings object; env vars are the contract's names meanwhile
-    from nlu import create_parser
+    # Same Settings (env + .env) and the same factory as `butler serve`, so both parse alike.
+    from bot.runtime import build_nlu
+    from bot.settings import Settings
 
-    return create_parser(
-        os.environ.get("BUTLER_NLU", "embedded"),
-        rasa_url=os.environ.get("BUTLER_RASA_URL", "http://127.0.0.1:5005"),
-        tz=os.environ.get("BUTLER_TZ", "Asia/Shanghai"),
-    )
+    return build_nlu(Settings())
 
 
 def _now(value: str | None) -> datetime | None:
@@ -58,10 +54,7 @@ def parse(
 ) -> None:
     """Parse TEXT (or each stdin line) and print the NLU result as JSON."""
     ref = _now(now)
-    try:
-        parser = _parser()
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
+    parser = _parser()  # bad settings surface as the CLI's one-line configuration error
 
     async def run() -> None:
         await parser.warm_up()
@@ -100,10 +93,7 @@ def eval_(
     if not file.is_file():
         raise _fail(f"no such file: {file}")
     ref = _now(now)
-    try:
-        parser = _parser()
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
+    parser = _parser()  # bad settings surface as the CLI's one-line configuration error
 
     async def run():  # type: ignore[no-untyped-def]
         await parser.warm_up()
@@ -117,7 +107,9 @@ def eval_(
         report, health = asyncio.run(run())
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    backend = os.environ.get("BUTLER_NLU", "embedded")
+    from bot.settings import Settings
+
+    backend = Settings().nlu
     typer.echo(f"backend: {backend} ({health})")
     typer.echo(report.format())
     if min_f1 is not None and report.macro_f1 < min_f1:

@@ -55,3 +55,20 @@ def test_every_command_has_help(db: Path) -> None:
     for args in (["--help"], ["serve", "--help"], ["scheduler", "--help"], ["db", "upgrade", "--help"],
                  ["community", "add", "--help"], ["staff", "add", "--help"], ["merchant", "add", "--help"]):
         assert run(args, db).returncode == 0, args
+
+
+@pytest.mark.parametrize(
+    ("env", "args"),
+    [
+        ({"BUTLER_NLU": "spacy"}, ["nlu", "parse", "你好"]),
+        ({"BUTLER_PORT": "eighty"}, ["serve"]),
+        ({}, ["nlu", "parse", "你好", "--now", "yesterday"]),
+    ],
+)
+def test_bad_configuration_is_one_line_and_non_zero(db: Path, env: dict[str, str], args: list[str]) -> None:
+    done = subprocess.run(
+        [BUTLER, *args], capture_output=True, text=True, timeout=120, cwd=db.parent,
+        env=os.environ | {"BUTLER_DATABASE_URL": f"sqlite+aiosqlite:///{db}"} | env,
+    )
+    assert done.returncode != 0
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
