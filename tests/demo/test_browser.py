@@ -43,3 +43,41 @@ async def test_owner_pane_chats_through_wechat_and_menu(browser: Any, demo: Demo
     await page.screenshot(path=str(ARTIFACTS / "sim-owner.png"))
     assert page.errors == []
     await page.close()
+
+
+ORDERING_OWNER = data.OWNERS[4]
+MERCHANT = data.MERCHANTS[0]
+
+
+async def test_order_in_owner_pane_becomes_a_job_card_and_acceptance_reaches_the_owner(
+    browser: Any, demo: DemoServer  # noqa: F811
+) -> None:
+    """The issue's acceptance path: order as an owner, press 接单 as a merchant, owner is told."""
+    page = await open_sim(browser, demo)
+    await page.select_option("[data-testid=owner-select]", ORDERING_OWNER.openid)
+    owner_log = page.locator("#owner-log")
+
+    async def owner_says(text: str, expect: str) -> str:
+        await page.fill("[data-testid=owner-input]", text)
+        await page.click("[data-testid=owner-send]")
+        bubble = owner_log.locator(".row.them", has_text=expect).last
+        await bubble.wait_for(timeout=15_000)
+        return await bubble.inner_text()
+
+    await owner_says("明天上午想请个阿姨打扫卫生", "确认下单")
+    done = await owner_says("1", "下单成功")
+    code = done.split("订单号", 1)[1].strip().split("。")[0].strip()
+
+    card = page.locator("#merchant-log [data-testid=tg-card]", has_text=code)
+    await card.wait_for(timeout=15_000)
+    await page.select_option("[data-testid=merchant-select]", str(MERCHANT.telegram_id))
+    await card.get_by_role("button", name="接单").click()
+
+    notice = owner_log.locator(".row.them", has_text="接单").last
+    await notice.wait_for(timeout=15_000)
+    assert code in await notice.inner_text()
+    await page.locator("#merchant-log [data-testid=tg-card]", has_text="已接单").wait_for(timeout=10_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "sim-order-accepted.png"))
+    assert page.errors == []
+    await page.close()

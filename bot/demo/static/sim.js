@@ -245,6 +245,10 @@ function handle(ev) {
         fillCard(row, card, row.closest(".staff") ? "staff" : "merchant"));
       break;
     }
+    case "tg.delete":
+      state.tgCards.delete(`${ev.chat_id}:${ev.message_id}`);
+      document.querySelectorAll(`[data-key="${ev.chat_id}:${ev.message_id}"]`).forEach((row) => row.remove());
+      break;
     case "tg.alert":
       toast(ev.text);
       break;
