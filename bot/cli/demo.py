@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from pathlib import Path
 
 import typer
@@ -27,6 +28,12 @@ def demo_command(
 async def _serve(*, host: str, port: int, reset: bool, db: Path) -> None:
     from bot.demo.runner import start_demo
 
+    if port:  # fail before migrating and seeding when the port is taken
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     try:
         demo = await start_demo(db_path=db, host=host, port=port, reset=reset)
     except OSError as exc:

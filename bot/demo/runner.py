@@ -131,8 +131,14 @@ async def start_demo(
 
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError:
+        await runner.cleanup()
+        await fake_wechat.close()
+        if fake_telegram is not None:
+            await fake_telegram.close()
+        raise
     bound = runner.addresses[0]
     simulator.base_url = f"http://{bound[0]}:{bound[1]}" if ":" not in bound[0] else f"http://[{bound[0]}]:{bound[1]}"
     return DemoServer(
