@@ -52,7 +52,8 @@ def validate_rating(text: str) -> Any:
     s = choices.squash(text)
     # Longest phrases first so 非常不满意 is not read as 满意.
     for words, score in sorted(_WORD_SCORES, key=lambda ws: -max(len(w) for w in ws[0])):
-        if any(w in s for w in sorted(words, key=len, reverse=True)):
+        # One-character words (好/差) only count alone: "还没想好" is not a rating.
+        if any(w == s or (len(w) > 1 and w in s) for w in words):
             return score
     return Invalid(texts.FOLLOWUP_BAD_RATING)
 

@@ -158,13 +158,17 @@ async def answer(intent: str, env: Env) -> str:
 
 async def interruption(env: Env) -> str | None:
     """An answer when a form's pending question got an off-topic question instead; else None."""
+    # Staff's FAQ first: its keywords are specific to the community and beat a generic answer.
+    faq_text = await faq_answer(env)
+    if faq_text:
+        return faq_text
     intent, confidence = await env.intent()
     if intent in QUESTION_INTENTS and confidence >= _QUESTION_CONFIDENCE:
         if intent == "ask_services":
             lines = await catalog.list_lines(session=env.session)
             return "、".join(line.name for line in lines)
         return await answer(intent, env)
-    return await faq_answer(env)
+    return None
 
 
 async def report_issue(env: Env) -> str:

@@ -9,6 +9,9 @@ from pydantic import ValidationError
 
 from bot.cli.admin import community_app, merchant_app, staff_app
 from bot.cli.common import CliError
+from bot.cli.content import content_app
+from bot.cli.owner import owner_app
+from bot.cli.survey import survey_app
 from bot.settings import describe_invalid
 from bot.cli.demo import demo_command
 from bot.cli.server import db_app, scheduler_command, serve_command
@@ -29,6 +32,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(community_app, name="community")
 app.add_typer(staff_app, name="staff")
 app.add_typer(merchant_app, name="merchant")
+app.add_typer(owner_app, name="owner")  # issue 4
+app.add_typer(survey_app, name="survey")  # issue 4
+app.add_typer(content_app, name="content")  # issue 4
 app.command("statements")(statements_command)
 app.add_typer(telegram_app, name="telegram")
 app.command("demo")(demo_command)

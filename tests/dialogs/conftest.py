@@ -79,3 +79,19 @@ async def events(hub: Hub, kind: str, **match: Any) -> list[dict[str, Any]]:
     async with hub.runtime.sessions() as session:
         rows = await session.scalars(select(outbox.OutboxEvent).where(outbox.OutboxEvent.kind == kind).order_by(outbox.OutboxEvent.id))
         return [r.payload for r in rows if all(r.payload.get(k) == v for k, v in match.items())]
+
+
+async def drain(hub: Hub) -> None:
+    """Deliver pending outbox events now (what the relay does after each commit)."""
+    from bot.app import RELAY
+
+    await hub.client.server.app[RELAY].drain()
+
+
+def sent_texts(hub: Hub, openid: str) -> list[str]:
+    """Customer-service texts the fake WeChat API received for an owner."""
+    return [
+        c.body["text"]["content"]
+        for c in hub.fake_wechat.calls_to("/cgi-bin/message/custom/send")
+        if c.body.get("touser") == openid and "text" in c.body
+    ]

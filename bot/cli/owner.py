@@ -1,0 +1,94 @@
+"""`butler owner import FILE.csv`: load the property office's roster that binding checks against."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cli.common import CliError, run_with_session
+from dialogs import binding, choices
+from dialogs.form import Invalid
+from storage import communities, roster
+
+owner_app = typer.Typer(help="Owners (业主).", no_args_is_help=True)
+
+# English or Chinese headers are both accepted.
+COLUMNS = {
+    "community": ("community", "小区"),
+    "building": ("building", "楼号", "楼栋", "楼"),
+    "unit": ("unit", "单元"),
+    "room": ("room", "房号", "室"),
+    "name": ("name", "姓名"),
+    "phone": ("phone", "电话", "手机", "手机号"),
+}
+
+
+def _header_map(header: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i, raw in enumerate(header):
+        name = raw.strip().lstrip("\ufeff").lower()
+        for column, aliases in COLUMNS.items():
+            if name in aliases:
+                found[column] = i
+    missing = [c for c in ("community", "building", "room", "phone") if c not in found]
+    if missing:
+        raise CliError(f"missing column(s): {', '.join(missing)} (header: community,building,unit,room,name,phone)")
+    return found
+
+
+def _normalise(value: str, validator) -> str | None:  # type: ignore[no-untyped-def]
+    """Building/unit/room written the way binding stores them ("3号楼" → "3")."""
+    result = validator(value)
+    if isinstance(result, Invalid):
+        return None
+    return result["building"] if isinstance(result, dict) else str(result)
+
+
+@owner_app.command("import")
+def owner_import(path: Path = typer.Argument(..., help="CSV with community,building,unit,room,name,phone")) -> None:
+    """Import an owner roster; re-importing the same file changes nothing."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from exc
+    if len(rows) < 2:
+        raise CliError(f"{path} has no data rows")
+    cols = _header_map(rows[0])
+
+    async def work(session: AsyncSession) -> tuple[int, int, list[int]]:
+        known = {c.name: c.id for c in await communities.list_all(session=session)}
+        added = unchanged = 0
+        invalid_phones: list[int] = []
+        for line_no, row in enumerate(rows[1:], start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+
+            def cell(column: str, row: list[str] = row) -> str:
+                i = cols.get(column)
+                return row[i].strip() if i is not None and i < len(row) else ""
+
+            community_id = known.get(cell("community"))
+            if community_id is None:
+                raise CliError(f"line {line_no}: no community named {cell('community')!r} (add it with `butler community add`)")
+            building = _normalise(cell("building"), binding.validate_building)
+            room = _normalise(cell("room"), binding.validate_room)
+            unit = _normalise(cell("unit"), binding.validate_unit) if cell("unit") else ""
+            if building is None or room is None or unit is None:
+                raise CliError(f"line {line_no}: building/unit/room must be numbers, got {row!r}")
+            phone = choices.extract_phone(cell("phone")) or cell("phone")
+            if not choices.is_mobile(phone):
+                invalid_phones.append(line_no)  # kept: staff clean these up (无效号码清查)
+            new = await roster.upsert(session=session, row=roster.RosterRow(
+                community_id=community_id, building=building, unit=unit, room=room, name=cell("name"), phone=phone,
+            ))
+            added, unchanged = added + new, unchanged + (not new)
+        return added, unchanged, invalid_phones
+
+    added, unchanged, invalid = run_with_session(work)
+    typer.echo(f"roster: {added} added, {unchanged} already on file")
+    if invalid:
+        typer.echo(f"invalid phone numbers on line(s) {', '.join(map(str, invalid))} (imported; please check)")

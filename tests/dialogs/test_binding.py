@@ -1,0 +1,72 @@
+"""Household binding through the WeChat path: roster match, no match, invalid phones, choices."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.handoffs import Handoff
+from storage.owners import BindingStatus
+from tests.conftest import Hub
+from tests.dialogs.conftest import add_roster, chat, events, make_community, owner_row
+
+
+async def test_binding_with_a_roster_match_verifies_the_owner(hub: Hub) -> None:
+    community = await make_community(hub)
+    await add_roster(hub, community, "3", "2", "301", "13812345678", name="李阿姨")
+    me = chat(hub)
+    reply = await me.say("我要绑定房子")
+    assert "请选择您所在的小区" in reply and "回复数字即可" in reply
+    number = next(line.split(".")[0] for line in reply.splitlines() if line.endswith(community))
+    assert "几号楼" in await me.say(number)  # the number picks the community
+    assert "手机号" in await me.say("3号楼2单元301")  # one answer fills building, unit and room
+    reply = await me.say("138 1234 5678")
+    assert "绑定成功" in reply and "李阿姨" in reply and community in reply
+    owner = await owner_row(hub, me.openid)
+    assert owner.binding_status == BindingStatus.VERIFIED
+    assert (owner.building, owner.unit, owner.room, owner.phone, owner.phone_valid) == ("3", "2", "301", "13812345678", True)
+
+
+async def test_binding_without_a_match_is_pending_and_staff_are_asked(hub: Hub) -> None:
+    community = await make_community(hub)
+    me = chat(hub)
+    await me.say("绑定")
+    await me.say(community)  # the words pick the community too
+    assert "单元" in await me.say("5栋")
+    assert "房号" in await me.say("1单元")
+    assert "手机号" in await me.say("1502")
+    reply = await me.say("12345")
+    assert "不像是有效的手机号" in reply and "手机号" in reply
+    invalid = await owner_row(hub, me.openid)
+    assert (invalid.phone, invalid.phone_valid) == ("12345", False)  # kept for 无效号码清查
+    reply = await me.say("13698765432")
+    assert "管家核实后会通知您" in reply
+    owner = await owner_row(hub, me.openid)
+    assert owner.binding_status == BindingStatus.PENDING and owner.phone_valid
+    notes = await events(hub, "staff.notify")
+    assert any(f"#{owner.id}" in n["text"] and "5号楼1单元1502室" in n["text"] for n in notes)
+    assert "核实" in await me.say("绑定")  # asking again says it is waiting
+
+
+async def test_three_invalid_answers_hand_the_owner_to_a_person(hub: Hub) -> None:
+    await make_community(hub)
+    me = chat(hub)
+    await me.say("绑定房屋")
+    assert "没有找到这个小区" in await me.say("火星")
+    assert "没有找到这个小区" in await me.say("月球基地")
+    reply = await me.say("不知道")
+    assert "人工" in reply
+    owner = await owner_row(hub, me.openid)
+    async with hub.runtime.sessions() as session:
+        handoff = await session.scalar(select(Handoff).where(Handoff.owner_id == owner.id))
+    assert handoff is not None and handoff.reason == "validation"
+    assert await events(hub, "staff.notify", handoff_id=handoff.id)
+    assert await me.say("你好") == ""  # a person holds the conversation now: the bot stays quiet
+
+
+async def test_cancel_leaves_the_dialog_cleanly(hub: Hub) -> None:
+    await make_community(hub)
+    me = chat(hub)
+    await me.say("绑定")
+    assert "已退出" in await me.say("算了")
+    reply = await me.say("你好")
+    assert "管家服务" in reply and "小区" not in reply.splitlines()[0]
