@@ -139,6 +139,8 @@ async def start_demo(
         if fake_telegram is not None:
             await fake_telegram.close()
         raise
+    # Set up the account's menu the way an operator would: through the API (the fake records it).
+    await runtime.wechat.create_menu(data.MENU)
     bound = runner.addresses[0]
     simulator.base_url = f"http://{bound[0]}:{bound[1]}" if ":" not in bound[0] else f"http://[{bound[0]}]:{bound[1]}"
     return DemoServer(

@@ -6,7 +6,7 @@ Each loader raises NotAvailable when its feature is missing, so the demo still s
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -81,7 +81,8 @@ async def load_activities(session: AsyncSession, today: date, tz: ZoneInfo) -> i
         raise NotAvailable("storage.activities is not installed") from exc
     ids = await _community_ids(session)
     for title, community, days, place, description in data.ACTIVITIES:
-        starts = datetime.combine(today + timedelta(days=days), time(9, 30), tzinfo=tz)
+        # Stored in UTC like every timestamp (SQLite keeps no offset).
+        starts = datetime.combine(today + timedelta(days=days), time(9, 30), tzinfo=tz).astimezone(UTC)
         await activities.add(
             session=session, title=title, starts_at=starts, community_id=ids[community], place=place,
             description=description,

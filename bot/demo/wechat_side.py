@@ -19,23 +19,13 @@ from bot.devtools.wechat_sender import WeChatSender, event_xml, text_xml
 
 log = logging.getLogger(__name__)
 
-# Shown until the hub creates its own menu through the API (the fake records it).
-DEFAULT_MENU: dict[str, Any] = {
-    "button": [
-        {"type": "click", "name": "管家服务", "key": "MENU_SERVICES"},
-        {"type": "click", "name": "我的订单", "key": "MENU_MY_ORDERS"},
-        {"type": "click", "name": "联系管家", "key": "MENU_HUMAN"},
-    ]
-}
-
-
 class WeChatSide:
     """Posts owners' messages to /wechat like WeChat does and narrates the API calls the hub makes."""
 
     def __init__(self, bus: EventBus, base_url: Callable[[], str]) -> None:
         self.bus = bus
         self.base_url = base_url
-        self.menu: dict[str, Any] = DEFAULT_MENU
+        self.menu: dict[str, Any] = {"button": []}  # until the account creates one
         self.sender = WeChatSender(
             token=data.WECHAT_TOKEN, aes_key=data.WECHAT_AES_KEY, app_id=data.WECHAT_APP_ID
         )

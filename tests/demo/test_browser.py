@@ -27,15 +27,22 @@ async def open_sim(browser: Any, demo: DemoServer) -> Any:  # noqa: F811
     return page
 
 
+async def owner_log_has(page: Any, text: str) -> None:
+    """Wait for a message to the owner containing text."""
+    await page.locator("#owner-log .row.them", has_text=text).last.wait_for(timeout=15_000)
+
+
 async def test_owner_pane_chats_through_wechat_and_menu(browser: Any, demo: DemoServer) -> None:  # noqa: F811
     page = await open_sim(browser, demo)
+    # A sub-menu button: 联系管家 → 社区活动 lists the seeded activity of the owner's community.
+    await page.locator("#owner-menu .wx-menu-item > button", has_text="联系管家").click()
+    await page.locator("#owner-menu .wx-submenu button", has_text="社区活动").click()
+    await owner_log_has(page, "重阳节社区义诊")
     await page.fill("[data-testid=owner-input]", "你好")
     await page.click("[data-testid=owner-send]")
-    reply = page.locator("#owner-log .row.them .bubble").last
-    await reply.wait_for()
-    assert "家政管家" in await reply.inner_text()
+    await owner_log_has(page, "家政管家")
     before = await page.locator("#owner-log .row.them").count()
-    await page.locator("#owner-menu button").first.click()
+    await page.locator("#owner-menu .wx-menu-item > button", has_text="管家服务").click()
     await page.wait_for_function(
         f"document.querySelectorAll('#owner-log .row.them').length > {before}", timeout=10_000
     )

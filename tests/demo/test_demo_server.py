@@ -73,10 +73,13 @@ async def test_owner_message_goes_to_wechat_endpoint_and_reply_comes_back(
     assert logged >= 1
 
 
-async def test_menu_button_sends_a_click_event(demo: DemoServer, http: aiohttp.ClientSession) -> None:
-    key = demo.simulator.wechat.menu["button"][0]["key"]
-    result = await post(http, demo, "/sim/api/wechat/event", {"openid": OWNER, "event": "CLICK", "key": key})
-    assert result["reply"]
+async def test_menu_is_created_through_the_api_and_buttons_send_click_events(
+    demo: DemoServer, http: aiohttp.ClientSession
+) -> None:
+    assert [c.body for c in demo.fake_wechat.calls_to("/cgi-bin/menu/create")] == [data.MENU]
+    assert demo.simulator.wechat.menu == data.MENU
+    result = await post(http, demo, "/sim/api/wechat/event", {"openid": OWNER, "event": "CLICK", "key": "SERVICES"})
+    assert "家政管家" in result["reply"]
 
 
 async def test_messages_the_hub_sends_later_appear_in_the_owner_pane(demo: DemoServer) -> None:

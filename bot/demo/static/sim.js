@@ -71,14 +71,34 @@ function fillPickers() {
 function renderMenu(menu) {
   const nav = $("owner-menu");
   nav.replaceChildren();
+  const click = (b) => api("/sim/api/wechat/event",
+    {openid: state.owner, event: "CLICK", key: b.key || "", label: `点击菜单「${b.name}」`});
   for (const button of (menu && menu.button) || []) {
-    const leaf = button.sub_button && button.sub_button.length ? button.sub_button[0] : button;
+    const top = el("div", "wx-menu-item");
     const b = el("button", "", button.name);
     b.type = "button";
-    b.title = button.sub_button && button.sub_button.length ? button.sub_button.map((s) => s.name).join(" / ") : "";
-    b.addEventListener("click", () => api("/sim/api/wechat/event",
-      {openid: state.owner, event: "CLICK", key: leaf.key || "", label: `点击菜单「${leaf.name}」`}));
-    nav.append(b);
+    top.append(b);
+    const subs = button.sub_button || [];
+    if (subs.length) {
+      b.textContent = `≡ ${button.name}`;
+      const pop = el("div", "wx-submenu");
+      pop.hidden = true;
+      for (const sub of subs) {
+        const sb = el("button", "", sub.name);
+        sb.type = "button";
+        sb.addEventListener("click", () => { pop.hidden = true; click(sub); });
+        pop.append(sb);
+      }
+      top.append(pop);
+      b.addEventListener("click", () => {
+        const open = pop.hidden;
+        nav.querySelectorAll(".wx-submenu").forEach((p) => { p.hidden = true; });
+        pop.hidden = !open;
+      });
+    } else {
+      b.addEventListener("click", () => click(button));
+    }
+    nav.append(top);
   }
 }
 
