@@ -36,11 +36,13 @@ class StepCb(CallbackData, prefix="st"):
 
 
 class PayCb(CallbackData, prefix="pay"):
-    """The payment method chosen after the amount was typed (m indexes PAYMENT_METHODS)."""
+    """The payment method chosen after the amount was typed (m indexes PAYMENT_METHODS).
+
+    The amount itself waits in the merchant's FSM data, so callback data stays ids only.
+    """
 
     order_id: int
     m: int
-    fen: int
 
 
 STEP_TARGETS: dict[str, OrderStatus] = {
@@ -139,10 +141,10 @@ def _step(order: Order, step: str, label: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=label, callback_data=StepCb(order_id=order.id, step=step).pack())
 
 
-def payment_keyboard(order_id: int, amount_fen: int) -> InlineKeyboardMarkup:
-    """One button per payment method, carrying the typed amount."""
+def payment_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    """One button per payment method."""
     buttons = [
-        InlineKeyboardButton(text=method.value, callback_data=PayCb(order_id=order_id, m=i, fen=amount_fen).pack())
+        InlineKeyboardButton(text=method.value, callback_data=PayCb(order_id=order_id, m=i).pack())
         for i, method in enumerate(PAYMENT_METHODS)
     ]
     return InlineKeyboardMarkup(inline_keyboard=[buttons[:3], buttons[3:]])

@@ -19,7 +19,7 @@ from bot.telegram.cards import STEP_TARGETS, PayCb, StepCb
 from bot.telegram.service import TelegramService
 from storage import dispatch, merchants
 from storage.dispatch import StepResult
-from storage.money import PAYMENT_METHODS, InvalidAmount, parse_yuan
+from storage.money import PAYMENT_METHODS, InvalidAmount, format_yuan, parse_yuan
 from storage.orders import Order, OrderStatus
 
 
@@ -27,6 +27,7 @@ class Ask(StatesGroup):
     """What the bot is waiting for the merchant to type."""
 
     amount = State()
+    method = State()  # amount known, waiting for the payment-method button
     reason = State()
 
 
@@ -71,7 +72,7 @@ async def press_step(query: CallbackQuery, callback_data: StepCb, tg: TelegramSe
         else:
             await state.set_state(Ask.reason)
             prompt = f"订单 {code}：请回复无法完成的原因"
-        await state.update_data(order_id=callback_data.order_id)
+        await state.set_data({"order_id": callback_data.order_id})  # nothing stale from another job
         await query.answer()
         await tg.bot.send_message(query.from_user.id, prompt)
         return
@@ -90,10 +91,11 @@ async def typed_amount(message: Message, tg: TelegramService, state: FSMContext)
     except InvalidAmount:
         await message.answer("金额格式不对，请只回复数字，例如 150 或 88.5")
         return
-    await state.clear()
+    await state.set_state(Ask.method)
+    await state.set_data({"order_id": int(data["order_id"]), "fen": fen})
     await message.answer(
-        f"金额 {fen // 100}.{fen % 100:02d} 元，业主用什么方式付款？",
-        reply_markup=cards.payment_keyboard(int(data["order_id"]), fen),
+        f"金额 {format_yuan(fen)} 元，业主用什么方式付款？",
+        reply_markup=cards.payment_keyboard(int(data["order_id"])),
     )
 
 
@@ -111,19 +113,26 @@ async def typed_reason(message: Message, tg: TelegramService, state: FSMContext)
         await tg.deliver()
 
 
-async def press_payment(query: CallbackQuery, callback_data: PayCb, tg: TelegramService) -> None:
+async def press_payment(query: CallbackQuery, callback_data: PayCb, tg: TelegramService, state: FSMContext) -> None:
     """The payment method: the job is completed and the money recorded."""
-    if not 0 <= callback_data.m < len(PAYMENT_METHODS) or callback_data.fen <= 0:
+    data = await state.get_data()
+    if not 0 <= callback_data.m < len(PAYMENT_METHODS):
         await query.answer("无效的选择", show_alert=True)
+        return
+    if data.get("order_id") != callback_data.order_id or not data.get("fen"):
+        # Replayed or stale button: the amount is not known (any more); start from 已完成 again.
+        await query.answer("请先点「已完成」并输入金额", show_alert=True)
         return
     result = await _advance(
         tg,
         callback_data.order_id,
         query.from_user.id,
         OrderStatus.COMPLETED,
-        amount_fen=callback_data.fen,
+        amount_fen=int(data["fen"]),
         method=PAYMENT_METHODS[callback_data.m],
     )
+    if result.ok:
+        await state.clear()
     await query.answer("已完成" if result.ok else result.message, show_alert=not result.ok)
     if not result.ok or result.order is None:
         return

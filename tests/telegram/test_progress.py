@@ -80,7 +80,8 @@ async def test_full_progress_sequence_ends_in_a_commission_record(tg_hub: TgHub)
         choice = tg_hub.fake.sent_to(holder)[-1]
         assert [b["text"] for b in choice.buttons()] == [m.value for m in PAYMENT_METHODS]
         on_account = next(b for b in choice.buttons() if b["text"] == "挂账")
-        assert PayCb.unpack(on_account["callback_data"]).fen == 15002
+        assert "150.02" in choice.text and len(on_account["callback_data"].encode()) <= 64
+        assert PayCb.unpack(on_account["callback_data"]) == PayCb(order_id=order_id, m=3)
 
         q = await press(holder, on_account["callback_data"])
         assert tg_hub.answer_for(q)["text"] == "已完成"
@@ -99,6 +100,8 @@ async def test_full_progress_sequence_ends_in_a_commission_record(tg_hub: TgHub)
 
         # Finished jobs take no more steps; a replayed payment press changes nothing.
         q = await press(holder, on_account["callback_data"])
+        assert tg_hub.answer_for(q)["text"] == "请先点「已完成」并输入金额"
+        q = await press(holder, step("done"))
         assert "不能改为" in tg_hub.answer_for(q)["text"]
         async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
             history = [e.status for e in await orders.list_events(session=session, order_id=order_id)]
