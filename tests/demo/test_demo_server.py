@@ -26,6 +26,7 @@ async def test_demo_data_is_loaded_through_the_repositories(demo: DemoServer) ->
     assert demo.seeded.added["communities"] == 2
     # Other features' data, loaded with their own code: every household is in the roster.
     assert demo.seeded.added["roster"] == 30 and demo.seeded.added["activities"] == 2
+    assert demo.seeded.added["survey"] == 1 and demo.seeded.skipped == []
     async with demo.app[RUNTIME].sessions() as session:
         assert [c.name for c in await communities.list_all(session=session)] == ["翠苑", "阳光花园"]
         all_owners = list(await session.scalars(select(owners.Owner)))
