@@ -9,7 +9,14 @@ from bot.app import RELAY
 from bot.devtools.fake_telegram import callback_update
 from bot.telegram.cards import JobCb
 from bot.telegram.polling import poll
-from tests.telegram.conftest import CS_PATH, MERCHANT_CHAT, TgHub, create_order, make_world, wechat_to
+from tests.telegram.conftest import (
+    CS_PATH,
+    MERCHANT_CHAT,
+    TgHub,
+    create_order,
+    make_world,
+    wechat_to,
+)
 
 
 async def test_callback_is_answered_within_a_second_even_when_delivery_is_slow(tg_hub: TgHub) -> None:

@@ -20,7 +20,15 @@ from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.telegram.cards import JobCb
 from storage.db import create_engine, create_session_factory
 from tests.conftest import REDIS_URL, TEST_APP_ID, TEST_TOKEN
-from tests.telegram.conftest import MERCHANT_CHAT, SECRET, STAFF_CHAT, create_order, load_order, make_world, wechat_to
+from tests.telegram.conftest import (
+    MERCHANT_CHAT,
+    SECRET,
+    STAFF_CHAT,
+    create_order,
+    load_order,
+    make_world,
+    wechat_to,
+)
 
 pytestmark = pytest.mark.slow
 BUTLER = Path(sys.executable).with_name("butler")
