@@ -10,6 +10,7 @@ const state = {
   replyTo: null,       // staff reply target {message_id, text}
   tgCards: new Map(),  // "chat:message" -> latest {text, buttons}
   dmUnread: 0,
+  unread: new Map(),   // openid -> messages to owners not on screen
 };
 
 function el(tag, cls, text) {
@@ -132,6 +133,29 @@ function renderOwner() {
   scrollDown(log);
 }
 
+function showOwner(openid) {
+  state.owner = openid;
+  $("owner-select").value = openid;
+  state.unread.delete(openid);
+  renderUnread();
+  renderOwner();
+}
+
+function renderUnread() {
+  const box = $("owner-unread");
+  const names = new Map(state.cast.owners.map((o) => [o.openid, o.name]));
+  const entries = [...state.unread.entries()].slice(-4);
+  box.replaceChildren(...entries.map(([openid, count]) => {
+    const b = el("button", "small ghost", `${names.get(openid) || openid} ${count}`);
+    b.type = "button";
+    b.title = "切换到这位业主";
+    b.addEventListener("click", () => showOwner(openid));
+    return b;
+  }));
+  box.hidden = entries.length === 0;
+  if (state.unread.size > entries.length) box.append(el("span", "", `等 ${state.unread.size} 位`));
+}
+
 function isOwnerEvent(ev) {
   return (ev.kind === "owner.in" || ev.kind === "owner.out") && ev.openid === state.owner;
 }
@@ -242,6 +266,7 @@ function handle(ev) {
     case "owner.in":
     case "owner.out":
       if (isOwnerEvent(ev)) { $("owner-log").append(ownerRow(ev)); scrollDown($("owner-log")); }
+      else if (ev.kind === "owner.out") { state.unread.set(ev.openid, (state.unread.get(ev.openid) || 0) + 1); renderUnread(); }
       break;
     case "owner.new":
       state.cast.owners.push(ev.owner);
@@ -299,7 +324,7 @@ function showTour(ev) {
   const running = ev.state === "running";
   $("tour-start").disabled = running;
   $("tour-stop").hidden = !running;
-  if (running && ev.openid && ev.openid !== state.owner) { state.owner = ev.openid; $("owner-select").value = ev.openid; renderOwner(); }
+  if (running && ev.openid && ev.openid !== state.owner) showOwner(ev.openid);
   if (running && ev.merchant && ev.merchant !== state.merchant) { state.merchant = ev.merchant; $("merchant-select").value = ev.merchant; renderMerchant(); }
   if (running && ev.merchant_tab && ev.merchant_tab !== state.merchantTab) setMerchantTab(ev.merchant_tab);
 }
@@ -321,7 +346,7 @@ function setMerchantTab(tab) {
 // ---- wiring ---------------------------------------------------------------------------------
 
 function wire() {
-  $("owner-select").addEventListener("change", (e) => { state.owner = e.target.value; renderOwner(); });
+  $("owner-select").addEventListener("change", (e) => showOwner(e.target.value));
   $("merchant-select").addEventListener("change", (e) => { state.merchant = Number(e.target.value); renderMerchant(); });
   $("staff-select").addEventListener("change", (e) => { state.staff = Number(e.target.value); renderStaff(); });
   document.querySelectorAll(".tab").forEach((t) => t.addEventListener("click", () => setMerchantTab(t.dataset.tab)));
@@ -335,7 +360,7 @@ function wire() {
   $("owner-new").addEventListener("click", async () => {
     const name = prompt("新业主的称呼", "新业主") || "新业主";
     const owner = await api("/sim/api/wechat/new-owner", {name});
-    if (owner) { state.owner = owner.openid; $("owner-select").value = owner.openid; renderOwner(); }
+    if (owner) showOwner(owner.openid);
   });
   $("merchant-form").addEventListener("submit", (e) => {
     e.preventDefault();
