@@ -9,6 +9,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import health
 from bot.conversation import Conversations
+from bot.commands.wechat import route as route_staff_command
+from bot.commands.wiring import install_jobs, install_staff_commands
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -37,6 +39,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
 
         setup_telegram(app, runtime, relay)
     conversations = Conversations(runtime, relay)
+    staff_commands = install_staff_commands(runtime, relay)  # issue 6: staff commands + broadcasts
+    conversations.staff_route = lambda event: route_staff_command(event, staff_commands)
     webhook = WeChatWebhook(
         WebhookConfig(
             token=settings.wechat_token,
@@ -70,6 +74,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         if run_scheduler:
             sched = create_scheduler(settings.tz)
             sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
+            install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
             sched.start()
             app[SCHEDULER] = sched
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
 
@@ -24,11 +25,15 @@ class Conversations:
     def __init__(self, runtime: Runtime, relay: OutboxRelay) -> None:
         self.runtime = runtime
         self.relay = relay
+        # Staff commands (bot/commands) see a message before the dialogs; None = not a command.
+        self.staff_route: Callable[[InboundMessage], Awaitable[Reply | None]] | None = None
 
     async def handle(self, event: InboundMessage) -> Reply | None:
         """Handle one event; a duplicate that slipped past Redis is absorbed by the message log."""
         started = time.perf_counter()
         try:
+            if self.staff_route is not None and (routed := await self.staff_route(event)) is not None:
+                return self.guarded(routed)
             # One conversation per owner: their messages run one at a time, across processes.
             async with self.runtime.kv.lock(f"owner:{event.user_id}", timeout=30, wait=25), \
                     unit_of_work(self.runtime.sessions) as session:

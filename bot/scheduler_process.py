@@ -6,6 +6,7 @@ import asyncio
 import signal
 
 from bot.outbox_relay import OutboxRelay
+from bot.commands.wiring import install_jobs
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from bot.wechat.notify import owner_notifier
@@ -24,6 +25,7 @@ async def run_scheduler_forever(settings: Settings) -> None:
         telegram = setup_telegram_outbox(runtime, relay)
     sched = create_scheduler(settings.tz)
     sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
+    install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
     sched.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

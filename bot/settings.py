@@ -55,6 +55,26 @@ class Settings(BaseSettings):
     outbound_timeout_seconds: float = 5.0
     # Key prefix in Redis, so tests and several deployments can share one server.
     redis_prefix: str = "butler:"
+    # Staff commands, broadcasts and the scheduler (issue 6).
+    # Template id for broadcast notices; empty -> the order template, or customer-service text.
+    wechat_template_notice: str = ""
+    marketing_daily_cap: int = 1  # marketing pushes per owner per day (PRODUCT.md rule 1)
+    cs_max_per_window: int = 5  # customer-service messages per 48-hour window (WeChat)
+    mass_monthly_quota: int = 4  # mass sends per owner per month (WeChat)
+    broadcast_rate_per_second: float = 20.0
+    broadcast_mass_batch: int = 5000
+    broadcast_lease_seconds: float = 60.0
+    scheduler_tick_seconds: float = 30.0
+    scheduler_jobs: str = ""  # comma-separated job names this process runs; empty = all
+    broadcast_tick_seconds: float = 5.0
+    followup_delay_hours: float = 24.0
+    survey_reminder_hours: float = 24.0
+    report_time: str = "08:00"  # local time the daily report goes to the staff chat
+    report_dir: str = "./reports"
+    evaluation_bar: float = 3.5  # quarterly average rating below this -> rectification
+    evaluation_high_bar: float = 4.5  # two quarters at or above this -> credit level 5
+    rectification_days: int = 30
+    qualification_warn_days: int = 30
     # Owner dialogs (issue 4): an unfinished dialog waits this long; a silent hand-off ends after this.
     dialog_ttl_seconds: int = 24 * 3600
     handoff_idle_seconds: int = 30 * 60

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler.context import JobContext
+from scheduler.jobs import JOBS, run_job
 
 
 def create_scheduler(tz: str) -> AsyncIOScheduler:
@@ -10,3 +15,19 @@ def create_scheduler(tz: str) -> AsyncIOScheduler:
     return AsyncIOScheduler(
         timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
+
+
+def register_jobs(sched: AsyncIOScheduler, ctx: JobContext) -> None:
+    """Fixed interval ticks; what is due lives in database rows, so ticks survive restarts.
+
+    Broadcasts tick faster (a confirmed broadcast also starts at once via the sender's kick).
+    """
+    # The first tick runs at start-up: work that fell due while no process was running goes now.
+    first_run = datetime.now(sched.timezone) + timedelta(seconds=1)
+    unknown = set(ctx.config.jobs) - set(JOBS)
+    if unknown:
+        raise ValueError(f"unknown scheduler job(s): {', '.join(sorted(unknown))}; known: {', '.join(JOBS)}")
+    for name in ctx.config.jobs or tuple(JOBS):
+        seconds = ctx.config.broadcast_tick_seconds if name == "broadcasts" else ctx.config.tick_seconds
+        sched.add_job(run_job, "interval", seconds=seconds, args=[name, ctx], id=f"job-{name}", name=f"job {name}",
+                      replace_existing=True, next_run_time=first_run)

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from bot.cli.admin import community_app, merchant_app, staff_app
 from bot.cli.common import CliError
+from bot.cli.supplier import report_command
 from bot.cli.content import content_app
 from bot.cli.owner import owner_app
 from bot.cli.survey import survey_app
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(community_app, name="community")
 app.add_typer(staff_app, name="staff")
 app.add_typer(merchant_app, name="merchant")
+app.command("report")(report_command)  # issue 6; importing bot.cli.supplier adds `merchant renew`
 app.add_typer(owner_app, name="owner")  # issue 4
 app.add_typer(survey_app, name="survey")  # issue 4
 app.add_typer(content_app, name="content")  # issue 4

@@ -7,12 +7,14 @@ import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
 
 HEARTBEAT_SECONDS = 15.0
+
+Match = Callable[[dict[str, Any]], bool]
 
 
 class EventBus:
@@ -22,7 +24,7 @@ class EventBus:
         self.history: deque[dict[str, Any]] = deque(maxlen=history)
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self._next_id = 1
-        self._waiters: list[tuple[Any, asyncio.Future[dict[str, Any]]]] = []
+        self._waiters: list[tuple[Match, asyncio.Future[dict[str, Any]]]] = []
 
     def publish(self, kind: str, **payload: Any) -> dict[str, Any]:
         """Record an event and hand it to every open stream."""
@@ -39,7 +41,7 @@ class EventBus:
                 self._waiters.remove(waiter)
         return event
 
-    async def wait_for(self, match: Any, *, timeout: float, since: int = 0) -> dict[str, Any]:
+    async def wait_for(self, match: Match, *, timeout: float, since: int = 0) -> dict[str, Any]:
         """The first event (already seen after id `since`, or future) for which match(event) holds."""
         for event in self.history:
             if event["id"] > since and match(event):

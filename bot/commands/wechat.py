@@ -1,0 +1,53 @@
+"""WeChat side of staff commands: a staff member's "/…" text or reply to a pending preview."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands.broadcast_cmds import is_confirmation
+from bot.commands.registry import CommandResult, looks_like_command
+from bot.commands.service import StaffCommands
+from dialogs.events import InboundMessage, MessageKind, Reply
+from storage import broadcasts, messages, staff
+from storage.base import utcnow
+from storage.db import unit_of_work
+
+
+def _reply(result: CommandResult) -> Reply:
+    # WeChat gets the text only: an image would need a media upload for a staff-only convenience.
+    return Reply(result.text)
+
+
+async def route(event: InboundMessage, commands: StaffCommands) -> Reply | None:
+    """Handle the event as a staff command, or return None to let the dialogs have it.
+
+    Anyone may be refused (an owner typing /broadcast), but only staff with a fresh draft turn
+    a plain 确认/取消 into a command, so owners' 取消 still reaches their own dialogs.
+    """
+    if event.kind not in (MessageKind.TEXT, MessageKind.VOICE) or not event.text:
+        return None
+    text = event.text.strip()
+    if not looks_like_command(text):
+        word = is_confirmation(text)
+        if word is None or not await _has_draft(commands, event.user_id):
+            return None
+        text = f"/{word}"
+
+    async def lookup(session: AsyncSession) -> staff.Staff | None:
+        return await staff.get_by_openid(session=session, openid=event.user_id)
+
+    async def log_message(session: AsyncSession, _member: staff.Staff | None) -> None:
+        # The message log's unique dedupe key absorbs a WeChat retry that slipped past Redis.
+        await messages.record(session=session, channel=event.channel, user_id=event.user_id,
+                              kind=event.kind, text=event.text, dedupe_key=event.dedupe_key)
+
+    result = await commands.run(text, lookup=lookup, channel="wechat", reply_to=event.user_id, before=log_message)
+    return _reply(result)
+
+
+async def _has_draft(commands: StaffCommands, openid: str) -> bool:
+    async with unit_of_work(commands.runtime.sessions) as session:
+        member = await staff.get_by_openid(session=session, openid=openid)
+        if member is None:
+            return False
+        return await broadcasts.latest_draft(session=session, staff_id=member.id, now=utcnow()) is not None

@@ -1,0 +1,77 @@
+"""Wires staff commands, the broadcast sender and the scheduled jobs into a process."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from decimal import Decimal
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.commands.delivery import WeChatGateway
+from bot.commands.service import StaffCommands, policy_from
+from bot.outbox_relay import OutboxRelay
+from bot.runtime import Runtime
+from scheduler.context import JobContext, SchedulerConfig
+from scheduler.setup import register_jobs
+from storage.broadcast_delivery import BroadcastSender, SendConfig
+from storage.supplier import EvaluationPolicy
+
+STAFF_COMMANDS = "staff_commands"
+BROADCAST_SENDER = "broadcast_sender"
+
+
+def build_sender(runtime: Runtime, relay: OutboxRelay) -> BroadcastSender:
+    """The broadcast sender over the real WeChat client, rate-limited per settings."""
+    s = runtime.settings
+    gateway = WeChatGateway(runtime.wechat, template_id=s.wechat_template_notice or s.wechat_template_order)
+    config = SendConfig(
+        rate_per_second=s.broadcast_rate_per_second, mass_batch_size=s.broadcast_mass_batch,
+        lease_seconds=s.broadcast_lease_seconds,
+    )
+    return BroadcastSender(runtime.sessions, gateway, policy_from(runtime), config, on_outbox=relay.kick)
+
+
+def install_staff_commands(runtime: Runtime, relay: OutboxRelay) -> StaffCommands:
+    """One StaffCommands (and broadcast sender) per process, kept in runtime.extras."""
+    if STAFF_COMMANDS not in runtime.extras:
+        sender = build_sender(runtime, relay)
+        runtime.extras[BROADCAST_SENDER] = sender
+        runtime.extras[STAFF_COMMANDS] = StaffCommands(runtime, relay, sender)
+    return runtime.extras[STAFF_COMMANDS]  # type: ignore[no-any-return]
+
+
+def scheduler_config(runtime: Runtime) -> SchedulerConfig:
+    """Job timings from settings."""
+    s = runtime.settings
+    hour, _, minute = s.report_time.partition(":")
+    return SchedulerConfig(
+        tick_seconds=s.scheduler_tick_seconds,
+        broadcast_tick_seconds=s.broadcast_tick_seconds,
+        followup_delay=timedelta(hours=s.followup_delay_hours),
+        survey_reminder_after=timedelta(hours=s.survey_reminder_hours),
+        report_time=time(int(hour), int(minute or 0)),
+        report_dir=s.report_dir,
+        accept_timeout=timedelta(minutes=s.dispatch_accept_timeout_minutes),
+        dialog_ttl_seconds=s.dialog_ttl_seconds,
+        jobs=tuple(j.strip() for j in s.scheduler_jobs.split(",") if j.strip()),
+        evaluation=EvaluationPolicy(
+            bar=Decimal(str(s.evaluation_bar)), high_bar=Decimal(str(s.evaluation_high_bar)),
+            rectification_days=s.rectification_days, warn_days=s.qualification_warn_days,
+        ),
+    )
+
+
+def job_context(runtime: Runtime, relay: OutboxRelay) -> JobContext:
+    """The context every job of this process shares."""
+    commands = install_staff_commands(runtime, relay)
+    return JobContext(
+        sessions=runtime.sessions, kv=runtime.kv, tz=runtime.tz, config=scheduler_config(runtime),
+        broadcasts=commands.sender, on_outbox=relay.kick,
+    )
+
+
+def install_jobs(sched: AsyncIOScheduler, runtime: Runtime, relay: OutboxRelay) -> JobContext:
+    """Register follow-ups, reminders, supplier lifecycle, report, escalation and broadcasts."""
+    ctx = job_context(runtime, relay)
+    register_jobs(sched, ctx)
+    return ctx

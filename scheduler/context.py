@@ -1,0 +1,53 @@
+"""What every job gets: sessions, the store, the clock and the knobs (built by bot/ from Settings)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.broadcast_delivery import BroadcastSender
+from storage.kv import KeyValueStore
+from storage.supplier import EvaluationPolicy
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """Timings; defaults are the plan's (24 h follow-up, 08:00 report, 15 min accept timeout)."""
+
+    tick_seconds: float = 30.0
+    broadcast_tick_seconds: float = 5.0
+    followup_delay: timedelta = timedelta(hours=24)
+    followup_max_age: timedelta = timedelta(days=7)
+    survey_reminder_after: timedelta = timedelta(hours=24)
+    survey_reminder_max_age: timedelta = timedelta(days=7)
+    report_time: time = time(8, 0)
+    report_dir: str = "./reports"
+    accept_timeout: timedelta = timedelta(minutes=15)
+    dialog_ttl_seconds: int = 24 * 3600
+    evaluation: EvaluationPolicy = field(default_factory=EvaluationPolicy)
+    jobs: tuple[str, ...] = ()  # the jobs this process runs; empty = all
+
+
+@dataclass
+class JobContext:
+    """Shared by the jobs of one process."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    kv: KeyValueStore
+    tz: ZoneInfo
+    config: SchedulerConfig = field(default_factory=SchedulerConfig)
+    broadcasts: BroadcastSender | None = None
+    on_outbox: Callable[[], None] | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        """Aware UTC now (from the injectable clock)."""
+        return self.clock()
+
+    def local_now(self) -> datetime:
+        """Local now in the business time zone."""
+        return self.clock().astimezone(self.tz)

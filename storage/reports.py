@@ -1,0 +1,300 @@
+"""The daily KPI report, per community (盘子) and service line (项目), against the plan's targets.
+
+Targets (PRODUCT.md rule 7): every running line earns ≥ ¥1 per day; butler income exceeds 50% of
+property fees receivable; ≥ 10 owner communication channels in use; ≥ 2 lines running
+regularly. Plus surveys completed by channel, broadcast reach, and the monthly reach ("every owner
+about once a month"). Figures come from grouped SQL; the chart is drawn with matplotlib (Agg).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.broadcasts import CHANNEL_LABELS, Delivery, DeliveryStatus
+from storage.catalog import ButlerLine, Service
+from storage.communities import Community
+from storage.messages import InboundMessageLog
+from storage.orders import Order, OrderStatus
+from storage.owners import Owner
+
+LINE_DAILY_TARGET_FEN = 100
+CHANNELS_TARGET = 10
+REGULAR_LINES_TARGET = 2
+INCOME_SHARE_TARGET = 0.5
+REGULAR_WEEKS = 4
+
+
+@dataclass
+class LineFigures:
+    """One service line in one community on the report day."""
+
+    orders: int = 0
+    completed: int = 0
+    revenue_fen: int = 0
+    commission_fen: int = 0
+
+
+@dataclass
+class CommunityReport:
+    """One community's figures and targets."""
+
+    community_id: int | None
+    name: str
+    lines: dict[str, LineFigures] = field(default_factory=dict)
+    running_lines: list[str] = field(default_factory=list)
+    regular_lines: list[str] = field(default_factory=list)
+    month_commission_fen: int = 0
+    month_fee_target_fen: int = 0
+    owners: int = 0
+    reached_this_month: int = 0
+
+    @property
+    def lines_below_target(self) -> list[str]:
+        """Running lines that earned under ¥1 today."""
+        return [n for n in self.running_lines if self.lines.get(n, LineFigures()).commission_fen < LINE_DAILY_TARGET_FEN]
+
+
+@dataclass
+class DailyReport:
+    """Everything the staff chat gets each morning."""
+
+    day: date
+    communities: list[CommunityReport]
+    channels_used: list[str]
+    surveys_by_channel: dict[str, int]
+    broadcast_sent: int
+    broadcast_owners: int
+    chart_path: str | None = None
+
+
+def _utc(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+async def build(*, session: AsyncSession, day: date, tz: ZoneInfo) -> DailyReport:
+    """Compute the report for one local day."""
+    start, end = _utc(day, tz), _utc(day + timedelta(days=1), tz)
+    month_start = _utc(day.replace(day=1), tz)
+    names = {c.id: c for c in await session.scalars(select(Community).order_by(Community.id))}
+    reports: dict[int | None, CommunityReport] = {
+        cid: CommunityReport(cid, c.name) for cid, c in names.items()
+    }
+
+    def community(cid: int | None) -> CommunityReport:
+        if cid not in reports:
+            reports[cid] = CommunityReport(cid, "未绑定小区")
+        return reports[cid]
+
+    # A service line (项目) is one of the 33 services, shown with its butler line: 家政管家·钟点工.
+    line = (ButlerLine.name + "·" + Service.name).label("line")
+    created = await session.execute(
+        select(Order.community_id, line, func.count())
+        .join(Service, Service.id == Order.service_id).join(ButlerLine, ButlerLine.id == Service.line_id)
+        .where(Order.created_at >= start, Order.created_at < end)
+        .group_by(Order.community_id, line)
+    )
+    for cid, name, n in created:
+        community(cid).lines.setdefault(name, LineFigures()).orders = int(n)
+    done = await session.execute(
+        select(Order.community_id, line, func.count(),
+               func.coalesce(func.sum(Order.amount_fen), 0), func.coalesce(func.sum(Order.commission_fen), 0))
+        .join(Service, Service.id == Order.service_id).join(ButlerLine, ButlerLine.id == Service.line_id)
+        .where(Order.status == OrderStatus.COMPLETED, Order.completed_at >= start, Order.completed_at < end)
+        .group_by(Order.community_id, line)
+    )
+    for cid, name, n, revenue, commission in done:
+        fig = community(cid).lines.setdefault(name, LineFigures())
+        fig.completed, fig.revenue_fen, fig.commission_fen = int(n), int(revenue), int(commission)
+
+    # Running: completed work in the last 30 days. Regular: completed work in each of the last 4 weeks.
+    weeks_start = _utc(day - timedelta(days=7 * REGULAR_WEEKS - 1), tz)
+    recent = await session.execute(
+        select(Order.community_id, line, Order.completed_at)
+        .join(Service, Service.id == Order.service_id).join(ButlerLine, ButlerLine.id == Service.line_id)
+        .where(Order.status == OrderStatus.COMPLETED, Order.completed_at >= min(weeks_start, _utc(day - timedelta(days=29), tz)),
+               Order.completed_at < end)
+    )
+    weeks: dict[tuple[int | None, str], set[int]] = defaultdict(set)
+    for cid, name, completed_at in recent:
+        local = completed_at.astimezone(tz).date() if completed_at.tzinfo else completed_at.date()
+        age = (day - local).days
+        if age < 30 and name not in community(cid).running_lines:
+            community(cid).running_lines.append(name)
+        if age < 7 * REGULAR_WEEKS:
+            weeks[(cid, name)].add(age // 7)
+    for (cid, name), seen in weeks.items():
+        if len(seen) == REGULAR_WEEKS:
+            community(cid).regular_lines.append(name)
+
+    month = await session.execute(
+        select(Order.community_id, func.coalesce(func.sum(Order.commission_fen), 0))
+        .where(Order.status == OrderStatus.COMPLETED, Order.completed_at >= month_start, Order.completed_at < end)
+        .group_by(Order.community_id)
+    )
+    for cid, commission in month:
+        community(cid).month_commission_fen = int(commission)
+    days_in_month = calendar.monthrange(day.year, day.month)[1]
+    for cid, c in names.items():
+        # Receivable to date: the month's fees pro rata, so the target is comparable every day.
+        community(cid).month_fee_target_fen = int(
+            c.property_fee_monthly_fen * INCOME_SHARE_TARGET * day.day / days_in_month
+        )
+
+    for cid, n in await session.execute(
+        select(Owner.community_id, func.count()).where(Owner.following.is_(True)).group_by(Owner.community_id)
+    ):
+        community(cid).owners = int(n)
+    for cid, n in await session.execute(
+        select(Owner.community_id, func.count(distinct(Delivery.owner_id)))
+        .join(Owner, Owner.id == Delivery.owner_id)
+        .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= month_start, Delivery.sent_at < end)
+        .group_by(Owner.community_id)
+    ):
+        community(cid).reached_this_month = int(n)
+
+    sent, owners_reached = (await session.execute(
+        select(func.count(), func.count(distinct(Delivery.owner_id)))
+        .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= start, Delivery.sent_at < end)
+    )).one()
+    surveys = await _surveys_by_channel(session, start, end)
+    channels = await _channels_used(session, day, tz, await _surveys_by_channel(session, _utc(day - timedelta(days=29), tz), end))
+    ordered = [r for r in reports.values() if r.community_id is not None] + (
+        [reports[None]] if None in reports and (reports[None].lines or reports[None].owners) else []
+    )
+    return DailyReport(day, ordered, channels, surveys, int(sent or 0), int(owners_reached or 0))
+
+
+async def _surveys_by_channel(session: AsyncSession, since: datetime, until: datetime) -> dict[str, int]:
+    try:
+        from storage import surveys
+    except ImportError:
+        return {}
+    counter = getattr(surveys, "completed_by_channel", None)
+    if counter is None:
+        return {}
+    return dict(await counter(session=session, since=since, until=until))
+
+
+async def _channels_used(
+    session: AsyncSession, day: date, tz: ZoneInfo, survey_channels: dict[str, int]
+) -> list[str]:
+    """Owner communication channels used in the last 30 days (the plan counts online and offline)."""
+    since, until = _utc(day - timedelta(days=29), tz), _utc(day + timedelta(days=1), tz)
+    used: list[str] = []
+    chats = await session.scalar(
+        select(func.count()).select_from(InboundMessageLog)
+        .where(InboundMessageLog.channel == "wechat", InboundMessageLog.created_at >= since,
+               InboundMessageLog.created_at < until)
+    )
+    if chats:
+        used.append("微信对话")
+    for (channel,) in await session.execute(
+        select(Delivery.channel).distinct()
+        .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since, Delivery.sent_at < until)
+    ):
+        used.append(f"微信{CHANNEL_LABELS.get(channel, channel)}")
+    used += [c for c in survey_channels if c not in used]
+    return used
+
+
+def yuan(fen: int) -> str:
+    """¥12.30."""
+    return f"¥{fen / 100:,.2f}"
+
+
+def _active(c: CommunityReport) -> bool:
+    return bool(c.lines or c.running_lines or c.month_commission_fen)
+
+
+def render_text(report: DailyReport, *, max_communities: int = 12) -> str:
+    """The report as the staff chat reads it: totals and targets first, then busy communities."""
+    figs = [f for c in report.communities for f in c.lines.values()]
+    owners = sum(c.owners for c in report.communities)
+    reached = sum(c.reached_this_month for c in report.communities)
+    mark = "✅" if len(report.channels_used) >= CHANNELS_TARGET else "⚠️"
+    out = [
+        f"📊 日报 {report.day:%Y-%m-%d}",
+        f"合计：下单 {sum(f.orders for f in figs)}，完成 {sum(f.completed for f in figs)}，"
+        f"营业额 {yuan(sum(f.revenue_fen for f in figs))}，佣金 {yuan(sum(f.commission_fen for f in figs))}",
+        f"沟通渠道(近30天)：{len(report.channels_used)}/{CHANNELS_TARGET} {mark}"
+        + (f" {'、'.join(report.channels_used)}" if report.channels_used else ""),
+        "今日完成问卷：" + ("、".join(f"{k} {v}" for k, v in report.surveys_by_channel.items()) or "无"),
+        f"今日广播触达：{report.broadcast_sent} 条，{report.broadcast_owners} 户",
+    ]
+    if owners:
+        out.append(f"本月触达（每户每月至少一次）：{reached}/{owners} 户（{100 * reached // owners}%）")
+    busy = sorted((c for c in report.communities if _active(c)),
+                  key=lambda c: -sum(f.commission_fen for f in c.lines.values()))
+    for c in busy[:max_communities]:
+        out.append(f"\n【{c.name}】")
+        for name, f in sorted(c.lines.items()):
+            out.append(f"· {name}：下单 {f.orders}，完成 {f.completed}，营业额 {yuan(f.revenue_fen)}，佣金 {yuan(f.commission_fen)}")
+        below = c.lines_below_target
+        out.append(f"运行中项目每日≥¥1：{len(c.running_lines) - len(below)}/{len(c.running_lines)} 达标"
+                   + (f"（未达标：{'、'.join(below)}）" if below else ""))
+        ok = c.month_fee_target_fen and c.month_commission_fen >= c.month_fee_target_fen
+        out.append(f"管家收入(本月) {yuan(c.month_commission_fen)} / 物业费50% {yuan(c.month_fee_target_fen)} "
+                   + ("✅" if ok else "⚠️"))
+        out.append(f"常态运行项目：{len(c.regular_lines)}/{REGULAR_LINES_TARGET}"
+                   + (f"（{'、'.join(c.regular_lines)}）" if c.regular_lines else ""))
+        if c.owners:
+            out.append(f"本月触达：{c.reached_this_month}/{c.owners} 户")
+    quiet = [c.name for c in report.communities if not _active(c)] + [c.name for c in busy[max_communities:]]
+    if quiet:
+        names = "、".join(quiet[:8]) + ("等" if len(quiet) > 8 else "")
+        out.append(f"\n其余 {len(quiet)} 个小区今日无订单：{names}")
+    return "\n".join(out)
+
+
+def _cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    for f in font_manager.fontManager.ttflist:
+        if any(k in f.name for k in ("CJK", "WenQuanYi", "SimHei", "Hei", "Song", "Droid Sans Fallback")):
+            return f.name
+    return None
+
+
+def render_chart(report: DailyReport, path: Path) -> Path:
+    """A PNG: commission per line per community, with the ¥1/day line. Blocking: run in a thread."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    font = _cjk_font()
+    if font:
+        plt.rcParams["font.sans-serif"] = [font]
+    # Without a CJK font, label with ids so the chart never shows tofu boxes.
+    def label(text: str, fallback: str) -> str:
+        return text if font or text.isascii() else fallback
+
+    # The busiest few communities; a chart of thirty bars per line would be unreadable.
+    shown = sorted((c for c in report.communities if c.lines),
+                   key=lambda c: -sum(f.commission_fen for f in c.lines.values()))[:6]
+    lines = sorted({n for c in shown for n in c.lines})
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    width = 0.8 / max(1, len(shown))
+    for i, c in enumerate(shown):
+        values = [c.lines.get(n, LineFigures()).commission_fen / 100 for n in lines]
+        xs = [j + i * width for j in range(len(lines))]
+        ax.bar(xs, values, width=width, label=label(c.name, f"community #{c.community_id}"))
+    ax.axhline(LINE_DAILY_TARGET_FEN / 100, color="red", linestyle="--", linewidth=1, label="target 1 CNY/day")
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(lines))])
+    ax.set_xticklabels([label(n, f"line {k + 1}") for k, n in enumerate(lines)], rotation=20)
+    ax.set_ylabel("commission (CNY)")
+    ax.set_title(f"Butler daily report {report.day:%Y-%m-%d}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return path
