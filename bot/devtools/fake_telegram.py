@@ -66,6 +66,7 @@ class _Fault:
     status: int
     description: str
     parameters: dict[str, Any] | None = None
+    match: Callable[[dict[str, Any]], bool] | None = None
 
 
 @dataclass
@@ -96,11 +97,19 @@ class FakeTelegramAPI:
         *,
         times: int = 1,
         parameters: dict[str, Any] | None = None,
+        match: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
-        """Answer the next `times` calls to method with an error."""
-        self._faults[method].extend([_Fault(status, description, parameters)] * times)
+        """Answer the next `times` calls to method (those whose params satisfy `match`) with an error."""
+        self._faults[method].extend([_Fault(status, description, parameters, match)] * times)
 
-    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+    def rate_limit(
+        self,
+        method: str,
+        *,
+        retry_after: int = 1,
+        times: int = 1,
+        match: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
         """Answer the next calls with 429 Too Many Requests and a retry_after."""
         self.fail(
             method,
@@ -108,6 +117,7 @@ class FakeTelegramAPI:
             f"Too Many Requests: retry after {retry_after}",
             times=times,
             parameters={"retry_after": retry_after},
+            match=match,
         )
 
     def block_user(self, user_id: int) -> None:
@@ -219,8 +229,9 @@ class FakeTelegramAPI:
             listener(call)
         if method in self._delays:
             await asyncio.sleep(self._delays[method])
-        if self._faults[method]:
-            fault = self._faults[method].popleft()
+        fault = next((f for f in self._faults[method] if f.match is None or f.match(params)), None)
+        if fault is not None:
+            self._faults[method].remove(fault)
             return _error(fault.status, fault.description, fault.parameters)
         chat_id = call.chat_id
         if chat_id is not None and chat_id in self._migrated:

@@ -54,8 +54,8 @@ async def test_first_eligible_press_wins_and_everyone_hears_why(tg_hub: TgHub) -
     # Within the same request cycle: the owner's WeChat notice, the card edit, the private slip.
     (notice,) = wechat_to(tg_hub.hub.fake_wechat, world.owner_openid)
     assert code in notice and "张师傅" in notice
-    edits = tg_hub.fake.calls_to("editMessageText", chat_id=MERCHANT_CHAT)
-    assert edits and "接单商家：张师傅" in edits[-1].text and not edits[-1].buttons()
+    edits = [c for c in tg_hub.fake.calls_to("editMessageText", chat_id=MERCHANT_CHAT) if code in c.text]
+    assert len(edits) == 1 and "接单商家：张师傅" in edits[0].text and not edits[0].buttons()
     (slip,) = tg_hub.fake.sent_to(m["张师傅"])
     assert "王女士" in slip.text and "13800138000" in slip.text and "3号楼2单元301室" in slip.text
     assert {b["text"] for b in slip.buttons()} == {"已出发", "已到达", "已完成", "无法完成"}

@@ -95,7 +95,7 @@ async def test_full_progress_sequence_ends_in_a_commission_record(tg_hub: TgHub)
         # 25% of 15002 fen = 3750.5 -> rounds half up to 3751 (never banker's 3750).
         assert order.commission_fen == 3751 and order.payout_fen == 15002 - 3751
         assert "平台佣金 37.51 元" in tg_hub.fake.calls_to("editMessageText", chat_id=holder)[-1].text
-        card = tg_hub.fake.calls_to("editMessageText", chat_id=MERCHANT_CHAT)[-1].text
+        card = [c for c in tg_hub.fake.calls_to("editMessageText", chat_id=MERCHANT_CHAT) if code in c.text][-1].text
         assert card.startswith("✅ 已完成")
 
         # Finished jobs take no more steps; a replayed payment press changes nothing.
