@@ -68,7 +68,7 @@ async def _seed(url: str) -> dict[str, object]:
                 assert step.ok
                 await session.execute(update(Order).where(Order.id == order.id).values(completed_at=_utc(when)))
             return {"owners": [o.name for o in owners], "merchant": merchant.name, "merchant_id": merchant.id,
-                    "community": place.name}
+                    "community": place.name, "openids": [o.openid for o in owners]}
     finally:
         await engine.dispose()
 
@@ -106,3 +106,37 @@ def test_statement_for_a_month_with_on_account_orders(backend: Backend, tmp_path
 def test_statements_rejects_a_bad_month() -> None:
     result = CliRunner().invoke(cli, ["statements", "--month", "March"])
     assert result.exit_code != 0
+
+
+async def _notices(url: str, openids: list[str], merchant_id: int) -> tuple[list[str], list[str]]:
+    from sqlalchemy import select
+
+    from storage.outbox import OutboxEvent
+
+    engine = create_engine(url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            events = list(await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
+    finally:
+        await engine.dispose()
+    owners = [e.payload["text"] for e in events if e.kind == "owner.notify" and e.payload.get("openid") in openids
+              and "挂账服务" in e.payload["text"]]
+    merchant = [e.payload["text"] for e in events if e.kind == "merchant.notify" and e.payload.get("merchant_id") == merchant_id]
+    return owners, merchant
+
+
+def test_statements_notify_queues_one_summary_per_household_and_merchant(backend: Backend, tmp_path: Path) -> None:
+    seeded = asyncio.run(_seed(backend.database_url))
+    env = {"BUTLER_DATABASE_URL": backend.database_url, "BUTLER_REDIS_URL": backend.redis_url, "BUTLER_TZ": "Asia/Shanghai"}
+    result = CliRunner().invoke(
+        cli, ["statements", "--month", MONTH, "--out", str(tmp_path), "--format", "csv", "--notify"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert not list(tmp_path.glob("*.xlsx"))
+    openids = [str(o) for o in seeded["openids"]]  # type: ignore[attr-defined]
+    owners, merchant = asyncio.run(_notices(backend.database_url, openids, int(seeded["merchant_id"])))  # type: ignore[arg-type]
+    assert sorted(owners) == sorted([
+        f"您 {MONTH} 的挂账服务共 2 单，合计 208.50 元，将随物业账单一并结算。如有疑问请直接回复我们。",
+        f"您 {MONTH} 的挂账服务共 1 单，合计 45.00 元，将随物业账单一并结算。如有疑问请直接回复我们。",
+    ])
+    assert merchant == [f"{MONTH} 结算：完成 4 单，营业额 283.50 元，平台佣金 56.70 元，应付您 226.80 元。"]
