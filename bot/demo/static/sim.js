@@ -250,6 +250,7 @@ function renderMerchant() {
   const dm = state.merchantTab === "dm";
   $("merchant-chat-title").textContent = dm ? `与 物业管家机器人 的私聊（${castName(state.merchant)}）` : "物业管家·商家群";
   $("merchant-chat-sub").textContent = dm ? "只有你能看到：接单后的业主联系方式等" : "机器人 + 4 位商家";
+  $("merchant-text").placeholder = dm ? "回复机器人（如本单金额 120）" : "在商家群里发言";
 }
 
 function renderStaff() {
