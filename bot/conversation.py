@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.metrics import GUARD_REFUSALS, HANDLE_SECONDS
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime
-from dialogs import hub, texts
+from dialogs import hub, state, texts
 from dialogs.events import InboundMessage, Reply
 from dialogs.guard import GuardRefused
 from storage.db import unit_of_work
@@ -35,7 +35,7 @@ class Conversations:
             if self.staff_route is not None and (routed := await self.staff_route(event)) is not None:
                 return self.guarded(routed)
             # One conversation per owner: their messages run one at a time, across processes.
-            async with self.runtime.kv.lock(f"owner:{event.user_id}", timeout=30, wait=25), \
+            async with state.owner_turn(self.runtime.kv, event.user_id), \
                     unit_of_work(self.runtime.sessions) as session:
                 reply = await hub.handle(event, self.runtime.context(session))
         except IntegrityError:

@@ -59,7 +59,7 @@ def _cn_number(s: str) -> int | None:
     if "十" in s:
         head, _, tail = s.partition("十")
         tens = _CN_DIGITS.get(head) if head else 1
-        ones = _CN_DIGITS.get(tail, None) if tail else 0
+        ones = _CN_DIGITS.get(tail) if tail else 0
         return None if tens is None or ones is None else tens * 10 + ones
     if len(s) == 1:
         return _CN_DIGITS.get(s)

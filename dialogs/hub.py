@@ -12,8 +12,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 
-from dialogs import binding, choices, engine, followup, handoff, inquiries, order, people, state, survey, texts
+from dialogs import (
+    binding,
+    choices,
+    engine,
+    followup,
+    handoff,
+    inquiries,
+    order,
+    people,
+    state,
+    survey,
+    texts,
+)
 from dialogs.context import HubContext
 from dialogs.events import InboundMessage, MessageKind, Reply
 from dialogs.form import Env
@@ -36,6 +49,21 @@ _KEYWORD_INTENTS = (
 MENU_KEYS = {
     "SERVICES": "ask_services", "BIND": "bind_house", "SURVEY": "start_survey",
     "ORDERS": "ask_order_status", "HUMAN": "human_agent", "ACTIVITIES": "ask_activity",
+}
+# The service account's custom menu: every button is a CLICK whose key is in MENU_KEYS.
+WECHAT_MENU = {
+    "button": [
+        {"type": "click", "name": "管家服务", "key": "SERVICES"},
+        {"name": "我的", "sub_button": [
+            {"type": "click", "name": "我的订单", "key": "ORDERS"},
+            {"type": "click", "name": "绑定房屋", "key": "BIND"},
+            {"type": "click", "name": "参与调研", "key": "SURVEY"},
+        ]},
+        {"name": "社区", "sub_button": [
+            {"type": "click", "name": "社区活动", "key": "ACTIVITIES"},
+            {"type": "click", "name": "联系管家", "key": "HUMAN"},
+        ]},
+    ]
 }
 _FALLBACKS_BEFORE_HANDOFF = 2
 _FALLBACK_TTL = 3600
@@ -184,7 +212,10 @@ async def route(env: Env) -> str:
     intent = await classify(env)
     streak_key = f"fallbacks:{env.owner.openid}"
     if intent == "nlu_fallback":
-        streak = await env.kv.incr(streak_key, ttl_seconds=_FALLBACK_TTL)
+        try:
+            streak = await env.kv.incr(streak_key, ttl_seconds=_FALLBACK_TTL)
+        except state.STORE_DOWN:
+            streak = 1
         faq = await inquiries.faq_answer(env)
         if faq:
             await env.kv.delete(streak_key)
@@ -193,7 +224,8 @@ async def route(env: Env) -> str:
             await env.kv.delete(streak_key)
             return await engine.hand_off(env, reason="nlu_fallback")
         return texts.NOT_UNDERSTOOD
-    await env.kv.delete(streak_key)
+    with suppress(*state.STORE_DOWN):
+        await env.kv.delete(streak_key)
     if intent not in _ACTION_INTENTS:
         faq = await inquiries.faq_answer(env)
         if faq:

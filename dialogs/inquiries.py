@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from dialogs import choices, people, texts
 from dialogs.form import Env
+from dialogs.state import STORE_DOWN
 from storage import activities, catalog, communities, faq, orders, outbox, workorders
 from storage.catalog import Service
 
@@ -20,7 +23,8 @@ def _menu_key(openid: str) -> str:
 async def lines_menu(env: Env) -> str:
     """The numbered 8 butler lines (from the catalog), and arm the browser on them."""
     lines = await catalog.list_lines(session=env.session)
-    await env.kv.set_json(_menu_key(env.owner.openid), {"level": "lines"}, ttl_seconds=_MENU_TTL)
+    with suppress(*STORE_DOWN):
+        await env.kv.set_json(_menu_key(env.owner.openid), {"level": "lines"}, ttl_seconds=_MENU_TTL)
     body = "\n".join(f"{i}. {line.name}" for i, line in enumerate(lines, start=1))
     return f"{texts.MENU_HEADER}\n{body}\n{texts.MENU_FOOTER}"
 
@@ -34,7 +38,10 @@ def service_detail(service: Service) -> str:
 
 async def browse(env: Env) -> tuple[str, str | None] | None:
     """A numbered pick from the catalog browser: (reply, service chosen to order or None)."""
-    menu = await env.kv.get_json(_menu_key(env.owner.openid))
+    try:
+        menu = await env.kv.get_json(_menu_key(env.owner.openid))
+    except STORE_DOWN:
+        return None
     if not menu:
         return None
     key = _menu_key(env.owner.openid)

@@ -69,6 +69,10 @@ async def validate_time(text: str, env: Env) -> Any:
     """An ISO time from the NLU (not in the past), or "" for 尽快."""
     if choices.squash(text) in _ASAP_WORDS:
         return ""
+    if env.ctx.nlu is None:
+        # No parser to read times: keep the owner's words for the merchant to arrange.
+        notes = env.text.strip()[:100]
+        return Invalid(texts.ORDER_BAD_TIME) if not notes else f"note:{notes}"
     parsed = await env.parsed()
     value = parsed.entity("time") if parsed is not None else None
     if not value:
@@ -98,7 +102,18 @@ def validate_confirm(text: str) -> Any:
 def _time_label(env: Env, value: str) -> str:
     if not value:
         return texts.ORDER_ASAP
+    if value.startswith("note:"):
+        return value.removeprefix("note:")
     return datetime.fromisoformat(value).astimezone(env.ctx.tz).strftime("%m月%d日 %H:%M")
+
+
+def _scheduled(value: str) -> datetime | None:
+    return datetime.fromisoformat(value) if value and not value.startswith("note:") else None
+
+
+def _notes(d: dict[str, Any]) -> str:
+    said = d["time"].removeprefix("note:") if d["time"].startswith("note:") else ""
+    return "；".join(p for p in (d.get("notes", ""), f"时间：{said}" if said else "") if p)
 
 
 class OrderForm(Form):
@@ -156,8 +171,8 @@ class OrderForm(Form):
         assert service is not None
         order = await orders.create(
             session=env.session, owner=env.owner, service=service,
-            scheduled_at=datetime.fromisoformat(d["time"]) if d["time"] else None,
-            address=d["address"], contact_phone=d["phone"], notes=d.get("notes", ""),
+            scheduled_at=_scheduled(d["time"]),
+            address=d["address"], contact_phone=d["phone"], notes=_notes(d),
         )
         emit_once(env, "order.created", order_id=order.id)
         return Finish(texts.ORDER_CREATED.format(code=order.code))

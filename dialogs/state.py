@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from storage.kv import KeyValueStore
+
+log = logging.getLogger(__name__)
+# Redis down: the owner still gets answers (as if no dialog were pending) rather than silence.
+STORE_DOWN = (RedisError, OSError)
 
 
 class Flow(StrEnum):
@@ -51,15 +60,45 @@ def _key(openid: str) -> str:
 
 async def load(kv: KeyValueStore, openid: str) -> DialogState | None:
     """The owner's dialog, or None if there is none (or it expired)."""
-    raw = await kv.get_json(_key(openid))
+    try:
+        raw = await kv.get_json(_key(openid))
+    except STORE_DOWN:
+        log.warning("dialog store unavailable; answering without dialog state", exc_info=True)
+        return None
     return DialogState.from_json(raw) if raw else None
 
 
 async def save(kv: KeyValueStore, openid: str, state: DialogState, *, ttl_seconds: int) -> None:
     """Store the dialog; every save restarts the expiry clock."""
-    await kv.set_json(_key(openid), state.to_json(), ttl_seconds=ttl_seconds)
+    try:
+        await kv.set_json(_key(openid), state.to_json(), ttl_seconds=ttl_seconds)
+    except STORE_DOWN:
+        log.warning("dialog store unavailable; dialog state not saved", exc_info=True)
 
 
 async def clear(kv: KeyValueStore, openid: str) -> None:
     """Forget the owner's dialog."""
-    await kv.delete(_key(openid))
+    try:
+        await kv.delete(_key(openid))
+    except STORE_DOWN:
+        log.warning("dialog store unavailable; dialog state not cleared", exc_info=True)
+
+
+@asynccontextmanager
+async def owner_turn(kv: KeyValueStore, openid: str, *, wait: float = 25) -> AsyncIterator[None]:
+    """Hold the owner's conversation lock (across processes) so their messages never interleave.
+
+    If the store is down the turn runs unlocked: answering matters more than strict ordering.
+    """
+    try:
+        lock = kv.lock(f"owner:{openid}", timeout=30, wait=wait)
+        await lock.__aenter__()
+    except STORE_DOWN:
+        log.warning("owner lock unavailable; handling %s unlocked", openid)
+        yield
+        return
+    try:
+        yield
+    finally:
+        with suppress(*STORE_DOWN):  # if it fails, the lock's TTL frees it
+            await lock.__aexit__(None, None, None)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import choices, texts
+from dialogs import state as dialog_state
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
 from dialogs.survey_spec import SurveySpec, matches, parse_spec, prompt, validate_answer
@@ -155,6 +156,9 @@ async def invite_to_survey(*, session: AsyncSession, kv: KeyValueStore, owner_id
         return False
     env = offline_env(session, kv, owner, ttl_seconds)
     state = await begin(env, survey)
+    interrupted = await dialog_state.load(kv, owner.openid)
+    if interrupted is not None and interrupted.data.get("survey_id") != survey.id:
+        state.parent = interrupted  # what the owner was doing resumes after the survey
     spec = spec_of(survey)
     intro = texts.SURVEY_INVITE.format(title=survey.title, intro=spec.intro)
     text = await engine.start(state, env, intro=intro)

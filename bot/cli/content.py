@@ -84,3 +84,25 @@ def activity_add(
         return row.id
 
     typer.echo(f"activity {title.strip()} added (id {run_with_session(work)})")
+
+
+@content_app.command("wechat-menu")
+def wechat_menu() -> None:
+    """Install the service account's custom menu (its buttons map to dialogs; see dialogs.hub.WECHAT_MENU)."""
+    import asyncio
+
+    from bot.runtime import build_runtime
+    from dialogs.hub import WECHAT_MENU
+
+    async def push() -> None:
+        runtime = build_runtime(Settings())
+        try:
+            await runtime.wechat.create_menu(WECHAT_MENU)
+        finally:
+            await runtime.aclose()
+
+    try:
+        asyncio.run(push())
+    except Exception as exc:  # a WeChat error or an unreachable API: one line, non-zero exit
+        raise CliError(f"menu not installed: {exc}") from exc
+    typer.echo("WeChat menu installed")

@@ -31,8 +31,8 @@ class OwnerChat:
         assert status == 200
         return reply.get("Content", "")
 
-    async def event(self, name: str, key: str = "") -> str:
-        status, reply = await self.hub.post(event_xml(self.openid, name, key=key))
+    async def event(self, name: str, key: str = "", *, at: int | None = None) -> str:
+        status, reply = await self.hub.post(event_xml(self.openid, name, key=key, at=at))
         assert status == 200
         return reply.get("Content", "")
 

@@ -70,3 +70,24 @@ async def test_cancel_leaves_the_dialog_cleanly(hub: Hub) -> None:
     assert "已退出" in await me.say("算了")
     reply = await me.say("你好")
     assert "管家服务" in reply and "小区" not in reply.splitlines()[0]
+
+
+async def test_an_unfinished_dialog_resumes_within_its_ttl_and_expires_after(backend, fake_wechat) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from tests.conftest import make_settings, start_hub
+
+    running = await start_hub(make_settings(backend, fake_wechat, dialog_ttl_seconds=2), fake_wechat)
+    try:
+        community = await make_community(running)
+        me = chat(running)
+        await me.say("绑定")
+        await me.say(community)
+        reply = await me.say("你好")  # coming back: welcomed and asked the pending question again
+        assert "欢迎回来" in reply and "几号楼" in reply
+        await asyncio.sleep(2.2)
+        # Expired: "3号楼" starts a fresh binding (the community is asked again) instead of continuing.
+        reply = await me.say("3号楼")
+        assert "请选择您所在的小区" in reply and "几号楼" not in reply
+    finally:
+        await running.client.close()

@@ -64,7 +64,7 @@ async def test_low_rating_opens_a_complaint_and_feeds_the_merchant_score(hub: Hu
 
 async def test_rating_and_complaint_outside_a_followup_go_to_the_last_completed_order(hub: Hub) -> None:
     me, _ = await bound_owner(hub)
-    assert texts.RATE_NO_ORDER == await me.say("给个5分")
+    assert await me.say("给个5分") == texts.RATE_NO_ORDER
     order_id, merchant_id = await completed_order(hub, me.openid)
     assert await me.say("给个5分") == texts.FOLLOWUP_COMMENT
     assert await me.say("没有") == texts.FOLLOWUP_DONE

@@ -3,6 +3,7 @@ FAQ (also in the middle of a form), common-area repairs, push opt-out."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -101,3 +102,44 @@ async def test_push_opt_out_and_back_in(hub: Hub) -> None:
     assert (await owner_row(hub, me.openid)).push_opt_out
     assert "已恢复推送" in await me.say("恢复推送")
     assert not (await owner_row(hub, me.openid)).push_opt_out
+
+
+async def test_without_an_nlu_backend_keywords_and_numbered_choices_still_work(hub: Hub) -> None:
+    hub.runtime.nlu = None  # as when the nlu package is unavailable
+    me, _ = await bound_owner(hub)
+    assert "7. 家政管家" in await me.say("你好")
+    assert "1. 钟点工" in await me.say("7")
+    assert "约 40 元/小时" in await me.say("1")
+    assert "什么时间" in await me.say("预约")
+    reply = await me.say("周六上午")  # no time parser: the owner's words go to the merchant
+    assert "服务：钟点工" in reply and "时间：周六上午" in reply
+    assert "下单成功" in await me.say("1")
+    owner = await owner_row(hub, me.openid)
+    async with hub.runtime.sessions() as session:
+        order = await session.scalar(select(Order).where(Order.owner_id == owner.id))
+    assert order is not None and order.scheduled_at is None and "时间：周六上午" in order.notes
+
+
+async def test_wechat_menu_is_installed_and_its_buttons_work(hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import os
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "BUTLER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'm.db'}",
+           "BUTLER_WECHAT_API_BASE": hub.settings.wechat_api_base, "BUTLER_WECHAT_APP_ID": "wx1",
+           "BUTLER_WECHAT_APP_SECRET": "s"}
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("butler")), "content", "wechat-menu", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    [call] = hub.fake_wechat.calls_to("/cgi-bin/menu/create")
+    keys = {b.get("key") for top in call.body["button"] for b in [top, *top.get("sub_button", [])]} - {None}
+    assert keys == {"SERVICES", "ORDERS", "BIND", "SURVEY", "ACTIVITIES", "HUMAN"}
+    me, _ = await bound_owner(hub)
+    now = int(time.time())
+    assert "没有进行中的订单" in await me.event("CLICK", "ORDERS", at=now)
+    # (WeChat dedupes events by sender+CreateTime+Event, so the next click is a second later.)
+    assert "8. 教育管家" in await me.event("CLICK", "SERVICES", at=now + 1)

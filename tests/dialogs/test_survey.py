@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from dialogs import survey as survey_dialog
 from storage import surveys
-from storage.surveys import ResponseStatus, Survey, SurveyResponse
+from storage.surveys import ResponseStatus, SurveyResponse
 from tests.conftest import Backend, Hub, start_hub
 from tests.dialogs.conftest import chat, owner_row, uid
 
