@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.flood import TOO_FAST, FloodLimiter
 from bot.metrics import GUARD_REFUSALS, HANDLE_SECONDS
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime
@@ -25,6 +26,8 @@ class Conversations:
     def __init__(self, runtime: Runtime, relay: OutboxRelay) -> None:
         self.runtime = runtime
         self.relay = relay
+        # Per-owner token bucket: a flooding owner gets a polite "too fast", costing others nothing.
+        self.flood = FloodLimiter(runtime.kv, burst=runtime.settings.flood_burst, per_second=runtime.settings.flood_per_second)
         # Staff commands (bot/commands) see a message before the dialogs; None = not a command.
         self.staff_route: Callable[[InboundMessage], Awaitable[Reply | None]] | None = None
 
@@ -34,6 +37,8 @@ class Conversations:
         try:
             if self.staff_route is not None and (routed := await self.staff_route(event)) is not None:
                 return self.guarded(routed)
+            if not await self.flood.allow(event.user_id):
+                return self.guarded(Reply(TOO_FAST))
             # One conversation per owner: their messages run one at a time, across processes.
             async with state.owner_turn(self.runtime.kv, event.user_id), \
                     unit_of_work(self.runtime.sessions) as session:

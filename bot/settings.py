@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     outbound_timeout_seconds: float = 5.0
     # Key prefix in Redis, so tests and several deployments can share one server.
     redis_prefix: str = "butler:"
+    # Per-owner flood limit (token bucket): a burst of this many messages, then this many per second.
+    flood_burst: int = 20
+    flood_per_second: float = 1.0
     # Staff commands, broadcasts and the scheduler (issue 6).
     # Template id for broadcast notices; empty -> the order template, or customer-service text.
     wechat_template_notice: str = ""

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox_relay import PermanentFailure
-from bot.wechat.client import NotFollowing, WeChatClient, WindowClosed
+from bot.wechat.client import NotFollowing, QuotaExceeded, WeChatClient, WindowClosed
 from dialogs.guard import GuardRefused
 
 
@@ -25,10 +25,15 @@ def owner_notifier(client: WeChatClient, *, template_id: str = ""):  # type: ign
                 await client.send_text(openid, text)
         except (NotFollowing, GuardRefused) as exc:
             raise PermanentFailure(str(exc)) from exc
-        except WindowClosed as exc:
+        except (WindowClosed, QuotaExceeded) as exc:
+            if exc.errcode == 45009:
+                raise  # the daily API quota covers templates too: the sweeper retries later
             if not template_id:
-                raise PermanentFailure(str(exc)) from exc
-            # The 48-hour window closed: a service notice may still go as a template message.
+                if isinstance(exc, WindowClosed):
+                    raise PermanentFailure(str(exc)) from exc
+                raise  # 45047: the owner's next message reopens the quota; retry later
+            # The 48-hour window closed (45015) or its message count is used up (45047): a
+            # service notice may still go as a template message.
             await client.send_template(openid, template_id, {"first": "服务通知", "remark": text})
 
     return notify

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -155,14 +156,16 @@ class WeChatWebhook:
     async def _respond(self, event: InboundMessage, *, account: str) -> str:
         """The rendered reply XML ('' for none); a retry gets the first attempt's reply."""
         dedupe, reply_key = f"wx:dedupe:{event.dedupe_key}", f"wx:reply:{event.dedupe_key}"
-        try:
-            first = await self.kv.claim(dedupe, ttl_seconds=self.config.dedupe_ttl_seconds)
-        except Exception:  # Redis down: the message log's unique key still stops double effects
-            log.warning("dedupe store unavailable; relying on the database", exc_info=True)
-            first = True
-        if not first:
+        if not await self._claim(dedupe):
             DUPLICATES.inc()
-            return await self._await_first_reply(reply_key)
+            stored = await self._await_first_reply(reply_key, dedupe)
+            if stored is not None:
+                return stored
+            # The first attempt's claim lapsed with no reply: its process died mid-message (kill -9,
+            # OOM). This retry takes the message over; the message log's unique key still makes
+            # sure a message that did commit has its effect once.
+            if not await self._claim(dedupe):
+                return ""
         task = asyncio.create_task(self._process(event, account, reply_key, dedupe))
         try:
             xml, _text = await asyncio.wait_for(asyncio.shield(task), self.config.reply_deadline_seconds)
@@ -170,6 +173,7 @@ class WeChatWebhook:
         except TimeoutError:
             LATE_REPLIES.inc()
             await self._store(reply_key, _SENT_LATER)
+            await self._store(dedupe, "1")  # alive and answering late: hold the claim for the full TTL
             late = asyncio.create_task(self._deliver_when_ready(task, event.user_id))
             self._background.add(late)
             late.add_done_callback(self._background.discard)
@@ -195,6 +199,7 @@ class WeChatWebhook:
         )
         # NX: if the deadline already passed, the "sent later" marker must win for retries.
         await self._store(reply_key, xml, only_if_absent=True)
+        await self._store(dedupe, "1")  # handled: retries get the stored reply for the full TTL
         return xml, reply.text if reply is not None else ""
 
 
@@ -207,11 +212,24 @@ class WeChatWebhook:
         except Exception:
             log.exception("late reply to %s could not be delivered", openid)
 
-    async def _await_first_reply(self, reply_key: str) -> str:
+    async def _claim(self, dedupe: str) -> bool:
+        """Claim a message for handling. The claim is short until the reply is stored, so a worker
+        killed mid-message doesn't hold it for the whole dedupe TTL and WeChat's retry gets through."""
+        ttl = math.ceil(self.config.reply_deadline_seconds) + 2
+        try:
+            return await self.kv.claim(dedupe, ttl_seconds=ttl)
+        except Exception:  # Redis down: the message log's unique key still stops double effects
+            log.warning("dedupe store unavailable; relying on the database", exc_info=True)
+            return True
+
+    async def _await_first_reply(self, reply_key: str, dedupe: str) -> str | None:
+        """The first attempt's reply; None when nobody holds the message any more (take it over)."""
         deadline = time.monotonic() + self.config.reply_deadline_seconds
         while time.monotonic() < deadline:
             try:
                 stored = await self.kv.get(reply_key)
+                if stored is None and await self.kv.get(dedupe) is None:
+                    return None
             except Exception:
                 return ""
             if stored is not None:

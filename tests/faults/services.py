@@ -7,6 +7,7 @@ at the end.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -131,9 +132,7 @@ class PrivatePostgres:
         """Stop the server if running and delete the cluster."""
         if self.datadir is None:
             return
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
         self.datadir = None
