@@ -28,7 +28,12 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    # JIT off: PostgreSQL JIT-compiles any plan it estimates as expensive, which cost ~0.9 s of a
+    # 1.2 s broadcast segment over 300k owners (bench/broadcast.py) and never pays back at our sizes.
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
+        connect_args={"server_settings": {"jit": "off"}},
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
