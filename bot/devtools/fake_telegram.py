@@ -146,7 +146,7 @@ class FakeTelegramAPI:
         ]
 
     def sent_to(self, chat_id: int) -> list[RecordedCall]:
-        """Every successful-looking send (message or photo) addressed to a chat."""
+        """Every send (message or photo) addressed to a chat, refused attempts (403/429) included."""
         return [
             c for c in self.calls if c.method in ("sendMessage", "sendPhoto") and c.chat_id == int(chat_id)
         ]

@@ -19,7 +19,7 @@ from storage.orders import Order, OrderStatus
 WEEKDAYS = "一二三四五六日"
 # Phone numbers and long digit runs an owner may have typed into the notes: hidden on the card.
 _PRIVATE_DIGITS = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)|\d{7,}")
-_ROOM = re.compile(r"\d+\s*(?:室|号房|户)")
+_ROOM = re.compile(r"\d+\s*单元\s*\d*\s*(?:室|号|户)?|\d+\s*(?:室|号房|户)|(?<![\d-])\d{1,2}-\d{3,4}(?!\d)")
 
 
 class JobCb(CallbackData, prefix="job"):

@@ -49,3 +49,13 @@ async def test_webhook_requires_the_secret_header(tg_hub: TgHub) -> None:
         "/telegram", data=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
     )
     assert resp.status == 400
+
+
+def test_card_notes_hide_phones_and_rooms() -> None:
+    from bot.telegram.cards import redact
+
+    assert redact("打扫卫生，电话13912345678，301室") == "打扫卫生，电话***，***"
+    assert "301" not in redact("2单元301 打扫") and "1201" not in redact("3-1201 家电维修")
+    assert redact("+86 139 1234 5678 联系") == "*** 联系"
+    # Ordinary numbers stay: times, quantities, areas.
+    assert redact("周六上午 10点以后，需要2个阿姨，面积120平") == "周六上午 10点以后，需要2个阿姨，面积120平"
