@@ -11,6 +11,7 @@ from bot import health
 from bot.conversation import Conversations
 from bot.commands.wechat import route as route_staff_command
 from bot.commands.wiring import install_jobs, install_staff_commands
+from bot.commands.wiring import shutdown as shutdown_staff_commands
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
             app[SCHEDULER] = sched
 
     async def stop(app: web.Application) -> None:
+        await shutdown_staff_commands(runtime)  # before the scheduler cancels jobs
         if SCHEDULER in app:
             app[SCHEDULER].shutdown(wait=False)
         await runtime.aclose()

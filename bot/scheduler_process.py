@@ -7,6 +7,7 @@ import signal
 
 from bot.outbox_relay import OutboxRelay
 from bot.commands.wiring import install_jobs
+from bot.commands.wiring import shutdown as shutdown_staff_commands
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from bot.wechat.notify import owner_notifier
@@ -34,6 +35,7 @@ async def run_scheduler_forever(settings: Settings) -> None:
     try:
         await stop.wait()
     finally:
+        await shutdown_staff_commands(runtime)  # before the scheduler cancels jobs
         sched.shutdown(wait=False)
         if telegram is not None:
             await telegram.bot.session.close()

@@ -118,6 +118,7 @@ class BroadcastSender:
         self.limiter = _RateLimiter(self.config.rate_per_second)
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[int] | None = None
+        self._stopping = False
 
     def kick(self) -> None:
         """Start sending in the background now (after a confirm), instead of at the next tick."""
@@ -128,10 +129,20 @@ class BroadcastSender:
         """Send every due broadcast this process can lease; returns how many it finished."""
         finished = 0
         async with self._lock:
-            while (broadcast_id := await self._lease_next()) is not None:
+            while not self._stopping and (broadcast_id := await self._lease_next()) is not None:
                 if await self._deliver(broadcast_id):
                     finished += 1
         return finished
+
+    async def stop(self) -> None:
+        """Finish and record the message in flight, hand the lease back, stop (for restarts).
+
+        A deploy is far more common than a crash: stopping between two messages means a rolling
+        restart never leaves an `unknown_after_crash` behind, and the next process resumes at once.
+        """
+        self._stopping = True
+        async with self._lock:  # waits for a running run_once to reach a message boundary
+            pass
 
     # --- leasing ----------------------------------------------------------------------------
 
@@ -171,12 +182,22 @@ class BroadcastSender:
         )
         return bool(result.rowcount)
 
+    async def _release(self, broadcast_id: int) -> None:
+        async with unit_of_work(self.sessions) as session:
+            await session.execute(
+                update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.lease_owner == self.worker_id)
+                .values(lease_until=None)
+            )
+
     # --- delivery ---------------------------------------------------------------------------
 
     async def _deliver(self, broadcast_id: int) -> bool:
         async with unit_of_work(self.sessions) as session:
             await self._recover(session, broadcast_id)
         while True:
+            if self._stopping:
+                await self._release(broadcast_id)
+                return False
             async with unit_of_work(self.sessions) as session:
                 if not await self._renew(session, broadcast_id):
                     return False
@@ -280,6 +301,8 @@ class BroadcastSender:
         """One commit per message: it records the previous result and marks the next row `sending`."""
         previous: tuple[tuple[int, int, str, str], SendOutcome] | None = None
         for row in chunk:
+            if self._stopping:
+                break
             async with unit_of_work(self.sessions) as session:
                 if previous is not None:
                     await self._record(session, *previous, kind=kind)

@@ -24,6 +24,7 @@ from storage.communities import Community
 from storage.messages import InboundMessageLog
 from storage.orders import Order, OrderStatus
 from storage.owners import Owner
+from storage.surveys import ResponseStatus, SurveyResponse
 
 LINE_DAILY_TARGET_FEN = 100
 CHANNELS_TARGET = 10
@@ -172,15 +173,21 @@ async def build(*, session: AsyncSession, day: date, tz: ZoneInfo) -> DailyRepor
     return DailyReport(day, ordered, channels, surveys, int(sent or 0), int(owners_reached or 0))
 
 
+SURVEY_CHANNEL_LABELS = {
+    "wechat_self": "微信自助", "door_visit": "入户走访", "phone_visit": "电话回访", "reception": "前台接待",
+    "symposium": "座谈会", "public_event": "社区活动", "express_desk": "快递点", "wechat_friend": "微信好友",
+}
+
+
 async def _surveys_by_channel(session: AsyncSession, since: datetime, until: datetime) -> dict[str, int]:
-    try:
-        from storage import surveys
-    except ImportError:
-        return {}
-    counter = getattr(surveys, "completed_by_channel", None)
-    if counter is None:
-        return {}
-    return dict(await counter(session=session, since=since, until=until))
+    """Completed survey responses per collection channel (the survey feature records the channel)."""
+    rows = await session.execute(
+        select(SurveyResponse.channel, func.count())
+        .where(SurveyResponse.status == ResponseStatus.COMPLETED,
+               SurveyResponse.completed_at >= since, SurveyResponse.completed_at < until)
+        .group_by(SurveyResponse.channel)
+    )
+    return {SURVEY_CHANNEL_LABELS.get(ch, ch): int(n) for ch, n in rows}
 
 
 async def _channels_used(
@@ -202,6 +209,7 @@ async def _channels_used(
     ):
         used.append(f"微信{CHANNEL_LABELS.get(channel, channel)}")
     used += [c for c in survey_channels if c not in used]
+
     return used
 
 

@@ -75,3 +75,10 @@ def install_jobs(sched: AsyncIOScheduler, runtime: Runtime, relay: OutboxRelay) 
     ctx = job_context(runtime, relay)
     register_jobs(sched, ctx)
     return ctx
+
+
+async def shutdown(runtime: Runtime) -> None:
+    """Let the broadcast sender finish the message in flight before connections close."""
+    sender = runtime.extras.get(BROADCAST_SENDER)
+    if sender is not None:
+        await sender.stop()

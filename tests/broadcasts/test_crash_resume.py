@@ -24,7 +24,7 @@ from storage import broadcasts, communities, segments, staff
 from storage.base import utcnow
 from storage.broadcasts import Broadcast, Delivery
 from storage.owners import Owner
-from tests.scheduler.procs import private_postgres, scheduler_env, session_for, spawn, stop
+from tests.scheduler.procs import private_postgres, scheduler_env, session_for, spawn, stop_async
 
 CS, MASS = "/cgi-bin/message/custom/send", "/cgi-bin/message/mass/send"
 TEXT = "物业通知：本周六上午免费检测燃气灶，欢迎预约"
@@ -84,14 +84,14 @@ async def test_kill_9_mid_broadcast_resumes_without_duplicates(fake_wechat: Fake
         try:
             victim["proc"] = spawn(env, log)
             await _wait(lambda: len(kills) == 1, 60, "the first kill (mid mass send)")
-            victim["proc"].wait(timeout=10)
+            await asyncio.to_thread(victim["proc"].wait, 10)
             victim["proc"] = spawn(env, log)  # restart
             await _wait(lambda: len(kills) == 2, 60, "the second kill (mid customer-service message)")
-            victim["proc"].wait(timeout=10)
+            await asyncio.to_thread(victim["proc"].wait, 10)
             victim["proc"] = spawn(env, log)  # restart again
             await _wait_done(url, broadcast_id)
         finally:
-            stop(victim["proc"])
+            await stop_async(victim["proc"])
         assert kills == [MASS, CS]
 
         async with session_for(url) as session:
@@ -135,3 +135,48 @@ async def _wait_done(url: str, broadcast_id: int, timeout: float = 90) -> None:
             return
         await asyncio.sleep(0.3)
     raise AssertionError("broadcast did not finish after the restarts")
+
+
+async def test_a_graceful_stop_finishes_the_message_in_flight_and_hands_over_at_once(
+    fake_wechat: FakeWeChatAPI, tmp_path: Path
+) -> None:
+    async with private_postgres() as url:
+        async with session_for(url) as session:
+            c = await communities.create(session=session, name="小社区")
+            member = await staff.create(session=session, name="客服", openid="s-stop", communities=[c])
+            now = utcnow()
+            await session.execute(insert(Owner), [
+                {"openid": f"o-{i:03d}", "community_id": c.id, "building": "1", "created_at": now,
+                 "last_message_at": now - timedelta(hours=1)} for i in range(300)
+            ])
+            bc = await broadcasts.create_draft(
+                session=session, text=TEXT, segment=segments.parse("楼栋=1"), scope=None, staff_id=member.id,
+                reply_channel="wechat", reply_to="s-stop",
+            )
+            await broadcasts.confirm(session=session, broadcast=bc, now=now)
+            broadcast_id = bc.id
+        # A long lease: only a handed-back lease lets the next process continue within the test.
+        env = scheduler_env(url, fake_wechat.base_url, f"test:{uuid.uuid4().hex}:", tmp_path,  # type: ignore[attr-defined]
+                            BUTLER_SCHEDULER_JOBS="broadcasts", BUTLER_BROADCAST_RATE_PER_SECOND="100",
+                            BUTLER_BROADCAST_LEASE_SECONDS="600")
+        log = tmp_path / "scheduler.log"
+        first = spawn(env, log)
+        try:
+            await _wait(lambda: len(fake_wechat.calls_to(CS)) >= 80, 60, "the first messages")
+            first.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(first.wait, 20) == 0
+            stopped_at = len(fake_wechat.calls_to(CS))
+            assert stopped_at < 300
+            second = spawn(env, log)
+            try:
+                await _wait_done(url, broadcast_id, timeout=40)
+            finally:
+                await stop_async(second)
+        finally:
+            await stop_async(first)
+        async with session_for(url) as session:
+            rows = list(await session.scalars(select(Delivery).where(Delivery.broadcast_id == broadcast_id)))
+    # Nothing unknown after a graceful stop.
+    assert Counter(r.status for r in rows) == {"sent": 300}, [(r.reason, r.errcode) for r in rows if r.status != "sent"]
+    calls = Counter(c.body["touser"] for c in fake_wechat.calls_to(CS) if c.body["text"]["content"] == TEXT)
+    assert len(calls) == 300 and max(calls.values()) == 1

@@ -84,3 +84,8 @@ def stop(proc: subprocess.Popen[bytes], *, hard: bool = False) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=5)
+
+
+async def stop_async(proc: subprocess.Popen[bytes], *, hard: bool = False) -> None:
+    """stop() without blocking the event loop (the fake WeChat API in this loop must keep answering)."""
+    await asyncio.to_thread(stop, proc, hard=hard)

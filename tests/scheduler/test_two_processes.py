@@ -19,7 +19,7 @@ from storage.outbox import OutboxEvent
 from storage.owners import BindingStatus, Owner
 from storage.surveys import ResponseStatus, Survey, SurveyResponse
 from tests.scheduler.kit import TZ
-from tests.scheduler.procs import private_postgres, scheduler_env, session_for, spawn, stop
+from tests.scheduler.procs import private_postgres, scheduler_env, session_for, spawn, stop_async
 
 CS = "/cgi-bin/message/custom/send"
 OFFER = "本周日小区跳蚤市场，欢迎参加"
@@ -94,8 +94,7 @@ async def test_two_scheduler_processes_run_each_job_once(fake_wechat: FakeWeChat
             await _until_done(url, seeded["broadcast"])  # type: ignore[arg-type]
             await asyncio.sleep(3)  # more ticks in both processes: still nothing twice
         finally:
-            for proc in procs:
-                stop(proc)
+            await asyncio.gather(*(stop_async(proc) for proc in procs))
         for log in logs:  # both processes were alive and ticking
             text = log.read_text()
             assert text.count('Running job "job followups') >= 3, text[-3000:]
