@@ -13,6 +13,7 @@ from bot.telegram.service import TelegramService
 from storage import dispatch
 
 log = logging.getLogger(__name__)
+BUSY = "系统繁忙，请稍后再按一次"
 
 
 async def accept_job(query: CallbackQuery, callback_data: JobCb, tg: TelegramService) -> None:
@@ -23,7 +24,12 @@ async def accept_job(query: CallbackQuery, callback_data: JobCb, tg: TelegramSer
             session=session, order_id=callback_data.order_id, telegram_id=query.from_user.id, today=tg.today()
         )
 
-    result = await tg.transaction(work)  # committed: the win is durable before we say so
+    try:
+        result = await tg.transaction(work)  # committed: the win is durable before we say so
+    except Exception:
+        log.exception("order %s press by %s failed", callback_data.order_id, query.from_user.id)
+        await query.answer(BUSY, show_alert=True)  # never leave the button spinning
+        return
     # The card's message may be inaccessible (older than 48 h); nothing here needs it.
     await query.answer(result.message, show_alert=not result.won)
     log.info("order %s press by %s: %s", callback_data.order_id, query.from_user.id, result.outcome)

@@ -7,6 +7,8 @@ state in Redis, so any process can receive the answer.
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -22,6 +24,9 @@ from storage.dispatch import StepResult
 from storage.money import PAYMENT_METHODS, InvalidAmount, format_yuan, parse_yuan
 from storage.orders import Order, OrderStatus
 
+log = logging.getLogger(__name__)
+BUSY = "系统繁忙，请稍后再试"
+
 
 class Ask(StatesGroup):
     """What the bot is waiting for the merchant to type."""
@@ -35,7 +40,11 @@ async def _holder_check(tg: TelegramService, order_id: int, telegram_id: int, ta
     async def work(session: AsyncSession) -> StepResult:
         return await dispatch.can_advance(session=session, order_id=order_id, telegram_id=telegram_id, target=target)
 
-    return await tg.transaction(work)
+    try:
+        return await tg.transaction(work)
+    except Exception:
+        log.exception("order %s: checking %s by %s failed", order_id, target, telegram_id)
+        return StepResult(False, BUSY)
 
 
 async def _advance(tg: TelegramService, order_id: int, telegram_id: int, target: OrderStatus, **kw: object) -> StepResult:
@@ -44,7 +53,12 @@ async def _advance(tg: TelegramService, order_id: int, telegram_id: int, target:
             session=session, order_id=order_id, telegram_id=telegram_id, target=target, **kw  # type: ignore[arg-type]
         )
 
-    return await tg.transaction(work)
+    try:
+        return await tg.transaction(work)
+    except Exception:
+        # The press must still be answered (and the merchant can simply press again).
+        log.exception("order %s: %s by %s failed", order_id, target, telegram_id)
+        return StepResult(False, BUSY)
 
 
 async def _show_buttons(query: CallbackQuery, order: Order | None) -> None:

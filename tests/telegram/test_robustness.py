@@ -132,3 +132,19 @@ async def test_merchant_notify_reaches_the_merchant_or_asks_them_to_start_the_bo
         if e.last_error and e.payload["merchant_id"] in world.merchant_ids.values()
     ]
     assert len(failed) == 1 and failed[0].processed_at is not None  # permanent: not retried forever
+
+
+async def test_a_press_is_answered_even_when_the_database_is_down(
+    fake_wechat: FakeWeChatAPI, fake_telegram: FakeTelegramAPI
+) -> None:
+    from bot.telegram.cards import JobCb, StepCb
+
+    down = Backend("db_down", "sqlite+aiosqlite:////nonexistent-dir/butler.db", "")  # cannot be opened
+    tg = await start_tg_hub(telegram_settings(down, fake_wechat, fake_telegram), fake_wechat, fake_telegram)
+    try:
+        query = await tg.press(12345, JobCb(order_id=1).pack())
+        assert tg.answer_for(query) == {"callback_query_id": query, "text": "系统繁忙，请稍后再按一次", "show_alert": "true"}
+        query = await tg.press(12345, StepCb(order_id=1, step="go").pack(), chat_id=12345)
+        assert tg.answer_for(query)["text"] == "系统繁忙，请稍后再试"
+    finally:
+        await tg.hub.client.close()
