@@ -59,3 +59,28 @@ def test_card_notes_hide_phones_and_rooms() -> None:
     assert redact("+86 139 1234 5678 联系") == "*** 联系"
     # Ordinary numbers stay: times, quantities, areas.
     assert redact("周六上午 10点以后，需要2个阿姨，面积120平") == "周六上午 10点以后，需要2个阿姨，面积120平"
+
+
+async def test_the_scheduler_process_delivers_cards_too(backend, fake_wechat, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    """`butler scheduler` registers the same deliveries (setup_telegram_outbox) on its own relay."""
+    from bot.outbox_relay import OutboxRelay
+    from bot.runtime import build_runtime
+    from bot.telegram.setup import setup_telegram_outbox
+    from tests.telegram.conftest import start_tg_hub, telegram_settings
+
+    settings = telegram_settings(backend, fake_wechat, fake_telegram)
+    web = await start_tg_hub(settings, fake_wechat, fake_telegram)  # only to seed through a Hub
+    runtime = build_runtime(settings)
+    relay = OutboxRelay(runtime.sessions)
+    service = setup_telegram_outbox(runtime, relay)
+    try:
+        world = await make_world(web.hub)
+        order_id, code = await create_order(web.hub, world)
+        assert {"order.created", "staff.notify", "merchant.notify"} <= set(relay.handlers)
+        await relay.drain()
+        assert len(sends_mentioning(fake_telegram, MERCHANT_CHAT, code)) == 1
+        assert (await load_order(web.hub, order_id)).card_message_id is not None
+    finally:
+        await service.bot.session.close()
+        await runtime.aclose()
+        await web.hub.client.close()
