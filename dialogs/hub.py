@@ -69,15 +69,6 @@ _FALLBACKS_BEFORE_HANDOFF = 2
 _FALLBACK_TTL = 3600
 
 
-async def menu_text(ctx: HubContext) -> str:
-    """The numbered list of the 8 butler lines, read from the catalog (kept for other callers)."""
-    from storage import catalog
-
-    lines = await catalog.list_lines(session=ctx.session)
-    body = "\n".join(f"{i}. {line.name}" for i, line in enumerate(lines, start=1))
-    return f"{texts.MENU_HEADER}\n{body}\n{texts.MENU_FOOTER}"
-
-
 async def classify(env: Env) -> str:
     """Intent name: the NLU backend when wired, keywords otherwise."""
     if env.ctx.nlu is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import datetime
 
 from dialogs import choices, people, texts
 from dialogs.form import Env
@@ -110,8 +111,14 @@ def when(env: Env, order: orders.Order) -> str:
     """An order's time as owners read it."""
     if order.scheduled_at is None:
         return texts.ORDER_ASAP
-    at = order.scheduled_at
-    return at.astimezone(env.ctx.tz).strftime("%m月%d日 %H:%M")
+    return time_label(order.scheduled_at.astimezone(env.ctx.tz))
+
+
+def time_label(at: datetime) -> str:
+    """11月28日 09:00; a bare date ("明天" parses to midnight) shows no clock time."""
+    if (at.hour, at.minute) == (0, 0):
+        return at.strftime("%m月%d日（具体时间待商家联系确认）")
+    return at.strftime("%m月%d日 %H:%M")
 
 
 async def order_status(env: Env) -> str:

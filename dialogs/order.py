@@ -104,7 +104,7 @@ def _time_label(env: Env, value: str) -> str:
         return texts.ORDER_ASAP
     if value.startswith("note:"):
         return value.removeprefix("note:")
-    return datetime.fromisoformat(value).astimezone(env.ctx.tz).strftime("%m月%d日 %H:%M")
+    return inquiries.time_label(datetime.fromisoformat(value).astimezone(env.ctx.tz))
 
 
 def _scheduled(value: str) -> datetime | None:
@@ -248,8 +248,8 @@ class CancelOrderForm(Form):
             return Finish(texts.CANCEL_ORDER_KEPT.format(code=order.code))
         if OrderStatus.CANCELLED not in orders.TRANSITIONS[OrderStatus(order.status)]:
             return Finish(texts.CANCEL_ORDER_TOO_LATE.format(code=order.code))
-        order.move_to(OrderStatus.CANCELLED)
-        emit_once(env, "order.cancelled", order_id=order.id)
+        # Moves to CANCELLED, logs the history and emits order.cancelled (the merchant is told).
+        await orders.cancel(session=env.session, order=order, actor="owner", reason="业主在微信取消")
         return Finish(texts.CANCEL_ORDER_DONE.format(code=order.code))
 
     async def on_cancel(self, state: DialogState, env: Env) -> str:

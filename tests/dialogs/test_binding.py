@@ -91,3 +91,24 @@ async def test_an_unfinished_dialog_resumes_within_its_ttl_and_expires_after(bac
         assert "请选择您所在的小区" in reply and "几号楼" not in reply
     finally:
         await running.client.close()
+
+
+async def test_staff_confirm_a_pending_binding_and_the_owner_is_told(hub: Hub) -> None:
+    from dialogs import binding
+    from storage.db import unit_of_work
+    from storage.staff import create as create_staff
+    from tests.dialogs.conftest import drain, sent_texts, uid
+
+    community = await make_community(hub)
+    me = chat(hub)
+    for text in ("绑定", community, "6号楼1单元202", "13655556666"):
+        reply = await me.say(text)
+    assert "管家核实后会通知您" in reply
+    owner = await owner_row(hub, me.openid)
+    async with unit_of_work(hub.runtime.sessions) as session:
+        manager = await create_staff(session=session, name="王经理", openid=uid("s_"))
+        assert await binding.confirm_binding(session=session, owner_id=owner.id, staff_id=manager.id)
+        assert not await binding.confirm_binding(session=session, owner_id=owner.id, staff_id=manager.id)
+    await drain(hub)
+    assert any("绑定成功" in t and "6号楼1单元202室" in t for t in sent_texts(hub, me.openid))
+    assert (await owner_row(hub, me.openid)).binding_status == BindingStatus.VERIFIED

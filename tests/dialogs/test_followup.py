@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from dialogs import followup, texts
-from storage import catalog, feedback, merchants, orders, owners, staff
+from storage import catalog, communities, feedback, merchants, orders, owners, staff
 from storage.base import utcnow
 from storage.db import unit_of_work
 from storage.feedback import Complaint, ComplaintStatus, Rating
@@ -22,9 +22,12 @@ async def completed_order(hub: Hub, openid: str) -> tuple[int, int]:
     async with unit_of_work(hub.runtime.sessions) as session:
         service = await catalog.get_service_by_name(session=session, name="钟点工")
         assert service is not None
-        merchant = await merchants.create(session=session, name="张师傅", telegram_id=random.randint(10**9, 10**10), services=[service])
         owner = await owners.get_by_openid(session=session, openid=openid)
-        assert owner is not None
+        assert owner is not None and owner.community_id is not None
+        community = await communities.get(session=session, community_id=owner.community_id)
+        # Scoped to this test's community: the shared database must not offer it to others' jobs.
+        merchant = await merchants.create(session=session, name="回访测试商家", telegram_id=random.randint(10**9, 10**10),
+                                          services=[service], communities=[community])  # type: ignore[list-item]
         order = await orders.create(session=session, owner=owner, service=service, scheduled_at=None,
                                     address="3号楼2单元301室", contact_phone=owner.phone)
         order.merchant_id = merchant.id
@@ -77,3 +80,15 @@ async def test_rating_and_complaint_outside_a_followup_go_to_the_last_completed_
         complaint = await session.scalar(select(Complaint).where(Complaint.order_id == order_id))
         assert complaint is not None and complaint.text == "服务太差了投诉"
     assert await events(hub, "staff.notify", complaint_id=complaint.id)
+
+
+async def test_a_followup_arriving_mid_dialog_is_answered_first_then_the_dialog_resumes(hub: Hub) -> None:
+    me, _ = await bound_owner(hub)
+    order_id, _ = await completed_order(hub, me.openid)
+    assert "什么时间" in await me.say("我想请个钟点工")
+    async with unit_of_work(hub.runtime.sessions) as session:
+        assert await followup.start_followup(session=session, kv=hub.runtime.kv, order_id=order_id)
+    assert await me.say("5") == texts.FOLLOWUP_COMMENT
+    reply = await me.say("阿姨很细心")
+    assert texts.FOLLOWUP_DONE in reply and "什么时间" in reply  # back to the order it interrupted
+    assert "请确认" in await me.say("后天上午9点")
