@@ -116,28 +116,6 @@ STAFF = (
     DemoStaff("陈客服", 7200000002, "o_demo_staff_chen", role="staff", communities=("翠苑",)),
 )
 
-# The service account's custom menu, created through the real client at start (keys: dialogs.hub).
-MENU = {
-    "button": [
-        {"type": "click", "name": "管家服务", "key": "SERVICES"},
-        {
-            "name": "我的",
-            "sub_button": [
-                {"type": "click", "name": "绑定房屋", "key": "BIND"},
-                {"type": "click", "name": "我的订单", "key": "ORDERS"},
-                {"type": "click", "name": "业主调研", "key": "SURVEY"},
-            ],
-        },
-        {
-            "name": "联系管家",
-            "sub_button": [
-                {"type": "click", "name": "人工服务", "key": "HUMAN"},
-                {"type": "click", "name": "社区活动", "key": "ACTIVITIES"},
-            ],
-        },
-    ]
-}
-
 # (title, community, days from today, place, description)
 ACTIVITIES = (
     ("重阳节社区义诊", "翠苑", 6, "翠苑社区广场", "三甲医院医生免费量血压、测血糖，老人可带病历咨询。"),

@@ -18,6 +18,7 @@ from bot.demo import data, sim
 from bot.demo.seed import SeedReport, seed
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.settings import Settings
+from dialogs.hub import WECHAT_MENU
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -139,8 +140,9 @@ async def start_demo(
         if fake_telegram is not None:
             await fake_telegram.close()
         raise
-    # Set up the account's menu the way an operator would: through the API (the fake records it).
-    await runtime.wechat.create_menu(data.MENU)
+    # Install the account's menu as `butler content wechat-menu` does; the fake records the call
+    # and the owner pane draws the menu from it.
+    await runtime.wechat.create_menu(WECHAT_MENU)
     bound = runner.addresses[0]
     simulator.base_url = f"http://{bound[0]}:{bound[1]}" if ":" not in bound[0] else f"http://[{bound[0]}]:{bound[1]}"
     return DemoServer(

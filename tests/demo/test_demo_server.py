@@ -14,6 +14,7 @@ from bot.app import RUNTIME
 from bot.demo import data
 from bot.demo.runner import DemoServer, start_demo
 from bot.demo.sim import STATIC
+from dialogs.hub import WECHAT_MENU
 from storage import communities, merchants, messages, owners, staff
 from tests.demo.conftest import post, read_sse, wait_event
 
@@ -77,8 +78,8 @@ async def test_owner_message_goes_to_wechat_endpoint_and_reply_comes_back(
 async def test_menu_is_created_through_the_api_and_buttons_send_click_events(
     demo: DemoServer, http: aiohttp.ClientSession
 ) -> None:
-    assert [c.body for c in demo.fake_wechat.calls_to("/cgi-bin/menu/create")] == [data.MENU]
-    assert demo.simulator.wechat.menu == data.MENU
+    assert [c.body for c in demo.fake_wechat.calls_to("/cgi-bin/menu/create")] == [WECHAT_MENU]
+    assert demo.simulator.wechat.menu == WECHAT_MENU
     result = await post(http, demo, "/sim/api/wechat/event", {"openid": OWNER, "event": "CLICK", "key": "SERVICES"})
     assert "家政管家" in result["reply"]
 
