@@ -30,9 +30,9 @@ async def main(target: Path) -> None:
                 await page.wait_for_selector('body[data-ready="1"]')
                 await page.click("[data-testid=tour-start]")
                 await page.wait_for_function(
-                    "['演示完成', '：'].some((w) => document.getElementById('tour-caption').textContent.includes(w))"
-                    " && !document.getElementById('tour-stop').checkVisibility()",
-                    timeout=120_000,
+                    "(c => c.textContent.includes('演示完成') || c.classList.contains('failed'))"
+                    "(document.getElementById('tour-caption'))",
+                    timeout=180_000,
                 )
                 await page.select_option("[data-testid=owner-select]", TOUR_OWNER.openid)
                 await page.wait_for_timeout(4000)  # let the last toast fade
