@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from dialogs.survey_spec import parse_spec, spec_to_json
 from storage import catalog, merchants, orders, surveys
+from storage.communities import Community
 from storage.db import unit_of_work
 from storage.merchants import Merchant
 from storage.owners import Owner
@@ -88,7 +89,10 @@ async def test_orders_assign_and_merchant_admin(hub: Hub) -> None:
         row = await session.scalar(select(Owner).where(Owner.openid == owner))
         order = await orders.create(session=session, owner=row, service=svc, scheduled_at=None,  # type: ignore[arg-type]
                                     address="1号楼1单元101室", contact_phone="13800000000")
-        merchant = await merchants.create(session=session, name=f"张师傅{uid()}", telegram_id=int(uid(), 16), services=[svc])  # type: ignore[list-item]
+        # Scoped to this community: an unscoped merchant would serve (and be suggested for) every test's orders.
+        community = await session.get(Community, place.community_id)
+        merchant = await merchants.create(session=session, name=f"张师傅{uid()}", telegram_id=int(uid(), 16),
+                                          services=[svc], communities=[community])  # type: ignore[list-item]
         code, merchant_id = order.code, merchant.id
     listing = await say(hub, place.staff_openid, "/orders")
     assert code in listing and "等待商家接单" in listing

@@ -104,3 +104,18 @@ async def _wechat_report(tg: TgHub, text: str) -> str:
     async with unit_of_work(tg.hub.runtime.sessions) as session:
         await staff.create(session=session, name="客服", openid=openid)
     return await say(tg.hub, openid, text)
+
+
+def test_butler_report_prints_the_report_and_writes_the_chart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    butler = str(Path(sys.executable).with_name("butler"))
+    env = os.environ | {"BUTLER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'butler.db'}"}
+    out = tmp_path / "chart.png"
+    done = subprocess.run([butler, "report", "--date", "2026-11-20", "--out", str(out)],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "📊 日报 2026-11-20" in done.stdout and out.stat().st_size > 1000
