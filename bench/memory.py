@@ -6,6 +6,7 @@ from typing import Any
 
 from bench.common import free_port, hub_env, rss_mb, scratch_database, serve_hub
 from bench.webhook import build_requests, load
+from bot.devtools.fake_telegram import FakeTelegramAPI
 from bot.devtools.fake_wechat import FakeWeChatAPI
 
 TOTAL = 10_000
@@ -15,14 +16,19 @@ STEP = 1_000
 async def run(*, quick: bool = False) -> dict[str, Any]:
     """Send TOTAL messages in STEP batches at concurrency 16 and read VmRSS after each batch."""
     total = 3_000 if quick else TOTAL
-    fake = FakeWeChatAPI()
+    fake, fake_tg = FakeWeChatAPI(), FakeTelegramAPI()
     api_base = await fake.start()
+    await fake_tg.start()
+    # The production configuration: Telegram wired too (aiogram and its routers are loaded).
+    telegram = {"BUTLER_TELEGRAM_TOKEN": fake_tg.token, "BUTLER_TELEGRAM_API_BASE": fake_tg.base_url,
+                "BUTLER_TELEGRAM_WEBHOOK_SECRET": "bench", "BUTLER_MERCHANT_CHAT_ID": "-100900",
+                "BUTLER_STAFF_CHAT_ID": "-100901"}
     samples: list[dict[str, float]] = []
     try:
         async with scratch_database("memory") as db_url:
             port = free_port()
             # Many owners, like a real city: per-owner state must not pile up in the worker.
-            hub = await serve_hub("memory-serve", hub_env(database_url=db_url, port=port, wechat_api_base=api_base), port)
+            hub = await serve_hub("memory-serve", hub_env(database_url=db_url, port=port, wechat_api_base=api_base, **telegram), port)
             try:
                 samples.append({"messages": 0, "rss_mb": rss_mb(hub.pid)})
                 sent = 0
@@ -35,6 +41,7 @@ async def run(*, quick: bool = False) -> dict[str, Any]:
                 await hub.stop()
     finally:
         await fake.close()
+        await fake_tg.close()
     # "Flat": after the first 2,000 messages have filled caches and pools, RSS stops growing.
     settled = next(s for s in samples if s["messages"] >= min(2_000, total))
     final = samples[-1]

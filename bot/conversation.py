@@ -35,10 +35,11 @@ class Conversations:
         """Handle one event; a duplicate that slipped past Redis is absorbed by the message log."""
         started = time.perf_counter()
         try:
-            if self.staff_route is not None and (routed := await self.staff_route(event)) is not None:
-                return self.guarded(routed)
+            # Before staff routing: a flood of "/commands" from anyone must not reach the database.
             if not await self.flood.allow(event.user_id):
                 return self.guarded(Reply(TOO_FAST))
+            if self.staff_route is not None and (routed := await self.staff_route(event)) is not None:
+                return self.guarded(routed)
             # One conversation per owner: their messages run one at a time, across processes.
             async with state.owner_turn(self.runtime.kv, event.user_id), \
                     unit_of_work(self.runtime.sessions) as session:
