@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -44,7 +45,7 @@ def parse_faq(raw: object) -> tuple[str | None, list[tuple[str, list[str], str]]
 
 
 @content_app.command("faq-load")
-def faq_load(path: Path = typer.Argument(..., help="FAQ YAML: community (optional) + entries")) -> None:
+def faq_load(path: Annotated[Path, typer.Argument(help="FAQ YAML: community (optional) + entries")]) -> None:
     """Replace a community's FAQ (or the general one) with the file's entries."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -61,11 +62,11 @@ def faq_load(path: Path = typer.Argument(..., help="FAQ YAML: community (optiona
 
 @content_app.command("activity-add")
 def activity_add(
-    title: str = typer.Option(..., "--title", help="e.g. 端午包粽子活动"),
-    starts: str = typer.Option(..., "--starts", help="Start, YYYY-MM-DD HH:MM in BUTLER_TZ"),
-    community: str | None = typer.Option(None, "--community", help="Community (default: all)"),
-    place: str = typer.Option("", "--place", help="Where"),
-    description: str = typer.Option("", "--description", help="Details"),
+    title: Annotated[str, typer.Option("--title", help="e.g. 端午包粽子活动")],
+    starts: Annotated[str, typer.Option("--starts", help="Start, YYYY-MM-DD HH:MM in BUTLER_TZ")],
+    community: Annotated[str | None, typer.Option("--community", help="Community (default: all)")] = None,
+    place: Annotated[str, typer.Option("--place", help="Where")] = "",
+    description: Annotated[str, typer.Option("--description", help="Details")] = "",
 ) -> None:
     """Announce a community activity owners can ask about."""
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +49,7 @@ def _normalise(value: str, validator) -> str | None:  # type: ignore[no-untyped-
 
 
 @owner_app.command("import")
-def owner_import(path: Path = typer.Argument(..., help="CSV with community,building,unit,room,name,phone")) -> None:
+def owner_import(path: Annotated[Path, typer.Argument(help="CSV with community,building,unit,room,name,phone")]) -> None:
     """Import an owner roster; re-importing the same file changes nothing."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 import yaml
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import CliError, run_with_session
@@ -23,7 +24,7 @@ FIXED_COLUMNS = ["response_id", "owner_id", "openid", "community", "building", "
 
 
 @survey_app.command("load")
-def survey_load(path: Path = typer.Argument(..., help="Survey definition (YAML)")) -> None:
+def survey_load(path: Annotated[Path, typer.Argument(help="Survey definition (YAML)")]) -> None:
     """Validate a survey YAML and store it (a reload with the same key updates it)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -70,9 +71,9 @@ async def export_rows(session: AsyncSession, survey_id: int) -> tuple[list[str],
 
 @survey_app.command("export")
 def survey_export(
-    survey_id: int = typer.Argument(..., help="Survey id (see `butler survey list`)"),
-    fmt: str = typer.Option("csv", "--format", help="csv or xlsx"),
-    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default survey-ID.csv|xlsx)"),
+    survey_id: Annotated[int, typer.Argument(help="Survey id (see `butler survey list`)")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default survey-ID.csv|xlsx)")] = None,
 ) -> None:
     """One row per response with its channel and timestamps."""
     if fmt not in ("csv", "xlsx"):
@@ -102,7 +103,7 @@ def survey_export(
 
 
 @survey_app.command("summary")
-def survey_summary(survey_id: int = typer.Argument(..., help="Survey id")) -> None:
+def survey_summary(survey_id: Annotated[int, typer.Argument(help="Survey id")]) -> None:
     """Counts per option and averages, as JSON."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
@@ -119,7 +120,31 @@ def survey_list() -> None:
     """Every survey with its id."""
 
     async def work(session: AsyncSession) -> list[str]:
-        return [f"{s.id}\t{s.key}\t{s.title}\t{'open' if s.is_open else 'closed'}" for s in await surveys.list_open(session=session)]
+        rows = await session.scalars(select(surveys.Survey).order_by(surveys.Survey.id))
+        return [f"{s.id}\t{s.key}\t{s.title}\t{'open' if s.is_open else 'closed'}" for s in rows]
 
     for line in run_with_session(work):
         typer.echo(line)
+
+
+def _set_open(survey_id: int, is_open: bool) -> str:
+    async def work(session: AsyncSession) -> str:
+        survey = await surveys.get(session=session, survey_id=survey_id)
+        if survey is None:
+            raise CliError(f"no survey with id {survey_id}")
+        survey.is_open = is_open
+        return survey.title
+
+    return run_with_session(work)
+
+
+@survey_app.command("close")
+def survey_close(survey_id: Annotated[int, typer.Argument(help="Survey id")]) -> None:
+    """Stop offering a survey to owners (answers stay; staff can reopen it)."""
+    typer.echo(f"survey {_set_open(survey_id, False)} closed")
+
+
+@survey_app.command("open")
+def survey_open(survey_id: Annotated[int, typer.Argument(help="Survey id")]) -> None:
+    """Offer a closed survey again."""
+    typer.echo(f"survey {_set_open(survey_id, True)} reopened")

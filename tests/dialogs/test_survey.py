@@ -127,6 +127,11 @@ async def test_cancel_keeps_answers_and_the_survey_resumes_later(hub: Hub, backe
     if "请选择" in reply:
         reply = await me.say(title)
     assert "哪种情况" in reply  # resumes at the first unanswered question
+    await me.say("取消")
+    assert butler(backend.database_url, "survey", "close", str(survey_id), cwd=tmp_path).returncode == 0
+    assert title not in await me.say("问卷")  # a closed survey is not offered any more
+    listing = butler(backend.database_url, "survey", "list", cwd=tmp_path).stdout
+    assert f"{survey_id}\t" in listing and "closed" in listing
 
 
 async def test_invitation_and_staff_recording_on_behalf(hub: Hub, backend: Backend, tmp_path: Path) -> None:
