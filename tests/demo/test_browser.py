@@ -112,5 +112,10 @@ async def test_staff_pane_broadcast_with_preview_and_a_handoff_reply(
     await page.fill("[data-testid=staff-input]", "您好，我是王经理，请讲")
     await page.click("[data-testid=staff-send]")
     await owner_log_has(page, "我是王经理")
+    # Staff follow the account too: on WeChat the same command answers with a preview.
+    await page.select_option("[data-testid=owner-select]", data.STAFF[0].openid)
+    await page.fill("[data-testid=owner-input]", "/broadcasts")
+    await page.click("[data-testid=owner-send]")
+    await owner_log_has(page, "广播")
     assert page.errors == []
     await page.close()

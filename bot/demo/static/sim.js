@@ -48,11 +48,22 @@ function ownerLabel(o) {
 
 function fillPickers() {
   const ownerSel = $("owner-select");
-  ownerSel.replaceChildren(...state.cast.owners.map((o) => {
+  const owners = el("optgroup");
+  owners.label = "业主";
+  owners.append(...state.cast.owners.map((o) => {
     const opt = el("option", "", ownerLabel(o));
     opt.value = o.openid;
     return opt;
   }));
+  // Staff also follow the account: on WeChat they can type the same commands (/broadcast …).
+  const staff = el("optgroup");
+  staff.label = "员工（在微信里发命令）";
+  staff.append(...state.cast.staff.map((m) => {
+    const opt = el("option", "", `${m.name}（员工·微信）`);
+    opt.value = m.openid;
+    return opt;
+  }));
+  ownerSel.replaceChildren(owners, staff);
   ownerSel.value = state.owner;
   $("merchant-select").replaceChildren(...state.cast.merchants.map((m) => {
     const opt = el("option", "", m.name + (m.expired ? "（资质过期）" : "") + " · " + m.services.join("、"));
@@ -143,7 +154,7 @@ function showOwner(openid) {
 
 function renderUnread() {
   const box = $("owner-unread");
-  const names = new Map(state.cast.owners.map((o) => [o.openid, o.name]));
+  const names = new Map([...state.cast.owners, ...state.cast.staff].map((o) => [o.openid, o.name]));
   const entries = [...state.unread.entries()].slice(-4);
   box.replaceChildren(...entries.map(([openid, count]) => {
     const b = el("button", "small ghost", `${names.get(openid) || openid} ${count}`);
