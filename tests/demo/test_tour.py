@@ -44,6 +44,15 @@ async def test_play_scenario_runs_every_step(fast_demo: DemoServer, http: aiohtt
         assert resp.status == 200 and (await resp.read()).startswith(b"\x89PNG")
 
 
+async def test_the_tour_can_be_replayed_on_the_same_data(fast_demo: DemoServer, http: aiohttp.ClientSession) -> None:
+    mark = fast_demo.simulator.bus.last_id
+    await post(http, fast_demo, "/sim/api/tour/start", {})
+    end = await wait_event(
+        fast_demo, lambda e: e["kind"] == "tour" and e["state"] in ("done", "failed"), since=mark, timeout=90
+    )
+    assert end["state"] == "done", end["caption"]  # already bound, broadcast capped: still a story
+
+
 async def test_tour_can_be_stopped(fast_demo: DemoServer, http: aiohttp.ClientSession) -> None:
     fast_demo.simulator.tour.pause = 5
     mark = fast_demo.simulator.bus.last_id
