@@ -173,8 +173,14 @@ JOBS: dict[str, Job] = {
 }
 
 
+_ticked: set[str] = set()
+
+
 async def run_job(name: str, ctx: JobContext) -> Any:
     """Run one job by name, logging (not raising) failures so the next tick retries."""
+    if name not in _ticked:
+        _ticked.add(name)
+        log.info("job %s: first tick in this process", name)
     started = datetime.now()
     try:
         result = await JOBS[name](ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,6 +13,8 @@ from scheduler.jobs import JOBS, run_job
 
 def create_scheduler(tz: str) -> AsyncIOScheduler:
     """A scheduler in the business time zone; coalesce missed runs and never overlap a job."""
+    # "Running job …" twice per tick per job would flood the logs; jobs log what they did instead.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     return AsyncIOScheduler(
         timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )

@@ -12,10 +12,19 @@ from storage import broadcasts, messages, staff
 from storage.base import utcnow
 from storage.db import unit_of_work
 
+# WeChat drops a text message over 2,048 bytes; keep room for the note.
+MAX_REPLY_BYTES = 1900
+TRUNCATED = "\n…（内容较长，完整内容请在 Telegram 员工群查看）"
+
 
 def _reply(result: CommandResult) -> Reply:
     # WeChat gets the text only: an image would need a media upload for a staff-only convenience.
-    return Reply(result.text)
+    text = result.text
+    if len(text.encode()) > MAX_REPLY_BYTES:
+        while len((text + TRUNCATED).encode()) > MAX_REPLY_BYTES:
+            text = text[: len(text) - 20]
+        text = text.rsplit("\n", 1)[0] + TRUNCATED
+    return Reply(text)
 
 
 async def route(event: InboundMessage, commands: StaffCommands) -> Reply | None:

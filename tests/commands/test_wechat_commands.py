@@ -103,3 +103,11 @@ def test_the_parser_and_registry_declare_each_command_once() -> None:
     assert parse("broadcast") is None
     for cmd in REGISTRY.commands.values():
         assert cmd.summary, cmd.name  # the docstring is the help
+
+
+async def test_long_answers_fit_a_wechat_message(hub: Hub) -> None:
+    place = await make_place(hub)
+    report = await say(hub, place.admin_openid, "/report 2026-11-20")
+    assert report.startswith("📊 日报 2026-11-20")
+    assert len(report.encode()) <= 2048
+    assert len((await say(hub, place.admin_openid, "/help broadcast")).encode()) <= 2048
