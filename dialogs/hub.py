@@ -187,8 +187,8 @@ ROUTES: dict[str, Callable[[Env], Awaitable[str]]] = {
     "resubscribe_push": on_resubscribe,
     "nlu_fallback": on_fallback,
 }
-SIMPLE = {"thanks": texts.THANKS, "goodbye": texts.GOODBYE, "affirm": texts.THANKS,
-          "deny": texts.GOODBYE, "cancel": texts.CANCELLED}
+# Nothing is pending, so yes/no/cancel have nothing to act on.
+SIMPLE = {"thanks": texts.THANKS, "goodbye": texts.GOODBYE, "affirm": texts.OK, "deny": texts.OK, "cancel": texts.OK}
 # With these intents a staff FAQ answer is not what the owner wants (they asked us to do something).
 _ACTION_INTENTS = frozenset({"order_service", "cancel_order", "bind_house", "start_survey", "rate_service",
                              "complain", "report_issue", "human_agent", "unsubscribe_push", "resubscribe_push"})
