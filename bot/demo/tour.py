@@ -45,7 +45,7 @@ class Step:
 class Tour:
     """Runs the steps as a background task and narrates them as `tour` events."""
 
-    def __init__(self, sim: Simulator, *, pause: float = 3.5) -> None:
+    def __init__(self, sim: Simulator, *, pause: float = 5.0) -> None:
         self.sim = sim
         self.pause = pause
         self.task: asyncio.Task[None] | None = None
