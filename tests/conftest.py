@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -111,6 +112,8 @@ def make_settings(backend: Backend, fake_wechat: FakeWeChatAPI, **overrides: obj
         "wechat_app_secret": "test-secret",
         "wechat_api_base": fake_wechat.base_url,  # type: ignore[attr-defined]
         "nlu": "embedded",
+        # Charts from /report go to the temp folder, never into the checkout.
+        "report_dir": str(Path(tempfile.gettempdir()) / "butler-test-reports"),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
