@@ -29,15 +29,30 @@ class OutboxRelay:
         self.handlers: dict[str, OutboxHandler] = {}
         self._lock = asyncio.Lock()
         self._pending: asyncio.Task[int] | None = None
+        self._kicked_while_draining = False
 
     def register(self, kind: str, handler: OutboxHandler) -> None:
         """Declare who delivers events of a kind."""
         self.handlers[kind] = handler
 
     def kick(self) -> None:
-        """Deliver soon, in the background; coalesces bursts into one drain."""
+        """Deliver soon, in the background; coalesces bursts into one drain.
+
+        A kick that lands while a drain runs is remembered, not dropped: that drain may already
+        have read past the event just committed, so it drains once more before it finishes.
+        """
         if self._pending is None or self._pending.done():
-            self._pending = asyncio.create_task(self.drain())
+            self._pending = asyncio.create_task(self._drain_until_quiet())
+        else:
+            self._kicked_while_draining = True
+
+    async def _drain_until_quiet(self) -> int:
+        handled = 0
+        while True:
+            self._kicked_while_draining = False
+            handled += await self.drain()
+            if not self._kicked_while_draining:
+                return handled
 
     async def drain(self, *, batch: int = 50) -> int:
         """Deliver pending events; returns how many were handled."""
