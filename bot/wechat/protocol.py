@@ -28,11 +28,16 @@ def parse_xml(body: bytes | str) -> dict[str, str]:
 
 
 def dedupe_key(fields: dict[str, str]) -> str:
-    """MsgId for messages; FromUserName+CreateTime+Event for events (they carry no MsgId)."""
+    """MsgId for messages; FromUserName+CreateTime+Event(+EventKey) for events (they carry no MsgId).
+
+    EventKey is part of the key because CreateTime has one-second resolution: two different menu
+    clicks in the same second are two events, while WeChat's retry of one click repeats its key.
+    """
     if fields.get("MsgId"):
         return f"msg:{fields['MsgId']}"
-    return "evt:{}:{}:{}".format(
-        fields.get("FromUserName", ""), fields.get("CreateTime", ""), fields.get("Event", "")
+    return "evt:{}:{}:{}:{}".format(
+        fields.get("FromUserName", ""), fields.get("CreateTime", ""), fields.get("Event", ""),
+        fields.get("EventKey", ""),
     )
 
 

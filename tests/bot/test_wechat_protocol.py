@@ -79,8 +79,15 @@ def test_cdata_terminator_in_user_text_cannot_break_the_reply() -> None:
 
 def test_events_dedupe_on_sender_time_and_event() -> None:
     fields = {"FromUserName": "o1", "CreateTime": "123", "MsgType": "event", "Event": "subscribe"}
-    assert dedupe_key(fields) == "evt:o1:123:subscribe"
+    assert dedupe_key(fields) == "evt:o1:123:subscribe:"
     assert to_event(fields).kind == MessageKind.SUBSCRIBE
+
+
+def test_two_different_clicks_in_one_second_are_two_events_but_a_retry_is_one() -> None:
+    click = {"FromUserName": "o1", "CreateTime": "123", "MsgType": "event", "Event": "CLICK"}
+    services, activities = {**click, "EventKey": "MENU_SERVICES"}, {**click, "EventKey": "MENU_ACTIVITIES"}
+    assert dedupe_key(services) != dedupe_key(activities)
+    assert dedupe_key(services) == dedupe_key(dict(services))
 
 
 def test_voice_uses_recognition_and_click_carries_its_key() -> None:
