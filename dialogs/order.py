@@ -15,7 +15,7 @@ from typing import Any
 from dialogs import choices, inquiries, people, texts
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
-from storage import catalog, orders, outbox
+from storage import catalog, orders
 from storage.orders import OrderStatus
 
 _ASAP_WORDS = ("尽快", "越快越好", "马上", "现在", "随时", "立刻", "今天就行", "都可以", "都行")
@@ -174,7 +174,6 @@ class OrderForm(Form):
             scheduled_at=_scheduled(d["time"]),
             address=d["address"], contact_phone=d["phone"], notes=_notes(d),
         )
-        emit_once(env, "order.created", order_id=order.id)
         return Finish(texts.ORDER_CREATED.format(code=order.code))
 
     async def on_cancel(self, state: DialogState, env: Env) -> str:
@@ -200,17 +199,6 @@ async def new_order(env: Env, *, service: str | None = None) -> DialogState:
     if env.text and not service:
         state.data["notes"] = env.text.strip()[:200]
     return state
-
-
-def emit_once(env: Env, kind: str, **payload: Any) -> None:
-    """Emit an order event unless this unit of work already holds the same one.
-
-    The dispatch side may emit from storage.orders itself; one event must mean one job card.
-    """
-    for pending in env.session.new:
-        if isinstance(pending, outbox.OutboxEvent) and pending.kind == kind and pending.payload == payload:
-            return
-    outbox.emit(env.session, kind, **payload)
 
 
 class ConfirmStep(StrEnum):

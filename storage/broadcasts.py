@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -39,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage import segments
-from storage.base import Base, Timestamped, utcnow
+from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.communities import Community
 from storage.db import is_postgres
 from storage.owners import Owner
@@ -124,12 +123,12 @@ class Broadcast(Timestamped, Base):
     reply_channel: Mapped[str] = mapped_column(String(16), default="wechat")
     reply_to: Mapped[str] = mapped_column(String(64), default="")
     survey_id: Mapped[int | None] = mapped_column(Integer)
-    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     lease_owner: Mapped[str] = mapped_column(String(64), default="")
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     mass_batches: Mapped[int] = mapped_column(Integer, default=0)
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -159,8 +158,8 @@ class Delivery(Base):
     errcode: Mapped[int | None] = mapped_column(Integer)
     batch_key: Mapped[str | None] = mapped_column(String(64), index=True)
     marketing: Mapped[bool] = mapped_column(Boolean, default=True)
-    planned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    planned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 # --- planning --------------------------------------------------------------------------------

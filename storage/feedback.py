@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, Timestamped, utcnow
+from storage.base import Base, Timestamped, UtcDateTime, utcnow
 
 # A rating at or below this opens a complaint (PRODUCT.md rule 6).
 COMPLAINT_THRESHOLD = 2
@@ -50,7 +50,7 @@ class Complaint(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), default=ComplaintStatus.OPEN, index=True)
     closed_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     note: Mapped[str] = mapped_column(Text, default="")
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 async def rating_for_order(*, session: AsyncSession, order_id: int) -> Rating | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String, select
+from sqlalchemy import BigInteger, ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.base import Base, Timestamped, utcnow
+from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.owners import Owner
 
 
@@ -30,8 +30,8 @@ class Handoff(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.OPEN, index=True)
     # human_agent | nlu_fallback | validation | complaint
     reason: Mapped[str] = mapped_column(String(32), default="")
-    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # timeout | staff
     closed_reason: Mapped[str] = mapped_column(String(16), default="")
     staff_telegram_id: Mapped[int | None] = mapped_column(BigInteger)

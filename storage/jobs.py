@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, UniqueConstraint, delete, select
+from sqlalchemy import String, UniqueConstraint, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, utcnow
+from storage.base import Base, UtcDateTime, utcnow
 from storage.db import is_postgres
 
 
@@ -29,7 +29,7 @@ class JobClaim(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(48))
     key: Mapped[str] = mapped_column(String(128))
-    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]

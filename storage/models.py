@@ -1,25 +1,46 @@
 """Imports every aggregate so `Base.metadata` is complete (Alembic and tests rely on it)."""
 
-from storage import catalog, communities, merchants, messages, orders, outbox, owners, staff
-from storage import broadcasts, jobs, supplier  # issue 6
-from storage import activities, faq, feedback, handoffs, roster, surveys, workorders  # issue 4
+from storage import (
+    activities,
+    broadcasts,
+    catalog,
+    communities,
+    faq,
+    feedback,
+    handoffs,
+    jobs,
+    merchants,
+    messages,
+    orders,
+    outbox,
+    owners,
+    roster,
+    staff,
+    supplier,
+    surveys,
+    workorders,
+)
 from storage.base import Base
 
+# Listed so linters see the imports as used: importing the module is what registers its tables.
 __all__ = [
     "Base",
     "activities",
+    "broadcasts",
+    "catalog",
+    "communities",
     "faq",
     "feedback",
     "handoffs",
-    "roster",
-    "surveys",
-    "workorders",
-    "catalog",
-    "communities",
+    "jobs",
     "merchants",
     "messages",
     "orders",
     "outbox",
     "owners",
+    "roster",
     "staff",
+    "supplier",
+    "surveys",
+    "workorders",
 ]

@@ -6,12 +6,12 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage import outbox
-from storage.base import Base, Timestamped, utcnow
+from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.catalog import Service
 from storage.communities import Community
 from storage.merchants import Merchant
@@ -77,13 +77,13 @@ class Order(Timestamped, Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
     status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING_DISPATCH, index=True)
-    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     address: Mapped[str] = mapped_column(String(128), default="")
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     payment_method: Mapped[str | None] = mapped_column(String(16))
     commission_fen: Mapped[int | None] = mapped_column(BigInteger)
@@ -92,8 +92,8 @@ class Order(Timestamped, Base):
     # Dispatch (migration 0003): where the job card is, and whether the no-taker alert fired.
     card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    card_posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    card_posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     assigned_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     # What the platform owes the merchant: amount_fen - commission_fen (integer fen).
     payout_fen: Mapped[int | None] = mapped_column(BigInteger)

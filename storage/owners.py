@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.base import Base, Timestamped, utcnow
+from storage.base import Base, Timestamped, UtcDateTime, utcnow
 
 
 class BindingStatus(StrEnum):
@@ -39,7 +39,7 @@ class Owner(Timestamped, Base):
     binding_status: Mapped[str] = mapped_column(String(16), default=BindingStatus.UNBOUND)
     following: Mapped[bool] = mapped_column(Boolean, default=True)
     push_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     tags: Mapped[list[OwnerTag]] = relationship(
         back_populates="owner", lazy="selectin", cascade="all, delete-orphan"
     )

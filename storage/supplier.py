@@ -17,12 +17,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage import jobs, outbox
-from storage.base import Base, Timestamped, utcnow
+from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.db import is_postgres
 from storage.feedback import Rating
 from storage.merchants import Merchant, MerchantStatus
@@ -72,7 +72,7 @@ class Evaluation(Timestamped, Base):
     outcome: Mapped[str] = mapped_column(String(16))
     deadline: Mapped[date | None] = mapped_column(Date, index=True)
     resolution: Mapped[str] = mapped_column(String(16), default=Resolution.OPEN)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @property
     def average(self) -> Decimal | None:

@@ -10,11 +10,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, delete, func, select
+from sqlalchemy import JSON, Boolean, ForeignKey, String, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.base import Base, Timestamped, utcnow
+from storage.base import Base, Timestamped, UtcDateTime, utcnow
 
 
 class SurveyChannel(StrEnum):
@@ -62,8 +62,8 @@ class SurveyResponse(Timestamped, Base):
     channel: Mapped[str] = mapped_column(String(16), default=SurveyChannel.WECHAT_SELF)
     status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.IN_PROGRESS, index=True)
     recorded_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     answers: Mapped[list[SurveyAnswer]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="SurveyAnswer.id"
     )

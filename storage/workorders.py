@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, Timestamped
+from storage.base import Base, Timestamped, UtcDateTime
 
 
 class WorkOrderStatus(StrEnum):
@@ -29,7 +29,7 @@ class WorkOrder(Timestamped, Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=WorkOrderStatus.OPEN, index=True)
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 async def create(*, session: AsyncSession, owner_id: int, community_id: int | None, text: str) -> WorkOrder:

@@ -110,13 +110,16 @@ def contact_text(order: Order, tz: ZoneInfo) -> str:
     owner = order.owner
     community = order.community.name if order.community else ""
     address = order.address or owner.address
+    # The order dialog's address usually already names the community ("翠苑 3号楼…").
+    if community and not address.startswith(community):
+        address = f"{community} {address}"
     lines = [
         f"接单成功：订单 {order.code}",
         f"服务：{order.service.name}",
         f"时间：{when_text(order.scheduled_at, tz)}",
         f"业主：{owner.name or owner.nickname or '业主'}",
         f"电话：{order.contact_phone or owner.phone or '未留电话，请联系平台'}",
-        f"地址：{community}{address}",
+        f"地址：{address}",
     ]
     if order.notes:
         lines.append(f"备注：{order.notes}")

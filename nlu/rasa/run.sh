@@ -21,9 +21,15 @@ export SQLALCHEMY_SILENCE_UBER_WARNING=1
 mkdir -p "$HOME" "$TMPDIR" "$MODELS"
 
 find_python() {
-  for py in "${RASA_PYTHON:-}" "$(command -v python3.10 || true)" "$REAL_HOME/.pyenv/versions/3.10.13/bin/python" \
-            /root/.pyenv/versions/3.10.13/bin/python; do
-    if [ -n "$py" ] && [ -x "$py" ]; then echo "$py"; return 0; fi
+  # Each candidate is run, not just tested for existence: pyenv's python3.10 shim exists on PATH
+  # but fails unless 3.10 is the selected version.
+  local py
+  for py in "${RASA_PYTHON:-}" "$(command -v python3.10 || true)" \
+            "$REAL_HOME"/.pyenv/versions/3.10.*/bin/python /root/.pyenv/versions/3.10.*/bin/python; do
+    if [ -n "$py" ] && [ -x "$py" ] \
+        && "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then
+      echo "$py"; return 0
+    fi
   done
   echo "rasa: no Python 3.10 found (set RASA_PYTHON)" >&2; return 1
 }

@@ -52,12 +52,13 @@ async def _merchant(tg: TgHub, merchant_id: int) -> Merchant:
 
 async def test_expired_qualification_blacklists_once_warns_ahead_and_renew_reinstates(tg: TgHub, backend: Backend) -> None:
     today = datetime.now(TZ).date()
+    ctx = job_ctx(tg.hub)
+    await run_job("qualification_expiry", ctx)  # the shared DB may hold other tests' merchants
     world = await make_world(tg.hub, merchants_spec={
         "过期商家": {"expires": today - timedelta(days=1)},
         "快到期": {"expires": today + timedelta(days=20)},
         "还早": {"expires": today + timedelta(days=200)},
     })
-    ctx = job_ctx(tg.hub)
     assert await run_job("qualification_expiry", ctx) == {"blacklisted": 1, "warned": 1}
     assert await run_job("qualification_expiry", ctx) == {"blacklisted": 0, "warned": 0}  # once only
     await drain(tg.hub)

@@ -84,3 +84,18 @@ async def test_the_scheduler_process_delivers_cards_too(backend, fake_wechat, fa
         await service.bot.session.close()
         await runtime.aclose()
         await web.hub.client.close()
+
+
+async def test_a_local_time_reaches_the_card_unchanged_on_every_backend(tg_hub: TgHub) -> None:
+    """The order dialog resolves 明天上午9点 in BUTLER_TZ (+08:00); SQLite keeps no offset, so the
+    stored value must be UTC or the card would read 09:00 as UTC and show 17:00."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    world = await make_world(tg_hub.hub)
+    local_nine = datetime(2030, 5, 18, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    order_id, code = await create_order(tg_hub.hub, world, scheduled_at=local_nine)
+    await tg_hub.hub.client.app[RELAY].drain()
+    (card,) = sends_mentioning(tg_hub.fake, MERCHANT_CHAT, code)
+    assert "5月18日（周六）上午 09:00" in card.text, card.text
+    assert (await load_order(tg_hub.hub, order_id)).scheduled_at == local_nine

@@ -12,7 +12,6 @@ from decimal import Decimal
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
