@@ -1,4 +1,4 @@
-"""The default backend: scikit-learn intent model + rule-based entities, in process."""
+"""The default backend: intent model trained with scikit-learn, served from arrays, + rule-based entities."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from nlu.compact import CompactIntentModel
 from nlu.entities.extract import EntityExtractor
 from nlu.entities.services import ServiceGazetteer
 from nlu.features import masked, normalise
 from nlu.intents import FALLBACK
-from nlu.model import IntentModel, load_or_train
+from nlu.model import load_or_train
 from nlu.result import Entity, IntentScore, NluResult
 from nlu.trainingdata import TRAIN_FILE, load
 
@@ -41,7 +42,7 @@ class EmbeddedParser:
         self.data_path = Path(data_path)
         self.threshold = threshold
         self.cache_hit: bool | None = None
-        self._model: IntentModel | None = None
+        self._model: CompactIntentModel | None = None
         self._extractor: EntityExtractor | None = None
         self._lock = threading.Lock()
 

@@ -7,12 +7,14 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from nlu.compact import CompactIntentModel
 from nlu.entities.extract import EntityExtractor
 from nlu.features import JiebaTokens, masked, normalise
 from nlu.trainingdata import TrainingData
@@ -20,7 +22,7 @@ from nlu.trainingdata import TrainingData
 log = logging.getLogger(__name__)
 
 # bump when features or model change so cached artifacts of older code are not reused
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"  # 3: the cached artifact is nlu.compact (npz), not a pickled sklearn model
 _ANNOTATION_NOW = datetime(2026, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -32,16 +34,15 @@ def cache_dir() -> Path:
 
 def data_hash(raw: bytes) -> str:
     """Key of a trained artifact: the training data plus model code and library versions."""
-    import sklearn
-
+    # the version from package metadata: importing sklearn here would defeat the compact artifact
     h = hashlib.sha256(raw)
-    h.update(f"|{MODEL_VERSION}|{sklearn.__version__}".encode())
+    h.update(f"|{MODEL_VERSION}|{metadata.version('scikit-learn')}|{metadata.version('jieba')}".encode())
     return h.hexdigest()[:16]
 
 
 @dataclass
 class IntentModel:
-    """Fitted vectorisers and classifier, with the plain-Python fast path for one text."""
+    """Fitted scikit-learn vectorisers and classifier (training and the equivalence test)."""
 
     char_vec: Any
     word_vec: Any
@@ -135,21 +136,22 @@ def _fit_temperature(x: Any, labels: list[str], classes: Any, c: float) -> float
 
 def load_or_train(
     data: TrainingData, raw: bytes, extractor: EntityExtractor
-) -> tuple[IntentModel, bool]:
-    """Cached model for this data if present, else train and cache it; returns (model, cache_hit)."""
-    import joblib
+) -> tuple[CompactIntentModel, bool]:
+    """Cached model for this data if present, else train and cache it; returns (model, cache_hit).
 
-    path = cache_dir() / f"{data_hash(raw)}.joblib"
+    Only a cache miss imports scikit-learn; a worker that finds the artifact never does.
+    """
+    path = cache_dir() / f"{data_hash(raw)}.npz"
     if path.exists():
         try:
-            return joblib.load(path), True
+            return CompactIntentModel.load(path), True
         except Exception as exc:  # a corrupt or foreign artifact is just retrained
             log.warning("nlu: ignoring unreadable model cache %s: %s", path, exc)
-    model = train(data, extractor)
+    model = CompactIntentModel.from_trained(train(data, extractor))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        joblib.dump(model, tmp)
+        model.save(tmp)
         tmp.replace(path)  # atomic, so concurrent workers never read half a file
     except OSError as exc:
         log.warning("nlu: cannot write model cache %s: %s", path, exc)

@@ -16,7 +16,7 @@ def test_cache_hit_second_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     first = EmbeddedParser()
     first.warm_up_sync()
     assert first.cache_hit is False
-    assert list((tmp_path / "nlu").glob("*.joblib"))
+    assert list((tmp_path / "nlu").glob("*.npz"))
     second = EmbeddedParser()
     second.warm_up_sync()
     assert second.cache_hit is True
