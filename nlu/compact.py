@@ -76,7 +76,7 @@ class CompactIntentModel:
         intercept: np.ndarray,
         classes: tuple[str, ...],
         temperature: float,
-        synonyms: list[str],
+        lexicon: dict[str, int],
     ) -> None:
         n_char, n_word = len(char_terms), len(word_terms)
         char_vocab = {t: i for i, t in enumerate(char_terms)}
@@ -85,13 +85,13 @@ class CompactIntentModel:
         self._plain_chars = _Block(char_vocab, char_idf, n_char + n_word, _PLAIN_CHAR_WEIGHT)
         self._arrays = {"char_idf": char_idf, "word_idf": word_idf, "coef": coef, "intercept": intercept}
         self._meta = {"char_terms": char_terms, "word_terms": word_terms, "classes": list(classes),
-                      "temperature": temperature, "synonyms": synonyms}
+                      "temperature": temperature, "lexicon": lexicon}
         # features × classes, so one row gather per present feature
         self._coef_t = np.ascontiguousarray(coef.T)
         self._intercept = intercept
         self.classes = classes
         self.temperature = temperature
-        self.tokenize: Callable[[str], list[str]] = JiebaTokens(synonyms)
+        self.tokenize: Callable[[str], list[str]] = JiebaTokens(lexicon)
 
     def decision(self, norm_text: str, masked_text: str) -> np.ndarray:
         """Raw linear scores per class (what LogisticRegression.decision_function returns)."""
@@ -129,7 +129,7 @@ class CompactIntentModel:
             coef=np.asarray(model.clf.coef_, dtype=np.float64),
             intercept=np.asarray(model.clf.intercept_, dtype=np.float64),
             classes=tuple(str(k) for k in model.classes), temperature=float(model.temperature),
-            synonyms=list(model.word_vec.tokenizer.words),
+            lexicon=dict(model.word_vec.tokenizer.lexicon),
         )
 
     def save(self, path: Path) -> None:
@@ -147,5 +147,5 @@ class CompactIntentModel:
                 char_terms=meta["char_terms"], char_idf=z["char_idf"], word_terms=meta["word_terms"],
                 word_idf=z["word_idf"], coef=z["coef"], intercept=z["intercept"],
                 classes=tuple(meta["classes"]), temperature=float(meta["temperature"]),
-                synonyms=meta["synonyms"],
+                lexicon=meta["lexicon"],
             )

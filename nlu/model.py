@@ -16,13 +16,13 @@ import numpy as np
 
 from nlu.compact import CompactIntentModel
 from nlu.entities.extract import EntityExtractor
-from nlu.features import JiebaTokens, masked, normalise
+from nlu.features import JiebaTokens, domain_lexicon, masked, normalise
 from nlu.trainingdata import TrainingData
 
 log = logging.getLogger(__name__)
 
 # bump when features or model change so cached artifacts of older code are not reused
-MODEL_VERSION = "3"  # 3: the cached artifact is nlu.compact (npz), not a pickled sklearn model
+MODEL_VERSION = "4"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon
 _ANNOTATION_NOW = datetime(2026, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -94,7 +94,7 @@ def train(data: TrainingData, extractor: EntityExtractor, *, c: float = 8.0) -> 
     norms, masks, labels = build_rows(data, extractor)
     char_vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1)
     word_vec = TfidfVectorizer(
-        tokenizer=JiebaTokens(data.synonyms),
+        tokenizer=JiebaTokens(domain_lexicon(masks, data.synonyms)),
         token_pattern=None,
         lowercase=False,
         ngram_range=(1, 2),

@@ -1,5 +1,6 @@
 """The served model (plain arrays) scores exactly as the scikit-learn model it was exported from,
-and a serving worker that finds the artifact never imports scikit-learn or scipy."""
+and a serving worker that finds the artifact never imports scikit-learn or scipy, nor loads jieba's
+full dictionary."""
 
 from __future__ import annotations
 
@@ -53,10 +54,13 @@ def test_a_worker_with_the_cached_artifact_never_imports_sklearn_or_scipy() -> N
         "import sys; from nlu.embedded import EmbeddedParser; p = EmbeddedParser(); p.warm_up_sync();"
         "assert p.cache_hit, 'no cached artifact';"
         "print(p.parse_sync('明天上午想请个阿姨打扫卫生').intent);"
-        "print(sorted(m for m in ('sklearn', 'scipy', 'joblib') if m in sys.modules))"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'joblib') if m in sys.modules));"
+        "import jieba; print(jieba.dt.initialized, len(p._model.tokenize.lexicon) < 20000)"
     )
     # The first run trains and caches the artifact if this machine has none yet.
     subprocess.run([sys.executable, "-c", probe.replace("assert p.cache_hit, 'no cached artifact';", "")],
                    capture_output=True, text=True, check=True)
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "order_service" and out[1] == "[]", out
+    # jieba's own 500k-word dictionary is never loaded: the model carries its small lexicon
+    assert out[2] == "False True", out
