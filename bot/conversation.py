@@ -15,6 +15,7 @@ from bot.runtime import Runtime
 from dialogs import hub, state, texts
 from dialogs.events import InboundMessage, Reply
 from dialogs.guard import GuardRefused
+from storage import outbox
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ class Conversations:
             return None
         finally:
             HANDLE_SECONDS.labels(event.channel).observe(time.perf_counter() - started)
-        self.relay.kick()
+        if outbox.emitted(session):
+            self.relay.kick()
         return self.guarded(reply)
 
     def guarded(self, reply: Reply | None) -> Reply | None:

@@ -34,7 +34,19 @@ def emit(session: AsyncSession, kind: str, **payload: Any) -> OutboxEvent:
     """Record an event in the caller's unit of work."""
     event = OutboxEvent(kind=kind, payload=payload)
     session.add(event)
+    session.info[_EMITTED] = True
     return event
+
+
+_EMITTED = "outbox_emitted"
+
+
+def emitted(session: AsyncSession) -> bool:
+    """Whether this unit of work recorded any event, so the caller knows a delivery run is due.
+
+    Most owner messages emit nothing; kicking the relay anyway cost a query per message.
+    """
+    return bool(session.info.get(_EMITTED))
 
 
 async def claim_pending(
