@@ -54,6 +54,21 @@ async def prompt_again(current: DialogState, env: Env) -> str:
     return await FORMS[current.flow].prompt(current, env)
 
 
+async def answer_then_resume(current: DialogState, env: Env, answer: str) -> str:
+    """Answer something off the form, then ask its pending question again (the form stays armed)."""
+    await _touch(current, env)
+    return texts.INTERRUPTED.format(answer=answer, prompt=await prompt_again(current, env))
+
+
+async def start_on_top(new: DialogState, pending: DialogState, env: Env) -> None:
+    """Put an already started dialog (and any prerequisite under it) above `pending`, which resumes after it."""
+    bottom = new
+    while bottom.parent is not None:
+        bottom = bottom.parent
+    bottom.parent = pending
+    await _touch(new, env)
+
+
 async def cancel(current: DialogState, env: Env) -> str:
     """Leave the dialog (and any it interrupted) cleanly; answers given so far stay stored."""
     text = await FORMS[current.flow].on_cancel(current, env)
@@ -90,8 +105,7 @@ async def reply(current: DialogState, env: Env) -> str:
             return _join(texts.WELCOME_BACK, await form.prompt(current, env))
         answer = await inquiries.interruption(env)
         if answer:
-            await _touch(current, env)
-            return texts.INTERRUPTED.format(answer=answer, prompt=await form.prompt(current, env))
+            return await answer_then_resume(current, env, answer)
     current.failures += 1
     if current.failures >= MAX_FAILURES:
         return await hand_off(env, reason="validation")

@@ -3,6 +3,7 @@
 The whole conversation in one place:
 
     event ──► hand-off open?  ── yes ─► forward to staff, stay quiet
+          └─► menu button?    ── yes ─► on_menu: a new command, never an answer to a pending pick
           └─► dialog pending? ── yes ─► engine.reply (form step / cancel / interruption / hand-off)
           └─► catalog browser pick? ─► next menu level (or start an order)
           └─► intent ──► ROUTES[intent]  (two nlu_fallback in a row ─► hand-off)
@@ -50,6 +51,11 @@ MENU_KEYS = {
     "SERVICES": "ask_services", "BIND": "bind_house", "SURVEY": "start_survey",
     "ORDERS": "ask_order_status", "HUMAN": "human_agent", "ACTIVITIES": "ask_activity",
 }
+# The words a button press stands for: the text its dialogs see, and what staff read during a hand-off.
+_MENU_TEXTS = {"ask_services": "菜单", "bind_house": "绑定", "start_survey": "问卷", "ask_order_status": "我的订单",
+               "human_agent": "人工", "ask_activity": "最近有什么活动"}
+# Buttons that start a dialog: pressed while already in it, they just ask its question again.
+_MENU_FLOWS = {"bind_house": Flow.BINDING, "start_survey": Flow.SURVEY}
 # The service account's custom menu: every button is a CLICK whose key is in MENU_KEYS.
 WECHAT_MENU = {
     "button": [
@@ -226,6 +232,42 @@ async def route(env: Env) -> str:
     return await ROUTES.get(intent, on_fallback)(env)
 
 
+async def on_menu(intent: str, env: Env) -> str:
+    """A menu button is a new command: it never answers the catalog browser's list or a form's question.
+
+    The browser is closed. A pending form stays: a question button is answered and the form's
+    question asked again (as when the question is typed); a dialog button starts its dialog on top
+    of the form, which resumes after it; 联系管家 hands off as it always does.
+    """
+    await inquiries.close_browser(env)
+    pending = await state.load(env.kv, env.owner.openid)
+    if pending is None:
+        return await MENU_ROUTES[intent](env)
+    if intent == "human_agent":
+        return await engine.hand_off(env, reason="human_agent")
+    if intent in inquiries.QUESTION_INTENTS:
+        return await engine.answer_then_resume(pending, env, await inquiries.answer_in_form(intent, env))
+    if _MENU_FLOWS[intent] == pending.flow:
+        return texts.WELCOME_BACK + "\n" + await engine.prompt_again(pending, env)
+    await state.clear(env.kv, env.owner.openid)
+    text = await MENU_ROUTES[intent](env)
+    started = await state.load(env.kv, env.owner.openid)
+    if started is None:  # nothing to ask (already bound, no open survey): carry on with the form
+        return await engine.answer_then_resume(pending, env, text)
+    await engine.start_on_top(started, pending, env)
+    return text
+
+
+MENU_ROUTES: dict[str, Callable[[Env], Awaitable[str]]] = {
+    "ask_services": on_greet,
+    "ask_order_status": inquiries.order_status,
+    "ask_activity": inquiries.upcoming_activities,
+    "bind_house": on_bind,
+    "start_survey": on_survey,
+    "human_agent": on_human,
+}
+
+
 async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     """Handle one owner event inside the caller's unit of work."""
     await messages.record(
@@ -238,14 +280,16 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     owner = await owners.get_or_create(session=ctx.session, openid=event.user_id)
     await owners.touch(session=ctx.session, owner=owner, at=event.received_at)
     text = event.text.strip()
-    if event.kind == MessageKind.CLICK and event.event_key in MENU_KEYS:
-        text = {"ask_services": "菜单", "bind_house": "绑定", "start_survey": "问卷", "ask_order_status": "我的订单",
-                "human_agent": "人工", "ask_activity": "最近有什么活动"}[MENU_KEYS[event.event_key]]
+    menu = MENU_KEYS.get(event.event_key) if event.kind == MessageKind.CLICK else None
+    if menu is not None:
+        text = _MENU_TEXTS[menu]
     env = Env(ctx=ctx, owner=owner, text=text)
     held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
     if held is not None:
         await handoff.forward_owner_message(session=ctx.session, handoff=held, owner=owner, text=text)
         return None
+    if menu is not None:
+        return Reply(await on_menu(menu, env))
     if event.kind == MessageKind.SUBSCRIBE:
         owner.following = True
         return Reply(f"{texts.WELCOME}\n{await on_greet(env)}")

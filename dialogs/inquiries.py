@@ -37,6 +37,12 @@ def service_detail(service: Service) -> str:
     )
 
 
+async def close_browser(env: Env) -> None:
+    """Disarm the catalog browser, so a later number is not read as a pick from a stale list."""
+    with suppress(*STORE_DOWN):
+        await env.kv.delete(_menu_key(env.owner.openid))
+
+
 async def browse(env: Env) -> tuple[str, str | None] | None:
     """A numbered pick from the catalog browser: (reply, service chosen to order or None)."""
     try:
@@ -178,11 +184,16 @@ async def interruption(env: Env) -> str | None:
         return faq_text
     intent, confidence = await env.intent()
     if intent in QUESTION_INTENTS and confidence >= _QUESTION_CONFIDENCE:
-        if intent == "ask_services":
-            lines = await catalog.list_lines(session=env.session)
-            return "、".join(line.name for line in lines)
-        return await answer(intent, env)
+        return await answer_in_form(intent, env)
     return None
+
+
+async def answer_in_form(intent: str, env: Env) -> str:
+    """A question's answer while a form waits: the catalog as one line, since no numbered pick is open."""
+    if intent == "ask_services":
+        lines = await catalog.list_lines(session=env.session)
+        return "、".join(line.name for line in lines)
+    return await answer(intent, env)
 
 
 async def report_issue(env: Env) -> str:
