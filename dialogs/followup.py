@@ -1,6 +1,8 @@
 """Follow-up visit (回访) after a completed job: a 1–5 rating, then an optional comment.
 
 Ratings feed the merchant's score; a rating of 2 or less opens a complaint for staff at once.
+While staff hold the owner's conversation (an open hand-off) the visit waits: the owner's
+replies go to the person they are talking to, so a rating asked then could never be answered.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import choices, people, state, texts
+from dialogs import choices, handoff, people, state, texts
+from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
 from storage import feedback, orders, outbox, owners
@@ -26,6 +29,14 @@ _WORD_SCORES = (
     (("一般", "还行", "凑合", "还可以", "中等"), 3),
 )
 _NO_COMMENT = ("没有", "无", "没了", "没", "没有了", "不用", "不用了", "暂无", "没意见", "没有意见", "都挺好", "好的", "谢谢")
+
+
+class Start(StrEnum):
+    """What start_followup did with an order."""
+
+    ASKED = "asked"
+    NOT_NEEDED = "not_needed"  # unknown order, or rated already
+    POSTPONED = "postponed"  # staff hold the conversation: ask again once the hand-off has ended
 
 
 class Step(StrEnum):
@@ -153,18 +164,24 @@ async def _complaint_for(session: AsyncSession, rating_id: int) -> feedback.Comp
     return await session.scalar(select(feedback.Complaint).where(feedback.Complaint.rating_id == rating_id))
 
 
-async def start_followup(*, session: AsyncSession, kv: KeyValueStore, order_id: int, ttl_seconds: int = 24 * 3600) -> bool:
+async def start_followup(
+    *, session: AsyncSession, kv: KeyValueStore, order_id: int, ttl_seconds: int = 24 * 3600,
+    handoff_idle_seconds: int = DEFAULT_HANDOFF_IDLE_SECONDS,
+) -> Start:
     """Ask the owner to rate a completed order and arm the follow-up dialog.
 
-    Returns False and does nothing if the order is unknown or already rated. A dialog the owner
-    was in resumes after the follow-up.
+    Does nothing for an unknown or already rated order (NOT_NEEDED), nor while a hand-off holds the
+    owner's conversation (POSTPONED: the caller asks again later). A dialog the owner was in
+    resumes after the follow-up.
     """
     from dialogs import engine
     from dialogs.survey import offline_env
 
     order = await orders.get(session=session, order_id=order_id)
     if order is None or await feedback.rating_for_order(session=session, order_id=order_id) is not None:
-        return False
+        return Start.NOT_NEEDED
+    if await handoff.active_handoff(session=session, owner=order.owner, idle_seconds=handoff_idle_seconds):
+        return Start.POSTPONED
     env = offline_env(session, kv, order.owner, ttl_seconds)
     current = DialogState(flow=Flow.FOLLOWUP, data={"order_id": order.id})
     interrupted = await state.load(kv, order.owner.openid)
@@ -172,7 +189,7 @@ async def start_followup(*, session: AsyncSession, kv: KeyValueStore, order_id: 
         current.parent = interrupted
     text = await engine.start(current, env)
     outbox.emit(session, "owner.notify", openid=order.owner.openid, text=text)
-    return True
+    return Start.ASKED
 
 
 FORM = FollowupForm()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
 from storage.broadcast_delivery import BroadcastSender
 from storage.kv import KeyValueStore
 from storage.supplier import EvaluationPolicy
@@ -28,6 +29,8 @@ class SchedulerConfig:
     report_dir: str = "./reports"
     accept_timeout: timedelta = timedelta(minutes=15)
     dialog_ttl_seconds: int = 24 * 3600
+    # A hand-off silent this long has ended (as the dialog layer sees it): follow-ups may go out.
+    handoff_idle_seconds: int = DEFAULT_HANDOFF_IDLE_SECONDS
     evaluation: EvaluationPolicy = field(default_factory=EvaluationPolicy)
     jobs: tuple[str, ...] = ()  # the jobs this process runs; empty = all
 

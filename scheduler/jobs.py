@@ -41,8 +41,8 @@ async def send_broadcasts(ctx: JobContext) -> int:
 
 
 async def followups(ctx: JobContext, *, batch: int = 100) -> int:
-    """回访: start the rating dialog once per order, `followup_delay` after completion."""
-    from dialogs.followup import start_followup
+    """回访: start the rating dialog once per order, `followup_delay` after completion (not during a hand-off)."""
+    from dialogs.followup import Start, start_followup
 
     now = ctx.now()
     key = cast(Order.id, String)
@@ -60,11 +60,17 @@ async def followups(ctx: JobContext, *, batch: int = 100) -> int:
         for order_key in await claims.claim_many(session=session, job="followup", keys=due):
             try:
                 async with session.begin_nested():
-                    if await start_followup(session=session, kv=ctx.kv, order_id=int(order_key),
-                                            ttl_seconds=ctx.config.dialog_ttl_seconds):
-                        started += 1
+                    outcome = await start_followup(
+                        session=session, kv=ctx.kv, order_id=int(order_key),
+                        ttl_seconds=ctx.config.dialog_ttl_seconds, handoff_idle_seconds=ctx.config.handoff_idle_seconds,
+                    )
             except Exception:
                 log.exception("follow-up for order %s failed; retried next tick", order_key)
+                await claims.release(session=session, job="followup", key=order_key)
+                continue
+            if outcome == Start.ASKED:
+                started += 1
+            elif outcome == Start.POSTPONED:  # staff are talking to the owner: ask after the hand-off
                 await claims.release(session=session, job="followup", key=order_key)
     if started:
         _kick(ctx)

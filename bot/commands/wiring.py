@@ -53,6 +53,7 @@ def scheduler_config(runtime: Runtime) -> SchedulerConfig:
         report_dir=s.report_dir,
         accept_timeout=timedelta(minutes=s.dispatch_accept_timeout_minutes),
         dialog_ttl_seconds=s.dialog_ttl_seconds,
+        handoff_idle_seconds=s.handoff_idle_seconds,
         jobs=tuple(j.strip() for j in s.scheduler_jobs.split(",") if j.strip()),
         evaluation=EvaluationPolicy(
             bar=Decimal(str(s.evaluation_bar)), high_bar=Decimal(str(s.evaluation_high_bar)),

@@ -40,7 +40,7 @@ async def test_low_rating_opens_a_complaint_and_feeds_the_merchant_score(hub: Hu
     me, _ = await bound_owner(hub)
     order_id, merchant_id = await completed_order(hub, me.openid)
     async with unit_of_work(hub.runtime.sessions) as session:
-        assert await followup.start_followup(session=session, kv=hub.runtime.kv, order_id=order_id)
+        assert await followup.start_followup(session=session, kv=hub.runtime.kv, order_id=order_id) == followup.Start.ASKED
     await drain(hub)
     assert "请为本次服务打分" in sent_texts(hub, me.openid)[-1]
     assert "请回复 1 到 5" in await me.say("还没想好")
@@ -57,7 +57,8 @@ async def test_low_rating_opens_a_complaint_and_feeds_the_merchant_score(hub: Hu
             session=session, merchant_id=merchant_id, since=utcnow() - timedelta(days=1), until=utcnow() + timedelta(days=1))
     assert average == 2.0
     async with unit_of_work(hub.runtime.sessions) as session:
-        assert not await followup.start_followup(session=session, kv=hub.runtime.kv, order_id=order_id)  # rated once
+        rated_once = await followup.start_followup(session=session, kv=hub.runtime.kv, order_id=order_id)
+        assert rated_once == followup.Start.NOT_NEEDED
         manager = await staff.create(session=session, name="王经理", openid=f"s_{random.getrandbits(40)}")
         await feedback.close_complaint(session=session, complaint_id=complaint.id, staff_id=manager.id, note="已致电道歉")
     async with hub.runtime.sessions() as session:
@@ -87,7 +88,7 @@ async def test_a_followup_arriving_mid_dialog_is_answered_first_then_the_dialog_
     order_id, _ = await completed_order(hub, me.openid)
     assert "什么时间" in await me.say("我想请个钟点工")
     async with unit_of_work(hub.runtime.sessions) as session:
-        assert await followup.start_followup(session=session, kv=hub.runtime.kv, order_id=order_id)
+        assert await followup.start_followup(session=session, kv=hub.runtime.kv, order_id=order_id) == followup.Start.ASKED
     assert await me.say("5") == texts.FOLLOWUP_COMMENT
     reply = await me.say("阿姨很细心")
     assert texts.FOLLOWUP_DONE in reply and "什么时间" in reply  # back to the order it interrupted

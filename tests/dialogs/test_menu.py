@@ -140,7 +140,7 @@ async def test_a_menu_click_on_a_free_text_step_is_not_stored_as_the_answer(hub:
     activity = await add_activity(hub, community)
     order_id, _ = await completed_order(hub, me.openid)
     async with unit_of_work(hub.runtime.sessions) as session:
-        assert await followup.start_followup(session=session, kv=hub.runtime.kv, order_id=order_id)
+        assert await followup.start_followup(session=session, kv=hub.runtime.kv, order_id=order_id) == followup.Start.ASKED
     assert await me.say("5") == texts.FOLLOWUP_COMMENT  # any text answers the comment step
     reply = await click(me, "ACTIVITIES")
     assert activity in reply and texts.FOLLOWUP_COMMENT in reply

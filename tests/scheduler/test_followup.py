@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from bot.devtools.fake_telegram import FakeTelegramAPI
 from bot.devtools.fake_wechat import FakeWeChatAPI
+from dialogs import handoff, texts
 from scheduler.jobs import run_job
-from storage import feedback, orders, supplier
+from storage import feedback, handoffs, orders, supplier
 from storage.base import utcnow
 from storage.catalog import Service
 from storage.db import unit_of_work
@@ -85,3 +86,68 @@ async def test_followup_asks_once_and_a_low_rating_becomes_a_complaint_staff_mus
         closed = await session.get(feedback.Complaint, complaint.id)
         assert closed is not None and closed.status == "closed" and closed.note == "已电话致歉并安排返工"
         assert closed.closed_by_staff_id == world.staff_id
+
+
+async def _handoff_id(hub, owner_id: int) -> int:  # type: ignore[no-untyped-def]
+    async with hub.runtime.sessions() as session:
+        held = await handoffs.open_for_owner(session=session, owner_id=owner_id)
+        assert held is not None
+        return held.id
+
+
+async def _rating(hub, order_id: int) -> feedback.Rating | None:  # type: ignore[no-untyped-def]
+    async with hub.runtime.sessions() as session:
+        return await session.scalar(select(feedback.Rating).where(feedback.Rating.order_id == order_id))
+
+
+async def test_followup_waits_while_staff_hold_the_conversation_and_asks_once_they_let_go(tg: TgHub) -> None:
+    hub = tg.hub
+    world = await make_world(hub)
+    order_id, code = await _completed_order(tg, world, hours_ago=25)
+    assert await say(hub, world.owner_openid, "转人工") == texts.HANDOFF_OPENED
+    handoff_id = await _handoff_id(hub, world.owner_id)
+    async with unit_of_work(hub.runtime.sessions) as session:
+        assert await handoff.relay_staff_reply(session=session, kv=hub.runtime.kv, handoff_id=handoff_id,
+                                               staff_telegram_id=world.staff_telegram_id, text="您好，请问有什么可以帮您？") is None
+
+    ctx = job_ctx(hub)
+    await run_job("followups", ctx)  # due, but a person is talking to the owner: not now
+    await drain(hub)
+    assert not [t for t in cs_texts_to(hub, world.owner_openid) if code in t]
+    # What the owner says meanwhile is for the staff member, not a rating.
+    assert await say(hub, world.owner_openid, "5") == ""
+    await drain(hub)
+    assert [c for c in tg.fake.sent_to(STAFF_CHAT) if c.text.startswith(f"【业主消息 #{handoff_id}】")]
+    assert await _rating(hub, order_id) is None
+
+    async with unit_of_work(hub.runtime.sessions) as session:
+        await handoff.close_handoff(session=session, kv=hub.runtime.kv, handoff_id=handoff_id,
+                                    staff_telegram_id=world.staff_telegram_id)
+    await run_job("followups", ctx)
+    await drain(hub)
+    [asked] = [t for t in cs_texts_to(hub, world.owner_openid) if code in t]
+    assert "打分" in asked
+    assert await say(hub, world.owner_openid, "5") == texts.FOLLOWUP_COMMENT
+    rating = await _rating(hub, order_id)
+    assert rating is not None and rating.score == 5
+    await run_job("followups", ctx)
+    await drain(hub)
+    assert len([t for t in cs_texts_to(hub, world.owner_openid) if code in t]) == 1  # still asked once
+
+
+async def test_a_hand_off_nobody_spoke_in_for_too_long_does_not_hold_the_followup_back(tg: TgHub) -> None:
+    hub = tg.hub
+    world = await make_world(hub)
+    _, code = await _completed_order(tg, world, hours_ago=25)
+    assert await say(hub, world.owner_openid, "转人工") == texts.HANDOFF_OPENED
+    handoff_id = await _handoff_id(hub, world.owner_id)
+    async with unit_of_work(hub.runtime.sessions) as session:
+        held = await handoffs.get(session=session, handoff_id=handoff_id)
+        assert held is not None
+        held.last_activity_at = utcnow() - timedelta(seconds=hub.settings.handoff_idle_seconds + 60)
+    await run_job("followups", job_ctx(hub))
+    await drain(hub)
+    assert [t for t in cs_texts_to(hub, world.owner_openid) if code in t and "打分" in t]
+    async with hub.runtime.sessions() as session:
+        ended = await handoffs.get(session=session, handoff_id=handoff_id)
+        assert ended is not None and ended.status == handoffs.HandoffStatus.CLOSED
