@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     staff_chat_id: str = ""
     # Dispatch (issue 5): no taker within this many minutes -> re-post the card once, alert staff.
     dispatch_accept_timeout_minutes: float = 15.0
+    # For this long after a card is posted only high-credit merchants (level 5) may take it,
+    # when one who could take it exists (PRODUCT.md rule 5: high credit gets preference). 0 = off.
+    dispatch_high_credit_head_start_seconds: float = 60.0
     # Bot API 429s: retry at most this many times, and only if retry_after is this short.
     telegram_max_retries: int = 3
     telegram_max_retry_wait_seconds: float = 10.0

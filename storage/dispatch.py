@@ -11,6 +11,7 @@ events they emit after the commit. Outbox kinds emitted here:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -45,6 +46,7 @@ class AcceptOutcome(StrEnum):
     TAKEN = "taken"  # someone else was first
     ALREADY_YOURS = "already_yours"
     INELIGIBLE = "ineligible"
+    HELD_FOR_HIGH_CREDIT = "held_for_high_credit"  # still inside the high-credit head start
     NOT_MERCHANT = "not_merchant"
     CLOSED = "closed"  # cancelled, finished or unknown
 
@@ -79,6 +81,7 @@ MSG_NOT_MERCHANT = "您还不是平台登记的商家，请联系平台登记"
 MSG_CLOSED = "该订单已取消或已结束"
 MSG_ALREADY_YOURS = "这单已经是您的了"
 MSG_NOT_HOLDER = "只有接单的商家可以更新这个订单"
+MSG_HELD = "本单目前优先由高信用商家接单，{seconds} 秒后如仍无人接单，您就可以接了"
 
 # What the owner reads at each step; {service} {code} are filled in.
 OWNER_TEXTS: dict[OrderStatus, str] = {
@@ -141,9 +144,19 @@ async def _take(session: AsyncSession, order: Order, merchant: Merchant, now: da
 
 
 async def accept(
-    *, session: AsyncSession, order_id: int, telegram_id: int, today: date, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    order_id: int,
+    telegram_id: int,
+    today: date,
+    now: datetime | None = None,
+    head_start: timedelta = timedelta(0),
 ) -> AcceptResult:
-    """A merchant pressed 接单: the first eligible press wins; everyone else learns why not."""
+    """A merchant pressed 接单: the first eligible press wins; everyone else learns why not.
+
+    For `head_start` after a card is posted only high-credit merchants may take it, provided one
+    who could take it exists (otherwise nobody would be kept waiting for no one).
+    """
     now = now or utcnow()
     merchant = await merchants.get_by_telegram_id(session=session, telegram_id=telegram_id)
     if merchant is None:
@@ -154,6 +167,9 @@ async def accept(
     reason = merchant.refusal_reason(service_id=order.service_id, community_id=order.community_id, today=today)
     if reason is not None:
         return AcceptResult(AcceptOutcome.INELIGIBLE, reason, order, merchant)
+    wait = await _head_start_left(session, order, merchant, now=now, today=today, head_start=head_start)
+    if wait is not None:
+        return AcceptResult(AcceptOutcome.HELD_FOR_HIGH_CREDIT, MSG_HELD.format(seconds=wait), order, merchant)
     if order.status == OrderStatus.PENDING_DISPATCH and await _take(session, order, merchant, now):
         log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note="接单")
         _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单")
@@ -165,6 +181,23 @@ async def accept(
     if order.status in (OrderStatus.CANCELLED, OrderStatus.FAILED) or order.merchant_id is None:
         return AcceptResult(AcceptOutcome.CLOSED, MSG_CLOSED, order, merchant)
     return AcceptResult(AcceptOutcome.TAKEN, MSG_TAKEN, order, merchant)
+
+
+async def _head_start_left(
+    session: AsyncSession, order: Order, merchant: Merchant, *, now: datetime, today: date, head_start: timedelta
+) -> int | None:
+    """Whole seconds this merchant must still wait, or None if they may take the job now."""
+    if head_start <= timedelta(0) or merchant.is_high_credit or order.status != OrderStatus.PENDING_DISPATCH:
+        return None
+    if order.escalated_at is not None:  # a re-posted card found no taker in time: open to all
+        return None
+    opens_to_all = (order.card_posted_at or order.created_at) + head_start
+    if now >= opens_to_all:
+        return None
+    candidates = await eligible_merchants(session=session, order=order, today=today, limit=1)
+    if not candidates or not candidates[0].is_high_credit:  # best candidate first: credit desc
+        return None
+    return max(1, math.ceil((opens_to_all - now).total_seconds()))
 
 
 async def advance(

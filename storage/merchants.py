@@ -38,6 +38,10 @@ merchant_communities = Table(
 )
 
 
+# Credit levels the quarterly evaluation assigns (PRODUCT.md rule 5: high credit gets preference).
+HIGH_CREDIT, DEFAULT_CREDIT, LOW_CREDIT, MIN_CREDIT = 5, 3, 2, 1
+
+
 class Merchant(Timestamped, Base):
     """A merchant in the Telegram group; no communities on file means it serves all of them."""
 
@@ -48,12 +52,17 @@ class Merchant(Timestamped, Base):
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     status: Mapped[str] = mapped_column(String(16), default=MerchantStatus.ACTIVE)
     qualification_expires: Mapped[date | None] = mapped_column(Date)
-    # 1 (low) .. 5 (high); high-credit merchants get dispatch preference.
+    # 1 (low) .. 5 (high); the quarterly evaluation sets it (storage/supplier.py).
     credit_level: Mapped[int] = mapped_column(Integer, default=3)
     services: Mapped[list[Service]] = relationship(secondary=merchant_services, lazy="selectin")
     communities: Mapped[list[Community]] = relationship(
         secondary=merchant_communities, lazy="selectin"
     )
+
+    @property
+    def is_high_credit(self) -> bool:
+        """Consistently above the higher bar: such merchants see new job cards first."""
+        return self.credit_level >= HIGH_CREDIT
 
     def refusal_reason(self, *, service_id: int, community_id: int | None, today: date) -> str | None:
         """Why this merchant may not take a job, in the words shown to them; None when eligible."""

@@ -25,9 +25,14 @@ from storage import jobs, outbox
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.db import is_postgres
 from storage.feedback import Rating
-from storage.merchants import Merchant, MerchantStatus
-
-HIGH_CREDIT, DEFAULT_CREDIT, LOW_CREDIT, MIN_CREDIT = 5, 3, 2, 1
+from storage.merchants import (
+    DEFAULT_CREDIT,
+    HIGH_CREDIT,
+    LOW_CREDIT,
+    MIN_CREDIT,
+    Merchant,
+    MerchantStatus,
+)
 
 
 class Outcome(StrEnum):

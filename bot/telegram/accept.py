@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiogram import Router
 from aiogram.types import CallbackQuery
@@ -21,7 +22,8 @@ async def accept_job(query: CallbackQuery, callback_data: JobCb, tg: TelegramSer
 
     async def work(session: AsyncSession) -> dispatch.AcceptResult:
         return await dispatch.accept(
-            session=session, order_id=callback_data.order_id, telegram_id=query.from_user.id, today=tg.today()
+            session=session, order_id=callback_data.order_id, telegram_id=query.from_user.id, today=tg.today(),
+            head_start=timedelta(seconds=tg.runtime.settings.dispatch_high_credit_head_start_seconds),
         )
 
     try:

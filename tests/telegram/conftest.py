@@ -51,6 +51,9 @@ def telegram_settings(
         "merchant_chat_id": str(MERCHANT_CHAT),
         "staff_chat_id": str(STAFF_CHAT),
         "telegram_max_retry_wait_seconds": 3,
+        # Off by default here: the shared test database holds other tests' high-credit merchants;
+        # tests/telegram/test_high_credit.py switches it on with merchants of its own.
+        "dispatch_high_credit_head_start_seconds": 0,
     }
     values.update(overrides)
     return make_settings(backend, fake_wechat, **values)
