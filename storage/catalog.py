@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.base import Base
 
 DEFAULT_COMMISSION_RATE = Decimal("0.20")
+# The plan's range for a service's commission (PRODUCT.md rule 3: 10–50% per service).
+MIN_COMMISSION_RATE, MAX_COMMISSION_RATE = Decimal("0.10"), Decimal("0.50")
 
 
 class ButlerLine(Base):
@@ -57,3 +59,23 @@ async def get_services_by_names(*, session: AsyncSession, names: list[str]) -> l
     """Services for canonical names; unknown names are simply absent from the result."""
     result = await session.scalars(select(Service).where(Service.name.in_(names)))
     return list(result)
+
+
+async def set_terms(
+    *, session: AsyncSession, name: str, commission_rate: Decimal | None = None, price_note: str | None = None
+) -> Service:
+    """Change a service's commission rate and/or price note; orders completed later use them.
+
+    Raises LookupError for an unknown service and ValueError for a rate outside 10–50%.
+    """
+    service = await get_service_by_name(session=session, name=name)
+    if service is None:
+        raise LookupError(name)
+    if commission_rate is not None:
+        if not MIN_COMMISSION_RATE <= commission_rate <= MAX_COMMISSION_RATE:
+            raise ValueError(f"commission rate must be between {MIN_COMMISSION_RATE} and {MAX_COMMISSION_RATE}")
+        service.commission_rate = commission_rate.quantize(Decimal("0.001"))
+    if price_note is not None:
+        service.price_note = price_note.strip()
+    await session.flush()
+    return service

@@ -9,15 +9,16 @@ from pydantic import ValidationError
 
 from bot.cli.admin import community_app, merchant_app, staff_app
 from bot.cli.common import CliError
-from bot.cli.supplier import report_command
 from bot.cli.content import content_app
-from bot.cli.owner import owner_app
-from bot.cli.survey import survey_app
-from bot.settings import describe_invalid
 from bot.cli.demo import demo_command
+from bot.cli.owner import owner_app
 from bot.cli.server import db_app, scheduler_command, serve_command
+from bot.cli.services import service_app
 from bot.cli.statements import statements_command
+from bot.cli.supplier import report_command
+from bot.cli.survey import survey_app
 from bot.cli.telegram import telegram_app
+from bot.settings import describe_invalid
 
 app = typer.Typer(
     name="butler",
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(community_app, name="community")
 app.add_typer(staff_app, name="staff")
 app.add_typer(merchant_app, name="merchant")
+app.add_typer(service_app, name="service")
 app.command("report")(report_command)  # issue 6; importing bot.cli.supplier adds `merchant renew`
 app.add_typer(owner_app, name="owner")  # issue 4
 app.add_typer(survey_app, name="survey")  # issue 4

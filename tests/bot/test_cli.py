@@ -41,6 +41,10 @@ def test_registering_a_community_staff_and_merchant(db: Path) -> None:
         ["staff", "add", "--name", "赵"],
         ["staff", "add", "--name", "赵", "--openid", "o2", "--role", "boss"],
         ["community", "add", "金桥", "--property-fee-monthly", "-5"],
+        ["service", "set", "钟点工", "--commission-rate", "60%"],
+        ["service", "set", "钟点工", "--commission-rate", "两成"],
+        ["service", "set", "修飞机", "--commission-rate", "0.2"],
+        ["service", "set", "钟点工"],
         ["no-such-command"],
     ],
 )
@@ -49,6 +53,16 @@ def test_bad_input_is_one_line_and_non_zero(db: Path, args: list[str]) -> None:
     assert done.returncode != 0
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert done.stderr.startswith("butler: error:")
+
+
+def test_admins_set_a_services_commission_rate_within_the_plans_range(db: Path) -> None:
+    done = run(["service", "set", "钟点工", "--commission-rate", "25%", "--price-note", "50元/小时起"], db)
+    assert done.returncode == 0, done.stderr
+    assert "25.0%" in done.stdout
+    listing = run(["service", "list"], db).stdout
+    assert "钟点工\t25.0%\t50元/小时起" in listing
+    assert listing.count("20.0%") == 32  # the other 32 keep the seeded default
+    assert run(["service", "set", "钟点工", "--commission-rate", "0.1"], db).returncode == 0  # the range is inclusive
 
 
 def test_every_command_has_help(db: Path) -> None:
@@ -72,3 +86,38 @@ def test_bad_configuration_is_one_line_and_non_zero(db: Path, env: dict[str, str
     )
     assert done.returncode != 0
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_scheduler_sets_up_a_fresh_sqlite_database_like_serve(tmp_path: Path) -> None:
+    """`butler scheduler` alone on a new machine: the embedded database is migrated before jobs run."""
+    import contextlib
+    import queue
+    import signal
+    import sqlite3
+    import threading
+    import time
+
+    db = tmp_path / "fresh.db"
+    env = os.environ | {"BUTLER_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "BUTLER_SCHEDULER_TICK_SECONDS": "1",
+                        "BUTLER_REPORT_DIR": str(tmp_path / "reports")}
+    proc = subprocess.Popen([BUTLER, "scheduler"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            env=env, cwd=tmp_path)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+    seen: list[str] = []
+    try:
+        # A job that logs a result on every tick: two results mean two whole ticks ran on the tables.
+        deadline = time.monotonic() + 90
+        while sum("job qualification_expiry: {" in line for line in seen) < 2:
+            assert proc.poll() is None, "".join(seen)
+            assert time.monotonic() < deadline, "".join(seen)
+            with contextlib.suppress(queue.Empty):
+                seen.append(lines.get(timeout=1))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    log = "".join(seen)
+    assert "no such table" not in log and " failed" not in log, log
+    with sqlite3.connect(db) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"alembic_version", "orders", "job_claims", "outbox"} <= tables
