@@ -18,6 +18,12 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def _migrate_embedded(settings: Settings) -> None:
+    """The embedded default (SQLite) sets itself up; PostgreSQL is migrated by `butler db upgrade`."""
+    if settings.is_sqlite:
+        asyncio.run(upgrade(settings.database_url))
+
+
 def serve_command(
     host: str | None = typer.Option(None, "--host", help="Listen address (default BUTLER_HOST)"),
     port: int | None = typer.Option(None, "--port", help="Listen port (default BUTLER_PORT)"),
@@ -28,8 +34,7 @@ def serve_command(
 
     _logging()
     settings = Settings()
-    if settings.is_sqlite:  # the embedded default sets itself up
-        asyncio.run(upgrade(settings.database_url))
+    _migrate_embedded(settings)
     app = create_app(settings, run_scheduler=not no_scheduler)
     web.run_app(
         app,
@@ -45,7 +50,9 @@ def scheduler_command() -> None:
     from bot.scheduler_process import run_scheduler_forever
 
     _logging()
-    asyncio.run(run_scheduler_forever(Settings()))
+    settings = Settings()
+    _migrate_embedded(settings)
+    asyncio.run(run_scheduler_forever(settings))
 
 
 @db_app.command("upgrade")

@@ -113,6 +113,7 @@ def test_scheduler_sets_up_a_fresh_sqlite_database_like_serve(tmp_path: Path) ->
             assert time.monotonic() < deadline, "".join(seen)
             with contextlib.suppress(queue.Empty):
                 seen.append(lines.get(timeout=1))
+                assert " failed" not in seen[-1], "".join(seen)  # e.g. "job broadcasts failed": no such table
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
