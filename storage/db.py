@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -24,7 +27,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _use_wal(cursor)
             cursor.close()
 
         return engine
@@ -34,6 +37,22 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
         connect_args={"server_settings": {"jit": "off"}},
     )
+
+
+def _use_wal(cursor) -> None:  # type: ignore[no-untyped-def]
+    """Switch the file to WAL if it is not yet (migrations do it; this covers older files).
+
+    Switching needs the file to itself and fails at once, busy timeout or not, while another
+    connection writes; the file then keeps its rollback journal until a later connection switches
+    it, rather than this connection (a request, a health probe) failing.
+    """
+    cursor.execute("PRAGMA journal_mode")
+    if cursor.fetchone()[0].lower() == "wal":
+        return
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except Exception as exc:  # the DBAPI's OperationalError: "database is locked"
+        log.warning("SQLite stays in rollback-journal mode for now: %s", exc)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

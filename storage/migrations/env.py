@@ -28,6 +28,10 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 async def _run_async() -> None:
     engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
     async with engine.connect() as connection:
+        if connection.dialect.name == "sqlite" and ":memory:" not in str(engine.url):
+            # WAL is a property of the file, set once here: switching needs the file to itself,
+            # which the app's own connections cannot count on (see storage/db.py).
+            await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         await connection.run_sync(_run)
         await connection.commit()
     await engine.dispose()

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.devtools.wechat_sender import event_xml, sign, text_xml
 from storage.messages import InboundMessageLog
+from storage.migrate import upgrade
 from storage.owners import get_by_openid
 from tests.bot.test_wechat_protocol import (
     BILLION_LAUGHS,
@@ -23,7 +27,7 @@ from tests.bot.test_wechat_protocol import (
     SAMPLE_TIMESTAMP,
     SAMPLE_TOKEN,
 )
-from tests.conftest import Hub, make_settings, start_hub
+from tests.conftest import Backend, Hub, make_settings, start_hub
 
 
 def openid() -> str:
@@ -168,3 +172,31 @@ async def test_healthz_and_metrics(hub: Hub) -> None:
     await hub.post(text_xml(openid(), "你好"))
     metrics = await (await hub.client.get("/metrics")).text()
     assert 'butler_inbound_messages_total{channel="wechat",kind="text"}' in metrics
+
+
+@pytest.mark.parametrize("journal", ["wal", "delete"])
+async def test_embedded_database_answers_health_while_another_process_writes(
+    fake_wechat: FakeWeChatAPI, tmp_path: Path, journal: str
+) -> None:
+    """Two processes on one SQLite file (e.g. `serve` and `scheduler`): a new connection must not
+    need the write lock. Switching a file to WAL does (and fails at once), so migrations switch it;
+    a file still in rollback-journal mode (made before that) keeps working until it can switch."""
+    path = tmp_path / "fresh.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade(url)
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # set by the migrations
+        if journal != "wal":
+            writer.execute(f"PRAGMA journal_mode={journal}")
+        writer.execute("BEGIN IMMEDIATE")  # the other process is mid-transaction
+        writer.execute("UPDATE owners SET nickname = nickname WHERE id = -1")
+        hub = await start_hub(make_settings(Backend("embedded", url, ""), fake_wechat), fake_wechat)
+        try:
+            health = await hub.client.get("/healthz")
+            assert health.status == 200, await health.text()
+        finally:
+            await hub.client.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
