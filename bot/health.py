@@ -12,7 +12,7 @@ from bot.runtime import Runtime
 from storage.db import ping
 
 
-async def _check(coro: object, timeout: float = 2.0) -> str:
+async def _check(coro: object, timeout: float) -> str:
     try:
         await asyncio.wait_for(coro, timeout)  # type: ignore[arg-type]
     except Exception as exc:  # any failure means "down" for this probe
@@ -22,7 +22,8 @@ async def _check(coro: object, timeout: float = 2.0) -> str:
 
 async def healthz(request: web.Request, runtime: Runtime) -> web.Response:
     """200 when the database and the store answer; 503 otherwise. NLU is reported, not required."""
-    db, redis = await asyncio.gather(_check(ping(runtime.engine)), _check(runtime.kv.ping()))
+    timeout = runtime.settings.health_timeout_seconds
+    db, redis = await asyncio.gather(_check(ping(runtime.engine), timeout), _check(runtime.kv.ping(), timeout))
     body: dict[str, str] = {
         "db": db,
         "redis": redis,

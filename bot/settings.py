@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # Owner dialogs (issue 4): an unfinished dialog waits this long; a silent hand-off ends after this.
     dialog_ttl_seconds: int = 24 * 3600
     handoff_idle_seconds: int = 30 * 60
+    # /healthz calls the database or the store down when a trivial ping takes longer than this.
+    # The clock runs on the event loop, so a busy process adds its own delay: 5 s is WeChat's reply
+    # window (a dependency slower than that fails owners too), not a measure of a loaded loop.
+    health_timeout_seconds: float = 5.0
 
     @property
     def is_sqlite(self) -> bool:

@@ -115,7 +115,7 @@ async def test_every_rejection_has_its_code_and_the_server_stays_up(hub: Hub) ->
         # figure is measured by the benchmarks (bench/), where noise is handled with ratios.
         assert seconds < 1.0, f"{name} took {seconds:.3f}s"
     health = await hub.client.get("/healthz")
-    assert health.status == 200
+    assert health.status == 200, await health.text()
 
 
 async def test_undecryptable_but_correctly_signed_ciphertext_is_a_400(hub: Hub) -> None:
@@ -200,3 +200,28 @@ async def test_embedded_database_answers_health_while_another_process_writes(
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+async def test_a_database_that_does_not_answer_is_down_after_the_health_timeout(
+    fake_wechat: FakeWeChatAPI, tmp_path: Path
+) -> None:
+    path = tmp_path / "held.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade(url)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA journal_mode=delete")
+        holder.execute("BEGIN EXCLUSIVE")  # no reader gets in: a ping waits (busy timeout 30 s)
+        settings = make_settings(Backend("embedded", url, ""), fake_wechat, health_timeout_seconds=0.5)
+        hub = await start_hub(settings, fake_wechat)
+        try:
+            started = time.perf_counter()
+            health = await hub.client.get("/healthz")
+            body = await health.json()
+            assert health.status == 503 and body["db"] == "down: TimeoutError" and body["redis"] == "ok"
+            assert time.perf_counter() - started < 5
+        finally:
+            await hub.client.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
