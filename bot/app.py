@@ -8,10 +8,10 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import health
-from bot.conversation import Conversations
 from bot.commands.wechat import route as route_staff_command
 from bot.commands.wiring import install_jobs, install_staff_commands
 from bot.commands.wiring import shutdown as shutdown_staff_commands
+from bot.conversation import Conversations
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from nlu import Parser, create_parser
 from bot.wechat.client import WeChatClient
 from dialogs.context import HubContext
 from dialogs.guard import ContentGuard
+from nlu import Parser, create_parser
 from storage.db import create_engine, create_session_factory
 from storage.kv import KeyValueStore, create_store
 

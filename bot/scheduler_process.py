@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from bot.outbox_relay import OutboxRelay
 from bot.commands.wiring import install_jobs
 from bot.commands.wiring import shutdown as shutdown_staff_commands
+from bot.outbox_relay import OutboxRelay
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from bot.wechat.notify import owner_notifier

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -77,10 +78,8 @@ class KeyValueStore:
         try:
             yield
         finally:
-            try:
+            with contextlib.suppress(LockError):  # expired while held; the TTL already freed it
                 await lock.release()
-            except LockError:
-                pass  # expired while held; the TTL already freed it
 
     async def ping(self) -> None:
         """Raise StoreUnavailable when the server does not answer."""

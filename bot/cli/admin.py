@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 import typer
 from sqlalchemy.exc import IntegrityError
@@ -71,7 +72,7 @@ def staff_add(
     openid: str | None = typer.Option(None, "--openid", help="WeChat openid"),
     telegram_id: int | None = typer.Option(None, "--telegram-id", help="Telegram user id"),
     community: str | None = typer.Option(None, "--community", help="Community this staff member serves"),
-    role: staff.StaffRole = typer.Option(staff.StaffRole.STAFF, "--role", help="admin or staff"),
+    role: Annotated[staff.StaffRole, typer.Option("--role", help="admin or staff")] = staff.StaffRole.STAFF,
 ) -> None:
     """Register a staff member."""
     if not openid and telegram_id is None:

@@ -6,6 +6,7 @@ import csv
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -142,9 +143,12 @@ async def _openid(session: AsyncSession, owner_id: int) -> str:
     return owner.openid if owner else ""
 
 
+CURRENT_DIR = Path(".")
+
+
 def statements_command(
     month: str = typer.Option(..., "--month", help="Calendar month YYYY-MM (in BUTLER_TZ)"),
-    out: Path = typer.Option(Path("."), "--out", help="Directory for the files"),
+    out: Annotated[Path, typer.Option("--out", help="Directory for the files")] = CURRENT_DIR,
     fmt: str = typer.Option("both", "--format", help="csv, xlsx or both"),
     notify: bool = typer.Option(False, "--notify", help="Also tell each household and merchant their totals"),
 ) -> None:

@@ -11,7 +11,13 @@ import uuid
 import pytest
 
 from bot.devtools.fake_wechat import FakeWeChatAPI
-from bot.wechat.client import NotFollowing, QuotaExceeded, WeChatAPIError, WeChatClient, WindowClosed
+from bot.wechat.client import (
+    NotFollowing,
+    QuotaExceeded,
+    WeChatAPIError,
+    WeChatClient,
+    WindowClosed,
+)
 from dialogs.guard import ContentGuard, GuardRefused
 from storage.kv import create_store
 from tests.conftest import REDIS_URL, Backend

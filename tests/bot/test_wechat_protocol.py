@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from wechatpy.crypto import WeChatCrypto
 
-from bot.wechat.protocol import MalformedMessage, cdata_safe, dedupe_key, parse_xml, render_text_reply, to_event
+from bot.wechat.protocol import (
+    MalformedMessage,
+    cdata_safe,
+    dedupe_key,
+    parse_xml,
+    render_text_reply,
+    to_event,
+)
 from dialogs.events import MessageKind
 
 # Tencent's sample (also in wechatpy's and the official SDKs' tests).

@@ -16,7 +16,14 @@ from bot.telegram.cards import JobCb
 from storage.db import unit_of_work
 from storage.orders import Order, OrderStatus
 from tests.conftest import Backend
-from tests.telegram.conftest import TgHub, create_order, load_order, make_world, start_tg_hub, telegram_settings
+from tests.telegram.conftest import (
+    TgHub,
+    create_order,
+    load_order,
+    make_world,
+    start_tg_hub,
+    telegram_settings,
+)
 
 HEAD_START = 60
 

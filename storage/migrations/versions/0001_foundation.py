@@ -1,7 +1,7 @@
 """foundation: communities, owners, staff, merchants, catalog, orders, outbox, message log
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 16:02:05.342370
 """
 
