@@ -6,6 +6,7 @@ record a door visit / phone call / reception talk on the owner's behalf (`record
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC
 from typing import Any
 
@@ -15,10 +16,12 @@ from dialogs import choices, texts
 from dialogs import state as dialog_state
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
-from dialogs.survey_spec import SurveySpec, matches, parse_spec, prompt, validate_answer
+from dialogs.survey_spec import SpecError, SurveySpec, matches, parse_spec, prompt, validate_answer
 from storage import outbox, owners, surveys
 from storage.kv import KeyValueStore
 from storage.surveys import ResponseStatus, Survey, SurveyChannel, SurveyResponse
+
+log = logging.getLogger(__name__)
 
 PICK = "pick"
 SKIPPED = "__skipped__"
@@ -50,9 +53,15 @@ async def apply_tags(*, session: AsyncSession, spec: SurveySpec, owner_id: int |
 
 
 async def available(*, session: AsyncSession, owner_id: int) -> list[Survey]:
-    """Open surveys this owner may still answer."""
+    """Open surveys this owner may still answer (one whose stored definition no longer parses is
+    left out and logged, so it cannot stop owners from reaching the surveys that work)."""
     out = []
     for survey in await surveys.list_open(session=session):
+        try:
+            spec_of(survey)
+        except SpecError as exc:
+            log.error("survey %s (%s) has an invalid definition, not offered: %s", survey.id, survey.key, exc)
+            continue
         last = await surveys.latest_response(session=session, survey_id=survey.id, owner_id=owner_id)
         if last is None or last.status != ResponseStatus.COMPLETED or survey.allow_repeat:
             out.append(survey)

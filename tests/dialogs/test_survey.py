@@ -195,3 +195,21 @@ def test_shipped_survey_is_valid() -> None:
     assert {"household_size", "has_car", "has_elderly", "has_children", "interested_lines"} <= keys
     assert set(spec.question("interested_lines").options) == {"旅行管家", "车管家", "房管家", "理财管家", "养老管家", "配送管家", "家政管家", "教育管家"}
     assert any(t.tag == "有车" for t in spec.tags)
+
+
+async def test_a_survey_whose_definition_no_longer_parses_is_never_offered(hub: Hub) -> None:
+    """One broken definition (e.g. edited in the database by hand) must not stop owners reaching
+    the surveys that work: 参与调研 used to answer 系统有点忙 when it was the one open survey."""
+    from storage.surveys import Survey
+
+    owner_chat = chat(hub)
+    await owner_chat.say("你好")
+    owner = await owner_row(hub, owner_chat.openid)
+    async with hub.runtime.sessions() as session:
+        broken = Survey(key=f"broken{uid()}", title="坏问卷", definition={"questions": "not a list"}, is_open=True)
+        session.add(broken)
+        await session.commit()
+        offered = {s.id for s in await survey_dialog.available(session=session, owner_id=owner.id)}
+        assert broken.id not in offered
+        broken.is_open = False  # leave the shared database as we found it
+        await session.commit()
