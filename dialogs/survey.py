@@ -49,7 +49,8 @@ async def apply_tags(*, session: AsyncSession, spec: SurveySpec, owner_id: int |
     owner = await owners.get(session=session, owner_id=owner_id)
     if owner is None:
         return []
-    return [rule.tag for rule in spec.tags if matches(rule.when, answers) and owners.add_tag(owner, rule.tag)]
+    return [rule.tag for rule in spec.tags
+            if matches(rule.when, answers) and await owners.add_tag(session=session, owner=owner, tag=rule.tag)]
 
 
 async def available(*, session: AsyncSession, owner_id: int) -> list[Survey]:

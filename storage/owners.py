@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,8 +40,10 @@ class Owner(Timestamped, Base):
     following: Mapped[bool] = mapped_column(Boolean, default=True)
     push_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Loaded only where used (load_tags/add_tag; segments query tags in SQL): loading them with
+    # every owner cost a SELECT on most messages. raise_on_sql turns a forgotten load into an error.
     tags: Mapped[list[OwnerTag]] = relationship(
-        back_populates="owner", lazy="selectin", cascade="all, delete-orphan"
+        back_populates="owner", lazy="raise_on_sql", cascade="all, delete-orphan"
     )
 
     @property
@@ -105,9 +107,16 @@ async def touch(*, session: AsyncSession, owner: Owner, at: datetime | None = No
     owner.last_message_at = at or utcnow()
 
 
-def add_tag(owner: Owner, tag: str) -> bool:
+async def load_tags(*, session: AsyncSession, owner: Owner) -> set[str]:
+    """The owner's tags, read from the database if this session has not loaded them yet."""
+    if "tags" in inspect(owner).unloaded:
+        await session.refresh(owner, attribute_names=["tags"])
+    return owner.tag_names
+
+
+async def add_tag(*, session: AsyncSession, owner: Owner, tag: str) -> bool:
     """Tag an owner once; returns whether the tag is new."""
-    if tag in owner.tag_names:
+    if tag in await load_tags(session=session, owner=owner):
         return False
     owner.tags.append(OwnerTag(tag=tag))
     return True

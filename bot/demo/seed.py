@@ -70,7 +70,7 @@ async def _owners(session: AsyncSession, by_name: dict[str, communities.Communit
         owner = await owners.get_or_create(session=session, openid=o.openid)
         owner.nickname = o.name
         for tag in o.tags:
-            owners.add_tag(owner, tag)
+            await owners.add_tag(session=session, owner=owner, tag=tag)
         if o.bound:
             owner.name, owner.phone, owner.phone_valid = o.name, o.phone, True
             owner.community_id = by_name[o.community].id

@@ -71,6 +71,7 @@ async def owner_row(hub: Hub, openid: str) -> owners.Owner:
     async with hub.runtime.sessions() as session:
         owner = await owners.get_by_openid(session=session, openid=openid)
         assert owner is not None
+        await owners.load_tags(session=session, owner=owner)  # tests read tag_names after the session
         return owner
 
 

@@ -64,7 +64,11 @@ async def test_merchant_refusal_reasons(backend: Backend) -> None:
         m.qualification_expires = today - timedelta(days=1)
         assert m.refusal_reason(service_id=cleaning.id, community_id=home.id, today=today) == "您的资质已过期，请联系平台更新"
         owner = await owners.get_or_create(session=session, openid=f"o_{uuid.uuid4().hex}")
-        assert owners.add_tag(owner, "有车") and not owners.add_tag(owner, "有车")
+        assert await owners.add_tag(session=session, owner=owner, tag="有车")
+        assert not await owners.add_tag(session=session, owner=owner, tag="有车")
         await session.flush()
         assert owner.tag_names == {"有车"}
+    async with unit_of_work(create_session_factory(engine)) as session:  # a fresh session reads them back
+        again = await owners.get_by_openid(session=session, openid=owner.openid)
+        assert again is not None and await owners.load_tags(session=session, owner=again) == {"有车"}
     await engine.dispose()
