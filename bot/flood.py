@@ -48,6 +48,8 @@ class FloodLimiter:
         self.kv = kv
         self.burst = burst
         self.per_second = per_second
+        # EVALSHA after the first call instead of sending the script's text with every message.
+        self._take = kv.client.register_script(_TAKE)
 
     @property
     def enabled(self) -> bool:
@@ -59,9 +61,7 @@ class FloodLimiter:
         if not self.enabled:
             return True
         try:
-            taken = await self.kv.client.eval(
-                _TAKE, 1, self.kv.key(f"flood:{user_id}"), self.burst, self.per_second
-            )
+            taken = await self._take(keys=[self.kv.key(f"flood:{user_id}")], args=[self.burst, self.per_second])
         except Exception:  # Redis down: never refuse an owner because the limiter can't count
             log.warning("flood limiter unavailable; letting the message through", exc_info=True)
             return True

@@ -54,6 +54,13 @@ class KeyValueStore:
         if names:
             await self.client.delete(*(self.key(n) for n in names))
 
+    async def set_many(self, items: list[tuple[str, str, bool]], *, ttl_seconds: int) -> None:
+        """Several (name, value, only_if_absent) SETs in one round trip, in order; not atomic together."""
+        pipe = self.client.pipeline(transaction=False)
+        for name, value, only_if_absent in items:
+            pipe.set(self.key(name), value, ex=ttl_seconds, nx=only_if_absent)
+        await pipe.execute()
+
     async def delete_if_equals(self, name: str, expected: str) -> bool:
         """Compare-and-delete, atomically (so a stale writer can't remove a fresh value)."""
         script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"

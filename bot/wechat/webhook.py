@@ -197,9 +197,13 @@ class WeChatWebhook:
             if reply is not None
             else _NO_REPLY
         )
-        # NX: if the deadline already passed, the "sent later" marker must win for retries.
-        await self._store(reply_key, xml, only_if_absent=True)
-        await self._store(dedupe, "1")  # handled: retries get the stored reply for the full TTL
+        # One round trip, in order: the reply (NX: if the deadline already passed, the "sent later"
+        # marker must win for retries), then the claim held for the full TTL so retries get it.
+        try:
+            await self.kv.set_many([(reply_key, xml, True), (dedupe, "1", False)],
+                                   ttl_seconds=self.config.dedupe_ttl_seconds)
+        except Exception:
+            log.warning("could not cache reply %s", reply_key, exc_info=True)
         return xml, reply.text if reply is not None else ""
 
 
