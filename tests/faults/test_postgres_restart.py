@@ -19,13 +19,13 @@ async def test_postgres_restart_fails_cleanly_and_recovers_without_a_process_res
     try:
         traffic = Traffic(hub)
         traffic.start()
-        await asyncio.sleep(0.4)
+        await traffic.answered(traffic.owners)  # traffic flows before the outage
         before = len(traffic.results)
         await asyncio.to_thread(private_pg.stop, "fast")  # drops every pooled connection
-        await asyncio.sleep(0.8)
+        await traffic.answered(traffic.owners)  # messages arrive while the database is gone
         health_down = await hub.client.get("/healthz")
         await asyncio.to_thread(private_pg.start)
-        await asyncio.sleep(1.0)
+        await traffic.recovered(lambda text: text != texts.BUSY)  # same process, no restart
         results = await traffic.stop()
         health_up = await hub.client.get("/healthz")
 

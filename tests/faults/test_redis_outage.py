@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from sqlalchemy import func, select
@@ -24,13 +23,13 @@ async def test_owners_answered_through_a_redis_outage_and_dedupe_resumes(
     try:
         traffic = Traffic(hub)
         traffic.start()
-        await asyncio.sleep(0.4)
+        await traffic.answered(traffic.owners)  # traffic flows before the outage
         private_redis.stop()
         down_from = len(traffic.results)
-        await asyncio.sleep(1.2)
+        await traffic.answered(2 * traffic.owners)  # and keeps flowing while Redis is down
         down_until = len(traffic.results)
         private_redis.start()
-        await asyncio.sleep(0.6)
+        await traffic.answered(traffic.owners)
         results = await traffic.stop()
 
         assert down_until > down_from, "no traffic went through while Redis was down"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.devtools.wechat_sender import text_xml
@@ -36,6 +37,20 @@ class Traffic:
             status, reply = await self.hub.post(text_xml(openid, text))
             self.results.append((status, reply.get("Content", "")))
             await asyncio.sleep(0.02)
+
+    async def answered(self, count: int, *, timeout: float = 30) -> None:
+        """Wait until `count` more replies have come back: on a loaded CI machine the first ones can
+        take longer than any fixed sleep, and a slow answer is not what these tests are about."""
+        target = len(self.results) + count
+        async with asyncio.timeout(timeout):
+            while len(self.results) < target:
+                await asyncio.sleep(0.02)
+
+    async def recovered(self, is_real: Callable[[str], bool], *, timeout: float = 30) -> None:
+        """Wait until the last reply of every owner's loop is a real answer again."""
+        async with asyncio.timeout(timeout):
+            while not (len(self.results) >= self.owners and all(is_real(t) for _, t in self.results[-self.owners :])):
+                await asyncio.sleep(0.02)
 
     async def stop(self) -> list[tuple[int, str]]:
         """Stop sending and return what came back."""
