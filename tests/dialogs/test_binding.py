@@ -77,7 +77,8 @@ async def test_an_unfinished_dialog_resumes_within_its_ttl_and_expires_after(bac
 
     from tests.conftest import make_settings, start_hub
 
-    running = await start_hub(make_settings(backend, fake_wechat, dialog_ttl_seconds=2), fake_wechat)
+    # 4 s: long enough that a loaded CI machine answers the next message inside it, short to wait out.
+    running = await start_hub(make_settings(backend, fake_wechat, dialog_ttl_seconds=4), fake_wechat)
     try:
         community = await make_community(running)
         me = chat(running)
@@ -85,7 +86,7 @@ async def test_an_unfinished_dialog_resumes_within_its_ttl_and_expires_after(bac
         await me.say(community)
         reply = await me.say("你好")  # coming back: welcomed and asked the pending question again
         assert "欢迎回来" in reply and "几号楼" in reply
-        await asyncio.sleep(2.2)
+        await asyncio.sleep(4.2)
         # Expired: "3号楼" starts a fresh binding (the community is asked again) instead of continuing.
         reply = await me.say("3号楼")
         assert "请选择您所在的小区" in reply and "几号楼" not in reply

@@ -81,12 +81,13 @@ async def test_a_reply_outside_the_48_hour_window_is_refused_with_a_reason(hub: 
 
 
 async def test_thirty_minutes_of_silence_ends_the_handoff(backend: Backend, fake_wechat) -> None:  # type: ignore[no-untyped-def]
-    running = await start_hub(make_settings(backend, fake_wechat, handoff_idle_seconds=1), fake_wechat)
+    # 3 s stands for 30 minutes: long enough that a loaded machine answers 在吗 inside it.
+    running = await start_hub(make_settings(backend, fake_wechat, handoff_idle_seconds=3), fake_wechat)
     try:
         me = chat(running)
         await me.say("人工")
         assert await me.say("在吗") == ""
-        await asyncio.sleep(1.2)
+        await asyncio.sleep(3.2)
         assert "管家服务" in await me.say("你好")
         held = await _handoff_of(running, me.openid)
         assert held.status == HandoffStatus.CLOSED and held.closed_reason == "timeout"
