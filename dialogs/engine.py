@@ -76,8 +76,16 @@ async def cancel(current: DialogState, env: Env) -> str:
     return text
 
 
-async def hand_off(env: Env, *, reason: str) -> str:
-    """Give the conversation to staff; the dialog is dropped (its answers are already stored)."""
+async def hand_off(env: Env, *, reason: str, pending: DialogState | None = None) -> str:
+    """Give the conversation to staff; the dialog is dropped (its answers are already stored).
+
+    Each dropped form (`pending` and those it interrupted) hears of it first, so one whose work
+    must still happen (a 回访 with no rating yet) can arrange to be asked again.
+    """
+    dropped = pending
+    while dropped is not None:
+        await FORMS[dropped.flow].on_hand_off(dropped, env)
+        dropped = dropped.parent
     await state.clear(env.kv, env.owner.openid)
     await handoff.open_handoff(session=env.session, owner=env.owner, reason=reason)
     return texts.HANDOFF_OPENED if reason != "validation" else texts.TOO_MANY_FAILURES
@@ -89,7 +97,7 @@ async def reply(current: DialogState, env: Env) -> str:
     if choices.is_cancel(text):
         return await cancel(current, env)
     if choices.is_human(text):
-        return await hand_off(env, reason="human_agent")
+        return await hand_off(env, reason="human_agent", pending=current)
     value = await form.accept(current, text, env)
     if not isinstance(value, Invalid):
         current.failures = 0
@@ -99,7 +107,7 @@ async def reply(current: DialogState, env: Env) -> str:
         if intent == "cancel" and confidence >= _CANCEL_CONFIDENCE:
             return await cancel(current, env)
         if intent == "human_agent":
-            return await hand_off(env, reason="human_agent")
+            return await hand_off(env, reason="human_agent", pending=current)
         if intent == "greet":
             await _touch(current, env)
             return _join(texts.WELCOME_BACK, await form.prompt(current, env))
@@ -108,7 +116,7 @@ async def reply(current: DialogState, env: Env) -> str:
             return await answer_then_resume(current, env, answer)
     current.failures += 1
     if current.failures >= MAX_FAILURES:
-        return await hand_off(env, reason="validation")
+        return await hand_off(env, reason="validation", pending=current)
     await _touch(current, env)
     return texts.AGAIN.format(reason=value.reason, prompt=await form.prompt(current, env))
 

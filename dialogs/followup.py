@@ -17,7 +17,7 @@ from dialogs import choices, handoff, people, state, texts
 from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
-from storage import feedback, orders, outbox, owners
+from storage import feedback, jobs, orders, outbox, owners
 from storage.kv import KeyValueStore
 from storage.orders import Order
 
@@ -29,6 +29,9 @@ _WORD_SCORES = (
     (("一般", "还行", "凑合", "还可以", "中等"), 3),
 )
 _NO_COMMENT = ("没有", "无", "没了", "没", "没有了", "不用", "不用了", "暂无", "没意见", "没有意见", "都挺好", "好的", "谢谢")
+
+
+FOLLOWUP_JOB = "followup"  # the scheduler's claim on each order's 回访 (storage.jobs), keyed by order id
 
 
 class Start(StrEnum):
@@ -156,6 +159,12 @@ class FollowupForm(Form):
 
     async def on_cancel(self, st: DialogState, env: Env) -> str:
         return texts.FOLLOWUP_DONE if "rating" in st.data else texts.CANCELLED
+
+    async def on_hand_off(self, st: DialogState, env: Env) -> None:
+        # The owner asked for a person instead of rating: give the 回访 back to the scheduler, which
+        # asks again once the hand-off has ended (while it is open, start_followup postpones it).
+        if "rating" not in st.data:
+            await jobs.release(session=env.session, job=FOLLOWUP_JOB, key=str(st.data["order_id"]))
 
 
 async def _complaint_for(session: AsyncSession, rating_id: int) -> feedback.Complaint | None:

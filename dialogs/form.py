@@ -96,3 +96,7 @@ class Form(ABC):
     async def on_cancel(self, state: DialogState, env: Env) -> str:
         """What to say when the owner leaves with 取消/算了."""
         return texts.CANCELLED
+
+    async def on_hand_off(self, state: DialogState, env: Env) -> None:
+        """The dialog is dropped because a person takes over; a form with work to redo later says so here."""
+        return  # most forms keep what was answered and need nothing more

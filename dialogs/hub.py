@@ -244,7 +244,7 @@ async def on_menu(intent: str, env: Env) -> str:
     if pending is None:
         return await MENU_ROUTES[intent](env)
     if intent == "human_agent":
-        return await engine.hand_off(env, reason="human_agent")
+        return await engine.hand_off(env, reason="human_agent", pending=pending)
     if intent in inquiries.QUESTION_INTENTS:
         return await engine.answer_then_resume(pending, env, await inquiries.answer_in_form(intent, env))
     if _MENU_FLOWS[intent] == pending.flow:

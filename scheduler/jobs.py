@@ -42,14 +42,14 @@ async def send_broadcasts(ctx: JobContext) -> int:
 
 async def followups(ctx: JobContext, *, batch: int = 100) -> int:
     """回访: start the rating dialog once per order, `followup_delay` after completion (not during a hand-off)."""
-    from dialogs.followup import Start, start_followup
+    from dialogs.followup import FOLLOWUP_JOB, Start, start_followup
 
     now = ctx.now()
     key = cast(Order.id, String)
     async with unit_of_work(ctx.sessions) as session:
         due = list(await session.scalars(
             select(key)
-            .outerjoin(JobClaim, and_(JobClaim.job == "followup", JobClaim.key == key))
+            .outerjoin(JobClaim, and_(JobClaim.job == FOLLOWUP_JOB, JobClaim.key == key))
             .where(Order.status == OrderStatus.COMPLETED, JobClaim.id.is_(None),
                    Order.completed_at <= now - ctx.config.followup_delay,
                    Order.completed_at >= now - ctx.config.followup_max_age)
@@ -57,7 +57,7 @@ async def followups(ctx: JobContext, *, batch: int = 100) -> int:
             .limit(batch)
         ))
         started = 0
-        for order_key in await claims.claim_many(session=session, job="followup", keys=due):
+        for order_key in await claims.claim_many(session=session, job=FOLLOWUP_JOB, keys=due):
             try:
                 async with session.begin_nested():
                     outcome = await start_followup(
@@ -66,12 +66,12 @@ async def followups(ctx: JobContext, *, batch: int = 100) -> int:
                     )
             except Exception:
                 log.exception("follow-up for order %s failed; retried next tick", order_key)
-                await claims.release(session=session, job="followup", key=order_key)
+                await claims.release(session=session, job=FOLLOWUP_JOB, key=order_key)
                 continue
             if outcome == Start.ASKED:
                 started += 1
             elif outcome == Start.POSTPONED:  # staff are talking to the owner: ask after the hand-off
-                await claims.release(session=session, job="followup", key=order_key)
+                await claims.release(session=session, job=FOLLOWUP_JOB, key=order_key)
     if started:
         _kick(ctx)
     return started

@@ -151,3 +151,29 @@ async def test_a_hand_off_nobody_spoke_in_for_too_long_does_not_hold_the_followu
     async with hub.runtime.sessions() as session:
         ended = await handoffs.get(session=session, handoff_id=handoff_id)
         assert ended is not None and ended.status == handoffs.HandoffStatus.CLOSED
+
+
+async def test_an_owner_who_asks_for_a_person_instead_of_rating_is_asked_again_after_the_hand_off(tg: TgHub) -> None:
+    hub = tg.hub
+    world = await make_world(hub)
+    order_id, code = await _completed_order(tg, world, hours_ago=25)
+    ctx = job_ctx(hub)
+    await run_job("followups", ctx)
+    await drain(hub)
+    assert len([t for t in cs_texts_to(hub, world.owner_openid) if code in t]) == 1
+
+    assert await say(hub, world.owner_openid, "人工") == texts.HANDOFF_OPENED  # instead of a score
+    await run_job("followups", ctx)  # the hand-off is open: not now
+    await drain(hub)
+    assert len([t for t in cs_texts_to(hub, world.owner_openid) if code in t]) == 1
+
+    async with unit_of_work(hub.runtime.sessions) as session:
+        await handoff.close_handoff(session=session, kv=hub.runtime.kv, handoff_id=await _handoff_id(hub, world.owner_id),
+                                    staff_telegram_id=world.staff_telegram_id)
+    await run_job("followups", ctx)
+    await drain(hub)
+    asked = [t for t in cs_texts_to(hub, world.owner_openid) if code in t]
+    assert len(asked) == 2 and "打分" in asked[1]
+    assert await say(hub, world.owner_openid, "5") == texts.FOLLOWUP_COMMENT
+    rating = await _rating(hub, order_id)
+    assert rating is not None and rating.score == 5
