@@ -7,14 +7,14 @@ replies reach the owner through `owner.notify` (WeChat customer-service API, 48-
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import people, texts
 from storage import handoffs, outbox
-from storage.base import utcnow
+from storage.base import aware, utcnow
 from storage.handoffs import Handoff, HandoffStatus
 from storage.kv import KeyValueStore
 from storage.messages import InboundMessageLog
@@ -79,8 +79,7 @@ def _window_open(owner: Owner, now: datetime) -> bool:
     last = owner.last_message_at
     if last is None:
         return False
-    last = last if last.tzinfo else last.replace(tzinfo=UTC)
-    return now - last <= CUSTOMER_SERVICE_WINDOW
+    return now - aware(last) <= CUSTOMER_SERVICE_WINDOW
 
 
 async def relay_staff_reply(

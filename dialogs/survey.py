@@ -7,7 +7,6 @@ record a door visit / phone call / reception talk on the owner's behalf (`record
 from __future__ import annotations
 
 import logging
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
 from dialogs.survey_spec import SpecError, SurveySpec, matches, parse_spec, prompt, validate_answer
 from storage import outbox, owners, surveys
+from storage.base import aware
 from storage.kv import KeyValueStore
 from storage.surveys import ResponseStatus, Survey, SurveyChannel, SurveyResponse
 
@@ -271,7 +271,7 @@ def iso(at: Any) -> str:
     """A stored timestamp as ISO 8601 UTC ('' for none)."""
     if at is None:
         return ""
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(timespec="seconds")
+    return aware(at).isoformat(timespec="seconds")
 
 
 FORM = SurveyForm()

@@ -23,6 +23,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(at: datetime) -> datetime:
+    """A stored time made aware: naive ones are UTC (read back from SQLite, or set in code as UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp that goes in as UTC and comes out aware, on SQLite as on PostgreSQL.
 
@@ -40,9 +45,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return None if value is None else aware(value)
 
 
 class Base(DeclarativeBase):

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage import segments
-from storage.base import Base, Timestamped, UtcDateTime, utcnow
+from storage.base import Base, Timestamped, UtcDateTime, aware, utcnow
 from storage.communities import Community
 from storage.db import is_postgres
 from storage.owners import Owner
@@ -163,11 +163,6 @@ class Delivery(Base):
 
 
 # --- planning --------------------------------------------------------------------------------
-
-
-def aware(at: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 # Bound parameters are always UTC: SQLite compares datetimes as text, so a local time would be

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.base import Base, Timestamped, UtcDateTime, utcnow
+from storage.base import Base, Timestamped, UtcDateTime, aware, utcnow
 from storage.owners import Owner
 
 
@@ -39,7 +39,7 @@ class Handoff(Timestamped, Base):
 
     def is_idle(self, now: datetime, idle: timedelta) -> bool:
         """True when nobody spoke for longer than the idle limit."""
-        return now - _aware(self.last_activity_at) > idle
+        return now - aware(self.last_activity_at) > idle
 
     def close(self, *, reason: str, now: datetime | None = None) -> None:
         """End the hand-off; the bot answers the owner again."""
@@ -48,11 +48,6 @@ class Handoff(Timestamped, Base):
         self.closed_reason = reason
 
 
-def _aware(at: datetime) -> datetime:
-    # SQLite returns naive datetimes; every stored time is UTC.
-    from datetime import UTC
-
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 async def open_for_owner(*, session: AsyncSession, owner_id: int) -> Handoff | None:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.base import aware
 from storage.orders import Order, OrderStatus
 
 
@@ -172,7 +173,7 @@ async def household_statements(
         statement.lines.append(
             StatementLine(
                 order_code=order.code,
-                completed_on=_aware(order.completed_at).astimezone(tz).date(),
+                completed_on=aware(order.completed_at).astimezone(tz).date(),
                 service=order.service.name,
                 merchant=order.merchant.name if order.merchant else "",
                 amount_fen=order.amount_fen,
@@ -204,6 +205,3 @@ async def merchant_payouts(*, session: AsyncSession, month: str, tz: ZoneInfo) -
     return sorted(payouts.values(), key=lambda p: p.merchant_id)
 
 
-def _aware(at: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored as UTC.
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.base import aware
 from storage.broadcasts import CHANNEL_LABELS, Delivery, DeliveryStatus
 from storage.catalog import ButlerLine, Service
 from storage.communities import Community
@@ -125,7 +126,7 @@ async def build(*, session: AsyncSession, day: date, tz: ZoneInfo) -> DailyRepor
     )
     weeks: dict[tuple[int | None, str], set[int]] = defaultdict(set)
     for cid, name, completed_at in recent:
-        local = completed_at.astimezone(tz).date() if completed_at.tzinfo else completed_at.date()
+        local = aware(completed_at).astimezone(tz).date()
         age = (day - local).days
         if age < 30 and name not in community(cid).running_lines:
             community(cid).running_lines.append(name)

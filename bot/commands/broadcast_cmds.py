@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from bot.commands.registry import Button, CommandContext, CommandResult, UsageError, command
 from storage import broadcasts, segments
+from storage.base import aware
 from storage.broadcasts import (
     CHANNEL_LABELS,
     KIND_LABELS,
     SKIP_LABELS,
     Broadcast,
     BroadcastStatus,
-    aware,
 )
 from storage.surveys import Survey
 

@@ -18,7 +18,7 @@ from bot.commands.registry import (
     help_text,
 )
 from storage import dispatch, feedback, merchants, reports, supplier
-from storage.broadcasts import aware
+from storage.base import aware
 from storage.merchants import Merchant, MerchantStatus
 from storage.orders import STATUS_LABELS, Order, OrderStatus
 from storage.owners import Owner

@@ -7,12 +7,13 @@ when the button is pressed, so a stale card can never act on stale facts.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from storage.base import aware
 from storage.money import PAYMENT_METHODS, format_yuan
 from storage.orders import Order, OrderStatus
 
@@ -57,7 +58,7 @@ def when_text(at: datetime | None, tz: ZoneInfo) -> str:
     """The requested time in words merchants scan quickly, e.g. 11月27日（周五）上午 09:00."""
     if at is None:
         return "尽快（时间可与业主商定）"
-    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(tz)
+    local = aware(at).astimezone(tz)
     half = "上午" if local.hour < 12 else ("下午" if local.hour < 18 else "晚上")
     return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{half} {local:%H:%M}"
 
