@@ -21,7 +21,14 @@ from storage.owners import Owner
 from tests.broadcasts.kit import cs_texts_to, say
 from tests.conftest import Backend
 from tests.scheduler.kit import drain, job_ctx
-from tests.telegram.conftest import STAFF_CHAT, TgHub, make_world, start_tg_hub, telegram_settings
+from tests.telegram.conftest import (
+    STAFF_CHAT,
+    TgHub,
+    World,
+    make_world,
+    start_tg_hub,
+    telegram_settings,
+)
 
 
 @pytest.fixture
@@ -95,6 +102,14 @@ async def _handoff_id(hub, owner_id: int) -> int:  # type: ignore[no-untyped-def
         return held.id
 
 
+async def _due_followup_during_a_handoff(tg: TgHub) -> tuple[World, int, str, int]:
+    """An order due for its 回访 whose owner is talking to staff: (world, order id, code, hand-off id)."""
+    world = await make_world(tg.hub)
+    order_id, code = await _completed_order(tg, world, hours_ago=25)
+    assert await say(tg.hub, world.owner_openid, "转人工") == texts.HANDOFF_OPENED
+    return world, order_id, code, await _handoff_id(tg.hub, world.owner_id)
+
+
 async def _rating(hub, order_id: int) -> feedback.Rating | None:  # type: ignore[no-untyped-def]
     async with hub.runtime.sessions() as session:
         return await session.scalar(select(feedback.Rating).where(feedback.Rating.order_id == order_id))
@@ -102,10 +117,7 @@ async def _rating(hub, order_id: int) -> feedback.Rating | None:  # type: ignore
 
 async def test_followup_waits_while_staff_hold_the_conversation_and_asks_once_they_let_go(tg: TgHub) -> None:
     hub = tg.hub
-    world = await make_world(hub)
-    order_id, code = await _completed_order(tg, world, hours_ago=25)
-    assert await say(hub, world.owner_openid, "转人工") == texts.HANDOFF_OPENED
-    handoff_id = await _handoff_id(hub, world.owner_id)
+    world, order_id, code, handoff_id = await _due_followup_during_a_handoff(tg)
     async with unit_of_work(hub.runtime.sessions) as session:
         assert await handoff.relay_staff_reply(session=session, kv=hub.runtime.kv, handoff_id=handoff_id,
                                                staff_telegram_id=world.staff_telegram_id, text="您好，请问有什么可以帮您？") is None
@@ -137,10 +149,7 @@ async def test_followup_waits_while_staff_hold_the_conversation_and_asks_once_th
 
 async def test_a_hand_off_nobody_spoke_in_for_too_long_does_not_hold_the_followup_back(tg: TgHub) -> None:
     hub = tg.hub
-    world = await make_world(hub)
-    _, code = await _completed_order(tg, world, hours_ago=25)
-    assert await say(hub, world.owner_openid, "转人工") == texts.HANDOFF_OPENED
-    handoff_id = await _handoff_id(hub, world.owner_id)
+    world, _, code, handoff_id = await _due_followup_during_a_handoff(tg)
     async with unit_of_work(hub.runtime.sessions) as session:
         held = await handoffs.get(session=session, handoff_id=handoff_id)
         assert held is not None
