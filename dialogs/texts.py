@@ -125,7 +125,7 @@ RESUBSCRIBED = "好的，已恢复推送，我们只会给您发送相关的信�
 
 # --- issue 16: service lines per community (立项) -------------------------------------------------
 SERVICE_NOT_OFFERED = (
-    "抱歉，{community}暂时还没有开通{service}。您的需要我已经记下，物业会参考大家的需要安排开通。"
+    "抱歉，{community}暂时还没有开通{service}。我已经记下您的需要，物业安排新服务时会参考。"
 )
 SERVICE_OFFERED_NOW = "目前可以为您安排：{lines}。"
 SERVICE_NONE_OFFERED = "目前您的小区还没有开通管家服务。"

@@ -105,7 +105,8 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 def parse_ref(text: str) -> HouseholdRef | None:
     """'翠苑 3-2-502', '3号楼2单元502室', '3-502' or '13800000000'; None when it is none of these."""
-    compact = re.sub(r"[\s\u3000]+", " ", text.strip())
+    # '翠苑 3-2-502', '翠苑/3-2-502' and '翠苑：3-2-502' all name the community first.
+    compact = re.sub(r"[\s\u3000:：/]+", " ", text.strip()).strip()
     digits = re.sub(r"[\s-]", "", compact)
     phone = _PHONE.match(digits)
     if phone:
