@@ -35,7 +35,7 @@ def today(hub: Hub) -> str:
 
 async def add_survey(hub: Hub) -> tuple[str, str]:
     """A small door-visit survey with tag rules; returns (key, title)."""
-    key, title = uid("visit_"), f"入户走访{uid()}"
+    key, title = f"visit_{uid()}", f"入户走访{uid()}"
     spec = parse_spec({
         "key": key, "title": title, "intro": "聊聊您家的情况。",
         "questions": [
