@@ -125,3 +125,22 @@ def test_refusal_wording_follows_the_owner_rules() -> None:
     text = texts.SERVICE_NOT_OFFERED.format(community="翠苑", service="补课")
     assert "！" not in text and "商家" not in text and "平台" not in text and len(text) <= 90
     assert text_xml  # the WeChat path is what the async tests use
+
+
+async def test_an_unbound_owner_hears_it_once_binding_names_the_community(hub: Hub) -> None:
+    from tests.dialogs.conftest import chat
+    from tests.ownerdb.kit import add_roster
+
+    place = await make_place(hub)
+    await add_roster(hub, place, "6", "1", "601", "13700000601", "孙女士")
+    assert butler(hub, "service", "enable", "家政管家", "--community", place.community).returncode == 0
+    me = chat(hub)
+    reply = await me.say("想找人陪老人聊天")  # 陪聊: not known to be off until the community is
+    assert "绑定" in reply
+    number = next(line.split(".")[0] for line in reply.splitlines() if line.endswith(place.community))
+    await me.say(number)
+    assert "手机号" in await me.say("6号楼1单元601")
+    reply = await me.say("13700000601")
+    assert "绑定成功" in reply and "还没有开通陪聊" in reply and "人工" in reply
+    assert await demand_rows(hub, place.community_id) == 1
+    assert await _orders_of(hub, me.openid) == []
