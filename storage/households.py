@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -179,11 +180,16 @@ async def find(*, session: AsyncSession, address: Address) -> Household | None:
 async def ensure(*, session: AsyncSession, address: Address) -> Household:
     """The household row at an address, created on first use."""
     row = await find(session=session, address=address)
-    if row is None:
-        row = Household(community_id=address.community_id, building=address.building, unit=address.unit,
-                        room=address.room)
-        session.add(row)
-        await session.flush()
+    if row is not None:
+        return row
+    try:
+        async with session.begin_nested():  # two staff filing for the same new household at once
+            row = Household(community_id=address.community_id, building=address.building, unit=address.unit,
+                            room=address.room)
+            session.add(row)
+    except IntegrityError:
+        row = await find(session=session, address=address)
+        assert row is not None
     return row
 
 
@@ -280,8 +286,11 @@ async def add_tag(
         HouseholdTag.household_id == household.id, HouseholdTag.tag == tag))
     if exists_ is not None:
         return False
-    session.add(HouseholdTag(household_id=household.id, tag=tag, source=TagSource(source), staff_id=staff_id))
-    await session.flush()
+    try:
+        async with session.begin_nested():  # the same tag set twice at once is set once
+            session.add(HouseholdTag(household_id=household.id, tag=tag, source=TagSource(source), staff_id=staff_id))
+    except IntegrityError:
+        return False
     return True
 
 

@@ -33,8 +33,16 @@ def today(hub: Hub) -> str:
     return datetime.now(ZoneInfo(hub.settings.tz)).date().isoformat()
 
 
+async def close_survey(hub: Hub, key: str) -> None:
+    """Close a test's survey, so later tests that count open surveys are not disturbed."""
+    from sqlalchemy import update
+
+    async with unit_of_work(hub.runtime.sessions) as session:
+        await session.execute(update(surveys.Survey).where(surveys.Survey.key == key).values(is_open=False))
+
+
 async def add_survey(hub: Hub) -> tuple[str, str]:
-    """A small door-visit survey with tag rules; returns (key, title)."""
+    """A small door-visit survey with tag rules; returns (key, title). Close it with close_survey."""
     key, title = f"visit_{uid()}", f"入户走访{uid()}"
     spec = parse_spec({
         "key": key, "title": title, "intro": "聊聊您家的情况。",

@@ -3,13 +3,24 @@ shows on its card, and reaches the owner who binds there later (card, segments, 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
 from sqlalchemy import select
 
 from storage.surveys import SurveyResponse
 from tests.broadcasts.kit import make_place, say
 from tests.conftest import Hub
 from tests.dialogs.conftest import chat
-from tests.ownerdb.kit import add_roster, add_survey, owner_at
+from tests.ownerdb.kit import add_roster, add_survey, close_survey, owner_at
+
+
+@pytest.fixture
+async def survey(hub: Hub) -> AsyncIterator[tuple[str, str]]:
+    """A door-visit survey open for one test."""
+    key, title = await add_survey(hub)
+    yield key, title
+    await close_survey(hub, key)
 
 
 async def _bind(hub: Hub, community: str, where: str, phone: str) -> str:
@@ -23,9 +34,11 @@ async def _bind(hub: Hub, community: str, where: str, phone: str) -> str:
     return me.openid
 
 
-async def test_a_door_visit_survey_for_a_roster_only_household_appears_on_the_card_after_binding(hub: Hub) -> None:
+async def test_a_door_visit_survey_for_a_roster_only_household_appears_on_the_card_after_binding(
+    hub: Hub, survey: tuple[str, str],
+) -> None:
     place = await make_place(hub)
-    key, title = await add_survey(hub)
+    key, title = survey
     await add_roster(hub, place, "3", "2", "502", "13700000502", "王奶奶")
     staff = place.staff_openid
     where = f"{place.community} 3-2-502"
@@ -66,9 +79,9 @@ async def test_a_door_visit_survey_for_a_roster_only_household_appears_on_the_ca
     await say(hub, grandson, "取消")
 
 
-async def test_an_unverified_claim_inherits_nothing_from_the_household(hub: Hub) -> None:
+async def test_an_unverified_claim_inherits_nothing_from_the_household(hub: Hub, survey: tuple[str, str]) -> None:
     place = await make_place(hub)
-    key, _ = await add_survey(hub)
+    key, _ = survey
     await add_roster(hub, place, "4", "1", "101", "13700000101", "李先生")
     staff = place.staff_openid
     assert (await say(hub, staff, f"/record_survey {key} {place.community}/4-1-101 电话 has_car=有 has_elderly=没有")

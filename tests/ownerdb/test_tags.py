@@ -107,3 +107,27 @@ async def test_bad_tags_and_scope_are_refused_without_changes(tg: TgHub) -> None
     assert "仅限物业工作人员" in _last_reply(tg)
     preview = await say(hub, place.admin_openid, f"/broadcast 小区={other.community} 标签=有狗 | 你好")
     assert "没有匹配的业主" in preview
+
+
+async def test_two_staff_tagging_a_new_household_at_once_file_one_tag(tg: TgHub) -> None:
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from storage.households import Household
+
+    hub = tg.hub
+    place = await make_place(hub)
+    await owner_at(hub, place, "7", "1", "701")
+    replies = await asyncio.gather(
+        say(hub, place.staff_openid, "/tag 7-1-701 +楼长"),
+        say(hub, place.admin_openid, f"/tag {place.community} 7-1-701 +楼长"),
+    )
+    assert sorted("已加标签 楼长" in r for r in replies) == [False, True], replies
+    assert any("未变 楼长" in r for r in replies)
+    async with hub.runtime.sessions() as session:
+        households = int(await session.scalar(select(func.count()).select_from(Household).where(
+            Household.community_id == place.community_id)) or 0)
+        tags = int(await session.scalar(select(func.count()).select_from(HouseholdTag).join(
+            Household, Household.id == HouseholdTag.household_id).where(Household.community_id == place.community_id)) or 0)
+    assert (households, tags) == (1, 1)
