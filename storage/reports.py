@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import service_lines
 from storage.base import aware
 from storage.broadcasts import CHANNEL_LABELS, Delivery, DeliveryStatus
 from storage.catalog import ButlerLine, Service
@@ -269,8 +270,6 @@ def render_text(report: DailyReport, *, max_communities: int = 12) -> str:
 
 async def add_demand(session: AsyncSession, community: Callable[[int | None], CommunityReport], day: date) -> None:
     """Per-community counts of services owners asked for on the day that their community does not offer."""
-    from storage import service_lines
-
     asked = await service_lines.demand(session=session, since=day, until=day + timedelta(days=1))
     for cid, counts in asked.items():
         community(cid).not_offered = counts
@@ -281,7 +280,7 @@ def render_demand(report: DailyReport) -> list[str]:
     rows = [c for c in report.communities if c.not_offered]
     if not rows:
         return []
-    out = ["\n未开通但有业主问（今日，人次）："]
+    out = ["\n未开通但有业主问（今日，人数）："]
     for c in rows:
         ranked = sorted(c.not_offered.items(), key=lambda kv: (-kv[1], kv[0]))
         out.append(f"【{c.name}】" + "、".join(f"{name} {n}" for name, n in ranked))
