@@ -4,6 +4,7 @@ shows on its card, and reaches the owner who binds there later (card, segments, 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -109,3 +110,28 @@ async def test_lookups_that_do_not_resolve_get_a_clear_answer(hub: Hub) -> None:
     assert "钱先生" in await say(hub, staff, "/owner 9-9-909")
     reply = await say(hub, place.admin_openid, "/owner 9-9-909")
     assert "对应 2 户" in reply and place.community in reply and other.community in reply
+
+
+async def test_the_survey_export_gives_a_household_answer_its_address(
+    hub: Hub, survey: tuple[str, str], tmp_path: Path,
+) -> None:
+    import csv
+
+    from tests.ownerdb.kit import butler
+
+    place = await make_place(hub)
+    key, _ = survey
+    await add_roster(hub, place, "5", "3", "303", "13700000303", "周大爷")
+    assert (await say(hub, place.staff_openid, f"/record_survey {key} 5-3-303 座谈会 has_car=有 has_elderly=有")
+            ).startswith("已登记")
+    async with hub.runtime.sessions() as session:
+        from storage.surveys import Survey
+
+        survey_id = await session.scalar(select(Survey.id).where(Survey.key == key))
+    done = butler(hub, "survey", "export", str(survey_id), "--format", "csv", "-o", str(tmp_path / "s.csv"))
+    assert done.returncode == 0, done.stderr
+    with (tmp_path / "s.csv").open(encoding="utf-8-sig") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert (row["community"], row["building"], row["unit"], row["room"], row["channel"]) == (
+        place.community, "5", "3", "303", "symposium")
+    assert row["has_car"] == "有" and row["owner_id"] == ""
