@@ -131,3 +131,32 @@ async def test_two_staff_tagging_a_new_household_at_once_file_one_tag(tg: TgHub)
         tags = int(await session.scalar(select(func.count()).select_from(HouseholdTag).join(
             Household, Household.id == HouseholdTag.household_id).where(Household.community_id == place.community_id)) or 0)
     assert (households, tags) == (1, 1)
+
+
+async def test_admins_switch_lines_from_the_staff_chat_and_staff_may_only_look(tg: TgHub) -> None:
+    from storage.staff import StaffRole
+
+    hub = tg.hub
+    place = await make_place(hub)
+    member, _ = await _telegram_staff(tg, place.community_id)
+    admin = unique_int()
+    async with unit_of_work(hub.runtime.sessions) as session:
+        await staff.create(session=session, name="经理", telegram_id=admin, role=StaffRole.ADMIN)
+    owner = await owner_at(hub, place, "2", "1", "201")
+
+    await tg.say(member, f"/services {place.community} 开通 养老管家", chat_id=STAFF_CHAT)
+    assert "需要管理员权限" in _last_reply(tg)
+    await tg.say(admin, f"/services {place.community} 开通 养老管家", chat_id=STAFF_CHAT)
+    reply = _last_reply(tg)
+    assert "已开通养老管家" in reply and "养老管家（全部）" in reply
+    await tg.say(admin, f"/services {place.community} 关闭 体检", chat_id=STAFF_CHAT)
+    assert "已关闭：体检" in _last_reply(tg)
+    await tg.say(admin, f"/services {place.community} 开通 修飞机", chat_id=STAFF_CHAT)
+    assert "没有名为「修飞机」" in _last_reply(tg)
+    await tg.say(admin, f"/services {place.community} 开通 补课 明天", chat_id=STAFF_CHAT)
+    assert "日期写法" in _last_reply(tg)
+
+    assert "还没有开通钟点工" in await say(hub, owner, "明天上午想请个阿姨打扫卫生")
+    await tg.say(member, f"/services {place.community}", chat_id=STAFF_CHAT)
+    shown = _last_reply(tg)
+    assert "开通：养老管家：" in shown and "钟点工 1" in shown
