@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import datetime
 
-from dialogs import choices, people, texts
+from dialogs import choices, offer, people, texts
 from dialogs.form import Env
 from dialogs.state import STORE_DOWN
 from storage import activities, catalog, communities, faq, orders, outbox, workorders
@@ -23,7 +23,9 @@ def _menu_key(openid: str) -> str:
 
 async def lines_menu(env: Env) -> str:
     """The numbered 8 butler lines (from the catalog), and arm the browser on them."""
-    lines = await catalog.list_lines(session=env.session)
+    lines = [line for line, _ in await offer.lines(env)]  # only what the community offers (立项)
+    if not lines:
+        return texts.SERVICE_NONE_OFFERED
     with suppress(*STORE_DOWN):
         await env.kv.set_json(_menu_key(env.owner.openid), {"level": "lines"}, ttl_seconds=_MENU_TTL)
     body = "\n".join(f"{i}. {line.name}" for i, line in enumerate(lines, start=1))
@@ -52,25 +54,26 @@ async def browse(env: Env) -> tuple[str, str | None] | None:
     if not menu:
         return None
     key = _menu_key(env.owner.openid)
-    lines = await catalog.list_lines(session=env.session)
+    offered = await offer.lines(env)
     if menu["level"] == "service":
         if choices.squash(env.text) in ("预约", "下单", "我要预约", "预订", "好的", "好", "要", "1"):
             await env.kv.delete(key)
             return "", menu["service"]
         return None
     if menu["level"] == "lines":
-        name = choices.pick(env.text, [line.name for line in lines])
-        line = next((ln for ln in lines if ln.name == name), None)
-        if line is None:
+        name = choices.pick(env.text, [line.name for line, _ in offered])
+        picked = next(((ln, ss) for ln, ss in offered if ln.name == name), None)
+        if picked is None:
             return None
+        line, services = picked
         await env.kv.set_json(key, {"level": "services", "line": line.name}, ttl_seconds=_MENU_TTL)
-        names = [s.name for s in line.services]
+        names = [s.name for s in services]
         return f"{texts.LINE_SERVICES.format(line=line.name)}\n{choices.numbered(names)}", None
-    line = next((ln for ln in lines if ln.name == menu.get("line")), None)
-    if line is None:
+    chosen = next((ss for ln, ss in offered if ln.name == menu.get("line")), None)
+    if chosen is None:
         return None
-    name = choices.pick(env.text, [s.name for s in line.services])
-    service = next((s for s in line.services if s.name == name), None)
+    name = choices.pick(env.text, [s.name for s in chosen])
+    service = next((s for s in chosen if s.name == name), None)
     if service is None:
         return None
     await env.kv.set_json(key, {"level": "service", "service": service.name}, ttl_seconds=_MENU_TTL)
@@ -86,7 +89,7 @@ async def ask_price(env: Env) -> str:
         service = await _service_in_text(env)
     if service is None:
         return f"{texts.PRICE_UNKNOWN_SERVICE}\n{await lines_menu(env)}"
-    return service_detail(service)
+    return await offer.refusal(env, service.name) or service_detail(service)
 
 
 async def _service_in_text(env: Env) -> Service | None:
@@ -191,8 +194,7 @@ async def interruption(env: Env) -> str | None:
 async def answer_in_form(intent: str, env: Env) -> str:
     """A question's answer while a form waits: the catalog as one line, since no numbered pick is open."""
     if intent == "ask_services":
-        lines = await catalog.list_lines(session=env.session)
-        return "、".join(line.name for line in lines)
+        return "、".join(line.name for line, _ in await offer.lines(env)) or texts.SERVICE_NONE_OFFERED
     return await answer(intent, env)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from dialogs import choices, inquiries, people, texts
+from dialogs import choices, inquiries, offer, people, texts
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
 from storage import catalog, orders
@@ -132,6 +132,14 @@ class OrderForm(Form):
 
     async def next_step(self, state: DialogState, env: Env) -> str | None:
         data, owner = state.data, env.owner
+        # 立项: a service the owner's community does not offer ends the form with a polite reply
+        # (checked once the community is known, i.e. after binding too).
+        if data.get("service") and owner.is_bound and data.get("offer_checked") != data["service"]:
+            refused = await offer.refusal(env, data["service"])
+            if refused:
+                data["not_offered"] = refused
+                return None
+            data["offer_checked"] = data["service"]
         if "address" not in data and owner.is_bound:
             data["address"] = await people.household(env.session, owner)
         if "phone" not in data and owner.phone_valid:
@@ -165,8 +173,13 @@ class OrderForm(Form):
 
     async def finish(self, state: DialogState, env: Env) -> Finish:
         d = state.data
+        if "not_offered" in d:
+            return Finish(d["not_offered"])
         if not d["confirm"]:
             return Finish(texts.ORDER_DROPPED)
+        refused = await offer.refusal(env, d["service"])  # switched off while the owner was confirming
+        if refused:
+            return Finish(refused)
         service = await catalog.get_service_by_name(session=env.session, name=d["service"])
         assert service is not None
         order = await orders.create(

@@ -16,7 +16,7 @@ from dialogs import state as dialog_state
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
 from dialogs.survey_spec import SpecError, SurveySpec, matches, parse_spec, prompt, validate_answer
-from storage import outbox, owners, surveys
+from storage import households, outbox, owners, surveys
 from storage.base import aware
 from storage.kv import KeyValueStore
 from storage.surveys import ResponseStatus, Survey, SurveyChannel, SurveyResponse
@@ -196,8 +196,13 @@ async def record_survey_on_behalf(
     channel: str,
     answers: dict[str, Any],
     staff_id: int | None = None,
+    household_id: int | None = None,
 ) -> SurveyResponse:
     """Staff file a survey taken at a door visit, call, reception, symposium or event.
+
+    With `household_id` (and no owner) the answers are filed against a roster household that may
+    have no WeChat follower; its tag rules tag the household, and owners verified there later
+    inherit both (storage/households.py).
 
     `answers` maps question keys to what the owner said (text, a number, or a list for multiple
     choice); each is validated like a chat answer. Raises ValueError naming the first problem.
@@ -228,12 +233,19 @@ async def record_survey_on_behalf(
             raise ValueError(f"{q.key}: {values.reason}")
         given[q.key] = values
     response = await surveys.start_response(
-        session=session, survey_id=survey.id, owner_id=owner_id, channel=channel, staff_id=staff_id
+        session=session, survey_id=survey.id, owner_id=owner_id, channel=channel, staff_id=staff_id,
+        household_id=household_id,
     )
     for key, values in given.items():
         await surveys.save_answer(session=session, response=response, key=key, values=values)
     await surveys.complete(session=session, response=response)
     await apply_tags(session=session, spec=spec, owner_id=owner_id, answers=given)
+    if owner_id is None and household_id is not None:
+        household = await households.get(session=session, household_id=household_id)
+        for rule in spec.tags:
+            if household is not None and matches(rule.when, given):
+                await households.add_tag(session=session, household=household, tag=rule.tag,
+                                         source=households.TagSource.SURVEY, staff_id=staff_id)
     return response
 
 

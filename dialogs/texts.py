@@ -122,3 +122,11 @@ STAFF_COMPLAINT = "【投诉 #{id}】业主 {owner}（{household}）{order}：{t
 # --- pushes --------------------------------------------------------------------------------
 UNSUBSCRIBED = "好的，以后不再给您推送活动和优惠信息。订单相关通知仍会照常发送。回复“恢复推送”可重新接收。"
 RESUBSCRIBED = "好的，已恢复推送，我们只会给您发送相关的信息。"
+
+# --- issue 16: service lines per community (立项) -------------------------------------------------
+SERVICE_NOT_OFFERED = (
+    "抱歉，{community}暂时还没有开通{service}。我已经记下您的需要，物业安排新服务时会参考。"
+)
+SERVICE_OFFERED_NOW = "目前可以为您安排：{lines}。"
+SERVICE_NONE_OFFERED = "目前您的小区还没有开通管家服务。"
+SERVICE_NOT_OFFERED_HELP = "需要人工帮助，请回复“人工”。"

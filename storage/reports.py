@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import service_lines
 from storage.base import aware
 from storage.broadcasts import CHANNEL_LABELS, Delivery, DeliveryStatus
 from storage.catalog import ButlerLine, Service
@@ -57,6 +59,7 @@ class CommunityReport:
     month_fee_target_fen: int = 0
     owners: int = 0
     reached_this_month: int = 0
+    not_offered: dict[str, int] = field(default_factory=dict)  # issue 16: asked but not offered (立项)
 
     @property
     def lines_below_target(self) -> list[str]:
@@ -168,6 +171,7 @@ async def build(*, session: AsyncSession, day: date, tz: ZoneInfo) -> DailyRepor
     )).one()
     surveys = await _surveys_by_channel(session, start, end)
     channels = await _channels_used(session, day, tz, await _surveys_by_channel(session, _utc(day - timedelta(days=29), tz), end))
+    await add_demand(session, community, day)
     ordered = [r for r in reports.values() if r.community_id is not None] + (
         [reports[None]] if None in reports and (reports[None].lines or reports[None].owners) else []
     )
@@ -256,11 +260,31 @@ def render_text(report: DailyReport, *, max_communities: int = 12) -> str:
                    + (f"（{'、'.join(c.regular_lines)}）" if c.regular_lines else ""))
         if c.owners:
             out.append(f"本月触达：{c.reached_this_month}/{c.owners} 户")
+    out += render_demand(report)
     quiet = [c.name for c in report.communities if not _active(c)] + [c.name for c in busy[max_communities:]]
     if quiet:
         names = "、".join(quiet[:8]) + ("等" if len(quiet) > 8 else "")
         out.append(f"\n其余 {len(quiet)} 个小区今日无订单：{names}")
     return "\n".join(out)
+
+
+async def add_demand(session: AsyncSession, community: Callable[[int | None], CommunityReport], day: date) -> None:
+    """Per-community counts of services owners asked for on the day that their community does not offer."""
+    asked = await service_lines.demand(session=session, since=day, until=day + timedelta(days=1))
+    for cid, counts in asked.items():
+        community(cid).not_offered = counts
+
+
+def render_demand(report: DailyReport) -> list[str]:
+    """The 'asked but not offered' lines that guide the next 立项 (nothing when nobody asked)."""
+    rows = [c for c in report.communities if c.not_offered]
+    if not rows:
+        return []
+    out = ["\n未开通但有业主问（今日，人数）："]
+    for c in rows:
+        ranked = sorted(c.not_offered.items(), key=lambda kv: (-kv[1], kv[0]))
+        out.append(f"【{c.name}】" + "、".join(f"{name} {n}" for name, n in ranked))
+    return out
 
 
 def _cjk_font() -> str | None:

@@ -20,13 +20,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import households
 from storage.catalog import Service
 from storage.communities import Community
 from storage.orders import Order, OrderStatus
-from storage.owners import BindingStatus, Owner, OwnerTag
+from storage.owners import BindingStatus, Owner
 
 
 class SegmentError(ValueError):
@@ -261,14 +262,12 @@ def where_clauses(
         clauses.append(Owner.building.in_(segment.buildings))
     if segment.units:
         clauses.append(Owner.unit.in_(segment.units))
+    # A tag is the owner's own (survey-made) or on the household they are verified at (staff- or
+    # survey-made, storage/households.py).
     for group in segment.tags:
-        clauses.append(
-            exists().where(OwnerTag.owner_id == Owner.id, OwnerTag.tag.in_(group))
-        )
+        clauses.append(households.has_tag(group))
     if segment.not_tags:
-        clauses.append(
-            not_(exists().where(OwnerTag.owner_id == Owner.id, OwnerTag.tag.in_(segment.not_tags)))
-        )
+        clauses.append(not_(households.has_tag(segment.not_tags)))
     for cond in segment.orders:
         clauses.append(_order_clause(cond, now))
     for survey_cond in segment.surveys:
@@ -307,18 +306,21 @@ def _survey_id(key: str):  # type: ignore[no-untyped-def]
 def _survey_clause(cond: SurveyCondition) -> ColumnElement[bool]:
     from storage.surveys import ResponseStatus, SurveyAnswer, SurveyResponse
 
+    # The owner's own responses, or those staff filed for the household they are verified at.
+    whose = (SurveyResponse.owner_id == Owner.id,
+             SurveyResponse.household_id == households.verified_household_id())
     if cond.question == COMPLETED:
-        return not_(exists().where(
-            SurveyResponse.owner_id == Owner.id, SurveyResponse.survey_id == _survey_id(cond.survey),
+        return not_(or_(*(exists().where(
+            who, SurveyResponse.survey_id == _survey_id(cond.survey),
             SurveyResponse.status == ResponseStatus.COMPLETED,
-        ))
-    return exists().where(
-        SurveyResponse.owner_id == Owner.id,
+        ) for who in whose)))
+    return or_(*(exists().where(
+        who,
         SurveyAnswer.response_id == SurveyResponse.id,
         SurveyAnswer.survey_id == _survey_id(cond.survey),
         SurveyAnswer.question_key == cond.question,
         SurveyAnswer.value.in_(cond.answers),
-    )
+    ) for who in whose))
 
 
 async def _survey_problem(session: AsyncSession, cond: SurveyCondition) -> str | None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, delete, func, select
+from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,6 +59,9 @@ class SurveyResponse(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"), index=True)
+    # Set when staff filed the answers for a household (door visit …), with or without a follower:
+    # owners verified there later find them (storage/households.py).
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16), default=SurveyChannel.WECHAT_SELF)
     status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.IN_PROGRESS, index=True)
     recorded_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -118,10 +121,21 @@ async def get_response(*, session: AsyncSession, response_id: int) -> SurveyResp
 
 
 async def latest_response(*, session: AsyncSession, survey_id: int, owner_id: int) -> SurveyResponse | None:
-    """The owner's newest response to a survey, finished or not."""
+    """The owner's newest response to a survey, finished or not.
+
+    A completed response staff filed for the owner's household counts as theirs once they are
+    verified there, so an owner whose family answered at the door is not asked again.
+    """
+    from storage.households import verified_household_id
+    from storage.owners import Owner
+
+    household = select(verified_household_id()).where(Owner.id == owner_id).scalar_subquery()
     return await session.scalar(
         select(SurveyResponse)
-        .where(SurveyResponse.survey_id == survey_id, SurveyResponse.owner_id == owner_id)
+        .where(SurveyResponse.survey_id == survey_id,
+               or_(SurveyResponse.owner_id == owner_id,
+                   and_(SurveyResponse.owner_id.is_(None), SurveyResponse.household_id == household,
+                        SurveyResponse.status == ResponseStatus.COMPLETED)))
         .order_by(SurveyResponse.id.desc())
         .limit(1)
     )
@@ -134,11 +148,12 @@ async def start_response(
     owner_id: int | None,
     channel: str = SurveyChannel.WECHAT_SELF,
     staff_id: int | None = None,
+    household_id: int | None = None,
 ) -> SurveyResponse:
     """Begin a response (kept even if the owner stops half way)."""
     response = SurveyResponse(
         survey_id=survey_id, owner_id=owner_id, channel=SurveyChannel(channel),
-        recorded_by_staff_id=staff_id, answers=[],
+        recorded_by_staff_id=staff_id, household_id=household_id, answers=[],
     )
     session.add(response)
     await session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import CliError, run_with_session
 from dialogs import binding, choices
 from dialogs.form import Invalid
-from storage import communities, roster
+from storage import communities, owner_export, roster
 
 owner_app = typer.Typer(help="Owners (业主).", no_args_is_help=True)
 
@@ -93,3 +93,50 @@ def owner_import(path: Annotated[Path, typer.Argument(help="CSV with community,b
     typer.echo(f"roster: {added} added, {unchanged} already on file")
     if invalid:
         typer.echo(f"invalid phone numbers on line(s) {', '.join(map(str, invalid))} (imported; please check)")
+
+
+# --- issue 16: the owner database out, for the 无效号码清查 ------------------------------------------
+
+@owner_app.command("export")
+def owner_export_cmd(
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx")],
+    invalid: Annotated[bool, typer.Option("--invalid", help="Only invalid or unreachable numbers")] = False,
+    community: Annotated[str | None, typer.Option("--community", help="One community (小区)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default owners[-invalid].csv|xlsx)")] = None,
+) -> None:
+    """Households and owners: one row per person on record (roster, WeChat followers), with number problems."""
+    if fmt not in ("csv", "xlsx"):
+        raise CliError(f"--format must be csv or xlsx, got {fmt!r}")
+    target = output or Path(f"owners{'-invalid' if invalid else ''}.{fmt}")
+
+    async def work(session: AsyncSession) -> list[owner_export.PersonRow]:
+        ids = None
+        if community is not None:
+            place = await communities.get_by_name(session=session, name=community)
+            if place is None:
+                raise CliError(f"no community named {community!r}")
+            ids = [place.id]
+        return await owner_export.people(session=session, community_ids=ids, invalid_only=invalid)
+
+    rows = run_with_session(work)
+    table = [[owner_export.cell(v) for v in (p.community, p.building, p.unit, p.room, p.name, p.phone, p.source,
+                                             p.wechat, p.problem)] for p in rows]
+    # Personal data: the file is readable by its owner only.
+    target.touch(mode=0o600, exist_ok=True)
+    target.chmod(0o600)
+    if fmt == "csv":
+        with target.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens Chinese correctly
+            writer = csv.writer(fh)
+            writer.writerow(owner_export.HEADER)
+            writer.writerows(table)
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "invalid numbers" if invalid else "owners"
+        sheet.append(owner_export.HEADER)
+        for row in table:
+            sheet.append(row)
+        book.save(target)
+    typer.echo(f"{len(rows)} {'people with invalid or unreachable numbers' if invalid else 'people'} written to {target}")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import CliError, run_with_session
 from dialogs import survey as survey_dialog
 from dialogs.survey_spec import SpecError, parse_spec, spec_to_json
-from storage import communities, owners, surveys
+from storage import communities, households, owners, surveys
 
 survey_app = typer.Typer(help="Surveys (调研表) answered by chat or recorded by staff.", no_args_is_help=True)
 
@@ -58,11 +58,14 @@ async def export_rows(session: AsyncSession, survey_id: int) -> tuple[list[str],
     out: list[list[Any]] = []
     for r in await surveys.responses(session=session, survey_id=survey_id):
         owner = await owners.get(session=session, owner_id=r.owner_id) if r.owner_id else None
+        # Filed for a household (door visit, no follower): the address comes from the household.
+        place = owner or (await households.get(session=session, household_id=r.household_id)
+                          if r.household_id else None)
         values = r.values()
         out.append([
             r.id, r.owner_id or "", owner.openid if owner else "",
-            names.get(owner.community_id, "") if owner and owner.community_id else "",
-            owner.building if owner else "", owner.unit if owner else "", owner.room if owner else "",
+            names.get(place.community_id, "") if place and place.community_id else "",
+            place.building if place else "", place.unit if place else "", place.room if place else "",
             r.channel, r.status, survey_dialog.iso(r.created_at), survey_dialog.iso(r.updated_at),
             survey_dialog.iso(r.completed_at),
         ] + ["、".join(values.get(q.key, [])) for q in spec.questions])

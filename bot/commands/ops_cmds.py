@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
+from bot.commands.owner_cmds import resolve_household
 from bot.commands.registry import (
     CommandContext,
     CommandResult,
@@ -17,7 +18,7 @@ from bot.commands.registry import (
     command,
     help_text,
 )
-from storage import dispatch, feedback, merchants, reports, supplier
+from storage import dispatch, feedback, households, merchants, reports, supplier
 from storage.base import aware
 from storage.merchants import Merchant, MerchantStatus
 from storage.orders import STATUS_LABELS, Order, OrderStatus
@@ -181,7 +182,7 @@ async def _owner(ctx: CommandContext, ref: str) -> Owner | None:
 @command("record_survey")
 async def record_survey(ctx: CommandContext, args: str) -> CommandResult:
     """代业主登记问卷（入户、电话、前台、座谈会等收集的答案）
-    /record_survey 问卷代码 业主(编号|手机号|openid) 渠道 题目=答案 …
+    /record_survey 问卷代码 业主(编号|手机号|openid|户号 3-2-502) 渠道 题目=答案 …
     渠道：入户 电话 前台 座谈会 活动 快递点 微信好友；多选答案用逗号分隔
     例：/record_survey owner_needs 13800000000 入户 has_car=有 car_services=修车,保险"""
     parts = args.split()
@@ -194,10 +195,17 @@ async def record_survey(ctx: CommandContext, args: str) -> CommandResult:
     if survey is None:
         return CommandResult(f"没有问卷「{key}」")
     owner = await _owner(ctx, owner_ref)
+    household_id = None
     if owner is None:
-        return CommandResult(f"没有找到业主「{owner_ref}」")
+        # A roster household with no WeChat follower (issue 16): the answers are filed against it.
+        if households.parse_ref(owner_ref) is None:
+            return CommandResult(f"没有找到业主「{owner_ref}」")
+        address = await resolve_household(ctx, owner_ref)
+        if isinstance(address, CommandResult):
+            return address
+        household_id = (await households.ensure(session=ctx.session, address=address)).id
     assert ctx.staff is not None
-    if not ctx.staff.can_act_in(owner.community_id):
+    if owner is not None and not ctx.staff.can_act_in(owner.community_id):
         return CommandResult("您无权登记该小区业主的问卷。")
     channel = SURVEY_CHANNEL_WORDS.get(channel_word, channel_word)
     answers: dict[str, object] = {}
@@ -211,8 +219,8 @@ async def record_survey(ctx: CommandContext, args: str) -> CommandResult:
 
     try:
         response = await record_survey_on_behalf(
-            session=ctx.session, survey_id=survey.id, owner_id=owner.id, channel=str(channel),
-            answers=answers, staff_id=ctx.staff.id,
+            session=ctx.session, survey_id=survey.id, owner_id=owner.id if owner else None, channel=str(channel),
+            answers=answers, staff_id=ctx.staff.id, household_id=household_id,
         )
     except ValueError as exc:
         return CommandResult(f"未登记：{exc}")
