@@ -17,9 +17,10 @@ from dialogs import choices, handoff, people, state, texts
 from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
-from storage import feedback, jobs, orders, outbox, owners
+from storage import complaints, feedback, jobs, orders, outbox, owners
 from storage.kv import KeyValueStore
 from storage.orders import Order
+from storage.workorders import SlaPolicy
 
 _WORD_SCORES = (
     (("非常满意", "很满意", "超级满意", "特别满意", "五星", "满分", "很好", "非常好"), 5),
@@ -89,23 +90,16 @@ async def record_rating(*, session: AsyncSession, owner: owners.Owner, order: Or
 
 
 async def open_complaint(
-    *, session: AsyncSession, owner: owners.Owner, order: Order | None, text: str, rating_id: int | None = None
+    *, session: AsyncSession, owner: owners.Owner, order: Order | None, text: str, rating_id: int | None = None,
+    sla: SlaPolicy | None = None,
 ) -> feedback.Complaint:
-    """Open a complaint and post it to the staff chat."""
-    complaint = await feedback.open_complaint(
-        session=session, owner_id=owner.id, order_id=order.id if order else None,
-        merchant_id=order.merchant_id if order else None, rating_id=rating_id, text=text,
-    )
+    """Open a complaint about a rated order and post it to staff with its deadline (storage/complaints.py)."""
     about = f"订单 {order.code}（{order.service.name}{'，' + order.merchant.name if order.merchant else ''}）" if order else ""
-    outbox.emit(
-        session, "staff.notify",
-        text=texts.STAFF_COMPLAINT.format(
-            id=complaint.id, owner=people.label(owner), household=await people.household(session, owner),
-            order=about, text=text,
-        ),
-        complaint_id=complaint.id,
+    return await complaints.file(
+        session=session, owner=owner, text=text, household=await people.household(session, owner),
+        owner_label=people.label(owner), sla=sla or SlaPolicy(), order_id=order.id if order else None,
+        merchant_id=order.merchant_id if order else None, order_label=about, rating_id=rating_id,
     )
-    return complaint
 
 
 class FollowupForm(Form):

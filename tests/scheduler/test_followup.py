@@ -84,7 +84,7 @@ async def test_followup_asks_once_and_a_low_rating_becomes_a_complaint_staff_mus
                                                since=utcnow() - timedelta(days=1), until=utcnow() + timedelta(minutes=1))
         assert n == 2 and avg is not None and avg < 5  # the low score feeds the merchant's average
     await drain(hub)
-    alerts = [c.text for c in tg.fake.sent_to(STAFF_CHAT) if f"#{complaint.id}" in c.text]
+    alerts = [c.text for c in tg.fake.sent_to(STAFF_CHAT) if f"T{complaint.id}" in c.text]
     assert alerts, [c.text for c in tg.fake.sent_to(STAFF_CHAT)]
 
     await tg.say(world.staff_telegram_id, f"/close_complaint {complaint.id} 已电话致歉并安排返工", chat_id=STAFF_CHAT)
