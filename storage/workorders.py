@@ -145,10 +145,12 @@ async def open_reported(
     return row
 
 
-def alert_staff(session: AsyncSession, row: WorkOrder, text: str, *, urgent: bool = False) -> None:
+def alert_staff(
+    session: AsyncSession, row: WorkOrder, text: str, *, urgent: bool = False, at: datetime | None = None
+) -> None:
     """Tell staff about this work order, counting the alert (urgent ones repeat from the last one)."""
     row.alerts = (row.alerts or 0) + 1
-    row.last_alert_at = utcnow()
+    row.last_alert_at = at or utcnow()
     outbox.emit(session, "staff.notify", text=text, workorder_id=row.id, community_id=row.community_id, urgent=urgent)
 
 
@@ -323,7 +325,7 @@ async def realert_overdue(
             last = aware(row.last_alert_at or row.created_at)
             if now - last >= rule.repeat and await _repeat_claim(session, row, last):
                 alert_staff(session, row, wt.STAFF_URGENT_AGAIN.format(
-                    id=row.id, n=row.alerts + 1, household=household, text=row.text), urgent=True)
+                    id=row.id, n=row.alerts + 1, household=household, text=row.text), urgent=True, at=now)
                 tally["urgent"] += 1
             continue
         phases = []
@@ -337,7 +339,7 @@ async def realert_overdue(
                 household=household, text=row.text)))
         for phase, text in phases:
             if await jobs.claim(session=session, job="workorder_overdue", key=f"{row.id}:{phase}"):
-                alert_staff(session, row, text)
+                alert_staff(session, row, text, at=now)
                 tally[f"{phase}_overdue"] += 1
     return tally
 
