@@ -44,7 +44,8 @@ WORKORDER_ASSIGNED = "您的报修（工单号 W{id}）已安排{staff}负责处
 WORKORDER_DONE = "您的报修（工单号 W{id}）已处理完毕：{note}\n请为这次处理打分，回复1到5的数字（5分最满意）。"
 WORKORDER_REJECTED = "您的报修（工单号 W{id}）管家核实后暂不受理：{note}\n如有疑问请回复“人工”。"
 WORKORDER_RATED = "谢谢您的评分！工单号 W{id} 的处理结果已记录。"
-WORKORDER_RATED_LOW = "抱歉这次没处理好。已请管家跟进工单号 W{id}，一个工作日内联系您；也可回复“人工”。"
+WORKORDER_RATED_LOW = "非常抱歉这次没处理好（工单号 W{id}）。已登记投诉，投诉编号 T{complaint}，管家会在{ack}联系您。需要马上找人请回复“人工”。"
+LOW_RATING_COMPLAINT = "工单 W{id} 的处理，业主评分 {score} 分"
 
 # --- owners: complaints -------------------------------------------------------------------------
 COMPLAINT_OPENED = (
@@ -64,7 +65,6 @@ STAFF_URGENT_AGAIN = "🚨【紧急工单 W{id} 仍未受理，第{n}次提醒�
 STAFF_WORKORDER = "【物业报修 W{id}】{household}：{text}\n受理：/wo_ack {id}（时限{ack}）"
 STAFF_WORKORDER_ACK_OVERDUE = "⏰【工单 W{id} 超时未受理】已过{ack}时限。{household}：{text}\n受理：/wo_ack {id}"
 STAFF_WORKORDER_DONE_OVERDUE = "⏰【工单 W{id} 超时未完成】已过{done}时限，负责人：{staff}。{household}：{text}\n完成后：/wo_done {id} 说明"
-STAFF_WORKORDER_LOW_RATING = "【工单 W{id} 业主评分 {score} 分】{household}：{text}\n请回访业主。"
 STAFF_COMPLAINT = "【投诉 T{id}】业主 {owner}（{household}）{order}：{text}\n受理：/complaint_ack {id}（时限{ack}）"
 STAFF_COMPLAINT_ACK_OVERDUE = "⏰【投诉 T{id} 超时未受理】已过{ack}时限。业主 {owner}：{text}\n受理：/complaint_ack {id}"
 STAFF_COMPLAINT_RESOLVE_OVERDUE = "⏰【投诉 T{id} 超时未结案】已过{resolve}时限。业主 {owner}：{text}\n结案：/close_complaint {id} 说明"

@@ -124,6 +124,7 @@ async def file_complaint(env: Env, order: Order | None = None) -> str:
 
 
 _RATING_WINDOW = timedelta(days=3)
+LOW_RATING = 2  # at or below: the fix was not good enough, and it becomes a complaint
 
 
 async def rate_work_order(env: Env) -> str | None:
@@ -150,8 +151,14 @@ async def rate_work_order(env: Env) -> str | None:
     )
     if (since or 0) > 1:  # this message is logged already: more than one means it answers something else
         return None
-    household = await people.household(env.session, env.owner)
-    if not await workorders.rate(session=env.session, work_order_id=row.id, owner_id=env.owner.id,
-                                 score=score, household=household):
+    if not await workorders.rate(session=env.session, work_order_id=row.id, owner_id=env.owner.id, score=score):
         return None
-    return (wt.WORKORDER_RATED_LOW if score <= 2 else wt.WORKORDER_RATED).format(id=row.id)
+    if score > LOW_RATING:
+        return wt.WORKORDER_RATED.format(id=row.id)
+    # A bad score is a complaint staff must handle (the plan's rule for 回访), with its own deadline.
+    complaint = await complaints.file(
+        session=env.session, owner=env.owner, text=wt.LOW_RATING_COMPLAINT.format(id=row.id, score=score),
+        household=await people.household(env.session, env.owner), owner_label=people.label(env.owner),
+        sla=env.ctx.sla,
+    )
+    return wt.WORKORDER_RATED_LOW.format(id=row.id, complaint=complaint.id, ack=wt.window(env.ctx.sla.complaint.ack))

@@ -276,8 +276,8 @@ async def reject(
     return result
 
 
-async def rate(*, session: AsyncSession, work_order_id: int, owner_id: int, score: int, household: str) -> bool:
-    """The owner's 1–5 for a finished fix, once; a low score goes back to staff. False if not rateable."""
+async def rate(*, session: AsyncSession, work_order_id: int, owner_id: int, score: int) -> bool:
+    """The owner's 1–5 for a finished fix, once. False if there is nothing (left) to rate."""
     if not 1 <= score <= 5:
         raise ValueError(f"rating must be 1..5, got {score}")
     won = await session.execute(
@@ -286,13 +286,7 @@ async def rate(*, session: AsyncSession, work_order_id: int, owner_id: int, scor
                WorkOrder.status == WorkOrderStatus.DONE, WorkOrder.rating.is_(None))
         .values(rating=score)
     )
-    if won.rowcount != 1:
-        return False
-    row = await get(session=session, work_order_id=work_order_id)
-    if row is not None and score <= 2:
-        outbox.emit(session, "staff.notify", workorder_id=row.id, community_id=row.community_id,
-                    text=wt.STAFF_WORKORDER_LOW_RATING.format(id=row.id, score=score, household=household, text=row.text))
-    return True
+    return won.rowcount == 1
 
 
 # --- SLA -----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from tests.conftest import Hub
 from tests.telegram.conftest import TgHub, make_world
 from tests.workflows.kit import (
     drain,
+    latest_complaint,
     latest_work_order,
     owner_says,
     owner_texts,
@@ -117,3 +118,20 @@ async def test_staff_act_only_in_their_communities_and_two_presses_decide_once(h
     assert sum("已受理工单" in a for a in answers) == 1, answers
     await drain(hub)
     assert len(owner_texts(hub, owner, f"W{row.id}")) == 1  # the owner is told once
+
+
+async def test_a_low_rating_of_a_fix_becomes_a_complaint_the_owner_hears_the_end_of(tg: TgHub) -> None:
+    hub = tg.hub
+    world = await make_world(hub)
+    await owner_says(hub, world.owner_openid, "地下车库的灯坏了一排")
+    row = await latest_work_order(hub, world.owner_id)
+    await staff_says(tg, world, f"/wo_done W{row.id} 已更换灯管")
+    reply = await say(hub, world.owner_openid, "2")
+    complaint = await latest_complaint(hub, world.owner_id)
+    assert f"投诉编号 T{complaint.id}" in reply and f"W{row.id}" in reply and "30分钟内" in reply
+    assert f"W{row.id}" in complaint.text and complaint.order_id is None
+    await say(hub, world.owner_openid, "1")  # a second answer rates nothing more
+    assert (await latest_work_order(hub, world.owner_id)).rating == 2
+    assert "已结案" in await staff_says(tg, world, f"/close_complaint T{complaint.id} 已补装两盏灯并上门致歉")
+    await drain(hub)
+    assert any("已补装两盏灯" in t for t in owner_texts(hub, world.owner_openid, f"T{complaint.id}"))
