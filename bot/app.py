@@ -70,7 +70,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     app[REFRESH] = [health.outbox_gauges(runtime)]  # issue 16: parked/pending outbox rows
 
     async def start(app: web.Application) -> None:
-        await relay.verify_pending()  # waiting rows of a kind nobody handles: refuse to start
+        # Waiting rows of a kind nobody handles: refuse to start (skipped if the database is down).
+        await relay.verify_pending(timeout=settings.health_timeout_seconds)
         if not settings.wechat_token:
             log.warning("BUTLER_WECHAT_TOKEN is empty: signatures use an empty token (development only)")
         if runtime.nlu is not None and hasattr(runtime.nlu, "warm_up"):

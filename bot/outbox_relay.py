@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import outbox
@@ -46,10 +47,21 @@ class OutboxRelay:
         if missing:
             raise UnhandledOutboxKind(f"no outbox handler for: {', '.join(missing)}")
 
-    async def verify_pending(self) -> None:
-        """Refuse to start on waiting rows of a kind nobody handles (emitted by other code or versions)."""
-        async with unit_of_work(self.sessions) as session:
-            waiting = await outbox.pending_kinds(session=session)
+    async def verify_pending(self, *, timeout: float = 5.0) -> None:
+        """Refuse to start on waiting rows of a kind nobody handles (emitted by other code or versions).
+
+        A database that is down or locked must not keep the process from starting (it reports 503
+        on /healthz and recovers by itself), so then the check is skipped with a warning.
+        """
+        async def read() -> set[str]:
+            async with unit_of_work(self.sessions) as session:
+                return await outbox.pending_kinds(session=session)
+
+        try:
+            waiting = await asyncio.wait_for(read(), timeout)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("outbox kinds not verified at start-up (database unavailable): %r", exc)
+            return
         missing = sorted(waiting - set(self.handlers))
         if missing:
             raise UnhandledOutboxKind(f"outbox rows are waiting with no handler for: {', '.join(missing)}")

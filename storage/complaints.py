@@ -153,13 +153,12 @@ async def resolve(
     return ComplaintStep(Outcome.OK, complaint)
 
 
-async def realert_overdue(*, session: AsyncSession, now: datetime, sla: SlaPolicy, batch: int = 200) -> dict[str, int]:
+async def realert_overdue(*, session: AsyncSession, now: datetime, sla: SlaPolicy) -> dict[str, int]:
     """Escalate once when acknowledgement is overdue and once when the resolution is."""
     tally = {"ack_overdue": 0, "resolve_overdue": 0}
     horizon = now - sla.complaint.done - timedelta(days=7)
     rows = list(await session.scalars(
-        select(Complaint).where(Complaint.status.in_(ACTIVE), Complaint.created_at >= horizon)
-        .order_by(Complaint.id).limit(batch)
+        select(Complaint).where(Complaint.status.in_(ACTIVE), Complaint.created_at >= horizon).order_by(Complaint.id)
     ))
     for c in rows:
         owner = await session.get(Owner, c.owner_id)

@@ -302,15 +302,13 @@ def done_deadline(row: WorkOrder, sla: SlaPolicy) -> datetime:
     return aware(row.created_at) + sla.of(row.kind).done
 
 
-async def realert_overdue(
-    *, session: AsyncSession, now: datetime, sla: SlaPolicy, batch: int = 200
-) -> dict[str, int]:
+async def realert_overdue(*, session: AsyncSession, now: datetime, sla: SlaPolicy) -> dict[str, int]:
     """Re-alert staff: urgent ones every `repeat` until acknowledged; common ones once per deadline."""
     tally = {"urgent": 0, "ack_overdue": 0, "done_overdue": 0}
     horizon = now - max(sla.common.done, sla.urgent.done) - timedelta(days=7)
     rows = list(await session.scalars(
-        select(WorkOrder).where(WorkOrder.status.in_(ACTIVE), WorkOrder.created_at >= horizon)
-        .order_by(WorkOrder.id).limit(batch)
+        # No batch limit: a limit would starve the newest (often the urgent) ones behind old ones.
+        select(WorkOrder).where(WorkOrder.status.in_(ACTIVE), WorkOrder.created_at >= horizon).order_by(WorkOrder.id)
     ))
     for row in rows:
         rule = sla.of(row.kind)

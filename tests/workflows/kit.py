@@ -30,11 +30,15 @@ def job_at(hub: Hub, minutes_from_now: float) -> JobContext:
     return replace(job_context(hub.runtime, hub.client.app[RELAY]), clock=lambda: at)
 
 
-async def run_sla(hub: Hub, minutes_from_now: float) -> object:
-    """One tick of the SLA job at a later time, then deliver."""
-    done = await run_job("workflow_sla", job_at(hub, minutes_from_now))
-    await drain(hub)
-    return done
+async def new_alerts(tg: TgHub, minutes_from_now: float, needle: str) -> int:
+    """Run one tick of the SLA job at a later time and deliver; staff-chat messages it sent with needle.
+
+    Counted by this test's own ids: the database is shared, so the job also handles other tests' rows.
+    """
+    before = len(staff_chat_with(tg, needle))
+    await run_job("workflow_sla", job_at(tg.hub, minutes_from_now))
+    await drain(tg.hub)
+    return len(staff_chat_with(tg, needle)) - before
 
 
 async def owner_says(hub: Hub, openid: str, text: str) -> str:

@@ -22,9 +22,9 @@ from tests.telegram.conftest import TgHub, World, make_world
 from tests.workflows.kit import (
     drain,
     latest_complaint,
+    new_alerts,
     owner_says,
     owner_texts,
-    run_sla,
     staff_chat_with,
     staff_says,
 )
@@ -58,8 +58,8 @@ async def test_an_angry_complaint_is_restated_numbered_timed_and_filed_against_t
     await drain(hub)
     assert len(staff_chat_with(tg, f"【投诉 T{complaint.id}】")) == 1
 
-    assert await run_sla(hub, 31) == {"complaint_ack_overdue": 1}
-    assert not await run_sla(hub, 40)
+    assert await new_alerts(tg, 31, f"投诉 T{complaint.id} 超时未受理") == 1
+    assert await new_alerts(tg, 40, f"T{complaint.id} ") == 0
     assert f"已受理投诉 T{complaint.id}" in await staff_says(tg, world, f"/complaint_ack T{complaint.id}")
     await drain(hub)
     (told,) = owner_texts(hub, world.owner_openid, f"T{complaint.id}")
@@ -68,7 +68,7 @@ async def test_an_angry_complaint_is_restated_numbered_timed_and_filed_against_t
     # Nobody bears compensation on a complaint about the property as a merchant would.
     refused = await staff_says(tg, world, f"/close_complaint T{complaint.id} 已协调维保公司 赔偿 50 商家")
     assert "只能由平台承担" in refused
-    assert await run_sla(hub, 60 * 24 + 1) == {"complaint_resolve_overdue": 1}
+    assert await new_alerts(tg, 60 * 24 + 1, f"投诉 T{complaint.id} 超时未结案") == 1
     assert "已结案" in await staff_says(tg, world, f"/close_complaint {complaint.id} 维保公司已更换主板，电梯恢复运行")
     await drain(hub)
     told = owner_texts(hub, world.owner_openid, f"T{complaint.id}")

@@ -18,7 +18,7 @@ from tests.broadcasts.kit import add_owner, make_place, say, uid
 from tests.conftest import Hub
 from tests.telegram.conftest import TgHub, make_world
 from tests.workflows.conftest import COMPANY_HOTLINE
-from tests.workflows.kit import drain, latest_work_order, run_sla, staff_chat_with, staff_says
+from tests.workflows.kit import drain, latest_work_order, new_alerts, staff_chat_with, staff_says
 
 BUTLER = str(Path(sys.executable).with_name("butler"))
 
@@ -51,14 +51,14 @@ async def test_people_trapped_get_the_hotline_first_and_staff_an_alert_that_repe
     await drain(hub)
     assert len(staff_chat_with(tg, f"🚨【紧急工单 W{row.id}】")) == 1
 
-    assert not await run_sla(hub, 2)
-    assert await run_sla(hub, 6) == {"urgent": 1}
-    assert not await run_sla(hub, 7)  # one repeat per interval, not per tick
-    assert await run_sla(hub, 12) == {"urgent": 1}
+    assert await new_alerts(tg, 2, f"W{row.id} ") == 0
+    assert await new_alerts(tg, 6, f"紧急工单 W{row.id} 仍未受理") == 1
+    assert await new_alerts(tg, 7, f"W{row.id} ") == 0  # one repeat per interval, not per tick
+    assert await new_alerts(tg, 12, f"紧急工单 W{row.id} 仍未受理") == 1
     assert len(staff_chat_with(tg, f"紧急工单 W{row.id} 仍未受理")) == 2
 
     assert f"已受理工单 W{row.id}" in await staff_says(tg, world, f"/wo_ack W{row.id}")
-    assert not await run_sla(hub, 30)  # acknowledged: the alert stops
+    assert await new_alerts(tg, 30, f"W{row.id} ") == 0  # acknowledged: the alert stops
     assert len(staff_chat_with(tg, f"紧急工单 W{row.id} 仍未受理")) == 2
 
 

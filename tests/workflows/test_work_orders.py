@@ -21,9 +21,9 @@ from tests.workflows.kit import (
     drain,
     latest_complaint,
     latest_work_order,
+    new_alerts,
     owner_says,
     owner_texts,
-    run_sla,
     staff_chat_with,
     staff_says,
 )
@@ -38,9 +38,9 @@ async def test_a_work_order_goes_open_acknowledged_done_owner_told_twice_with_on
     await drain(hub)
     assert len(staff_chat_with(tg, f"【物业报修 W{row.id}】")) == 1
 
-    assert not await run_sla(hub, 10)  # within the 30 minutes: nothing to say
-    assert await run_sla(hub, 31) == {"ack_overdue": 1}
-    assert not await run_sla(hub, 45)  # re-alerted once, not on every tick
+    assert await new_alerts(tg, 10, f"W{row.id} ") == 0  # within the 30 minutes: nothing to say
+    assert await new_alerts(tg, 31, f"工单 W{row.id} 超时未受理") == 1
+    assert await new_alerts(tg, 45, f"W{row.id} ") == 0  # re-alerted once, not on every tick
     assert len(staff_chat_with(tg, f"工单 W{row.id} 超时未受理")) == 1
 
     answer = await staff_says(tg, world, f"/wo_ack W{row.id}")
@@ -49,7 +49,7 @@ async def test_a_work_order_goes_open_acknowledged_done_owner_told_twice_with_on
     told = owner_texts(hub, world.owner_openid, f"W{row.id}")
     assert len(told) == 1 and "已受理" in told[0] and "24小时内" in told[0]
     assert "未做改动" in await staff_says(tg, world, f"/wo_ack {row.id}")  # the second press changes nothing
-    assert not await run_sla(hub, 90)  # acknowledged: no more acknowledgement alerts
+    assert await new_alerts(tg, 90, f"W{row.id} ") == 0  # acknowledged: no more acknowledgement alerts
 
     answer = await staff_says(tg, world, f"/wo_done W{row.id} 已更换3号楼2层楼道灯")
     assert "已完成" in answer
@@ -61,7 +61,7 @@ async def test_a_work_order_goes_open_acknowledged_done_owner_told_twice_with_on
     done = await latest_work_order(hub, world.owner_id)
     assert done.status == "done" and done.rating == 5 and done.acknowledged_at is not None
     assert done.closed_by_staff_id == world.staff_id
-    assert not await run_sla(hub, 60 * 25)  # done: the 24-hour deadline no longer applies
+    assert await new_alerts(tg, 60 * 25, f"W{row.id} ") == 0  # done: the 24-hour deadline no longer applies
 
 
 async def test_a_fix_nobody_finishes_in_24_hours_is_realerted_once_naming_who_holds_it(tg: TgHub) -> None:
@@ -75,10 +75,10 @@ async def test_a_fix_nobody_finishes_in_24_hours_is_realerted_once_naming_who_ho
     assert f"指派给 {fixer.name}" in await staff_says(tg, world, f"/wo_assign W{row.id} {fixer.name}")
     await drain(hub)
     assert owner_texts(hub, world.owner_openid, f"W{row.id}")[0].startswith(f"您的报修（工单号 W{row.id}）管家已受理")
-    assert await run_sla(hub, 60 * 24 + 1) == {"done_overdue": 1}
+    assert await new_alerts(tg, 60 * 24 + 1, f"工单 W{row.id} 超时未完成") == 1
     alert = staff_chat_with(tg, f"工单 W{row.id} 超时未完成")
     assert len(alert) == 1 and fixer.name in alert[0]
-    assert not await run_sla(hub, 60 * 24 + 30)
+    assert await new_alerts(tg, 60 * 24 + 30, f"W{row.id} ") == 0
 
 
 async def test_rejecting_tells_the_owner_why_and_listing_filters_by_state(tg: TgHub) -> None:
