@@ -36,7 +36,8 @@ class ComplaintStep:
 def parse_ref(ref: str) -> int | None:
     """7 from "T7", "t7", "#7" or "7"."""
     cleaned = ref.strip().lstrip("#").removeprefix("T").removeprefix("t")
-    return int(cleaned) if cleaned.isdigit() else None
+    # Bounded to the id column's range: a 30-digit "id" is bad input, not a database error.
+    return int(cleaned) if cleaned.isdigit() and len(cleaned) <= 9 else None
 
 
 async def get(*, session: AsyncSession, complaint_id: int) -> Complaint | None:

@@ -164,7 +164,8 @@ async def get(*, session: AsyncSession, work_order_id: int) -> WorkOrder | None:
 def parse_ref(ref: str) -> int | None:
     """12 from "W12", "w12", "#12" or "12"."""
     cleaned = ref.strip().lstrip("#").removeprefix("W").removeprefix("w")
-    return int(cleaned) if cleaned.isdigit() else None
+    # Bounded to the id column's range: a 30-digit "id" is bad input, not a database error.
+    return int(cleaned) if cleaned.isdigit() and len(cleaned) <= 9 else None
 
 
 async def list_for(

@@ -105,7 +105,7 @@ async def ack(ctx: CommandContext, args: str) -> CommandResult:
 
 async def _staff_member(ctx: CommandContext, ref: str) -> Staff | None:
     ref = ref.strip().lstrip("#")
-    if ref.isdigit():
+    if ref.isdigit() and len(ref) <= 9:
         return await ctx.session.get(Staff, int(ref))
     return await ctx.session.scalar(select(Staff).where(Staff.name == ref).limit(1))
 

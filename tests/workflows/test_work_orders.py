@@ -135,3 +135,18 @@ async def test_a_low_rating_of_a_fix_becomes_a_complaint_the_owner_hears_the_end
     assert "已结案" in await staff_says(tg, world, f"/close_complaint T{complaint.id} 已补装两盏灯并上门致歉")
     await drain(hub)
     assert any("已补装两盏灯" in t for t in owner_texts(hub, world.owner_openid, f"T{complaint.id}"))
+
+
+async def test_bad_command_input_gets_a_clear_answer_not_an_error(hub: Hub) -> None:
+    place = await make_place(hub)
+    for text, expected in (
+        ("/wo_ack W123456789012345678901234567890", "工单号写成"),
+        ("/wo_ack", "请写工单号"),
+        ("/wo_done W1", "请写工单号和处理说明"),
+        ("/wo_assign W1", "请写工单号和员工"),
+        ("/wo_assign W1 99999999999999999999", "没有员工"),
+        ("/complaint_ack T999999999999999999999", "投诉编号写成"),
+        ("/close_complaint T1 已处理 赔偿 -5 商家", "赔偿金额写成"),
+        ("/close_complaint T1 已处理 赔偿 5 邻居", "赔偿由谁承担"),
+    ):
+        assert expected in await say(hub, place.staff_openid, text), text
