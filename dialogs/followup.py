@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import choices, handoff, people, state, texts
+from dialogs import workflow_texts as wt
 from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
@@ -140,7 +141,7 @@ class FollowupForm(Form):
                 if complaint is not None:
                     complaint.text = f"{complaint.text}；业主说：{comment}"
                     outbox.emit(env.session, "staff.notify",
-                                text=f"【投诉 #{complaint.id} 补充】{people.label(env.owner)}：{comment}",
+                                text=f"【投诉 T{complaint.id} 补充】{people.label(env.owner)}：{comment}",
                                 complaint_id=complaint.id)
         return comment
 
@@ -149,6 +150,11 @@ class FollowupForm(Form):
 
     async def finish(self, st: DialogState, env: Env) -> Finish:
         low = st.data["rating"] <= feedback.COMPLAINT_THRESHOLD
+        complaint = await _complaint_for(env.session, st.data["rating_id"]) if low and st.data.get("rating_id") else None
+        if complaint is not None:  # issue 16: the complaint's number and deadlines, not "尽快"
+            sla = env.ctx.sla
+            return Finish(wt.FOLLOWUP_COMPLAINT_FILED.format(
+                id=complaint.id, ack=wt.window(sla.complaint.ack), resolve=wt.window(sla.complaint.done)))
         return Finish(texts.FOLLOWUP_COMPLAINT_DONE if low else texts.FOLLOWUP_DONE)
 
     async def on_cancel(self, st: DialogState, env: Env) -> str:

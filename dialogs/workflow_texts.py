@@ -53,6 +53,7 @@ COMPLAINT_OPENED = (
     "已登记投诉，投诉编号 T{id}。管家会在{ack}联系您，{resolve}给您处理结果。\n"
     "需要马上找人请回复“人工”。"
 )
+FOLLOWUP_COMPLAINT_FILED = "谢谢您告诉我们。已登记投诉，投诉编号 T{id}。管家会在{ack}联系您，{resolve}给您处理结果。需要马上找人请回复“人工”。"
 COMPLAINT_ABOUT_ORDER = "（订单 {code}）"
 COMPLAINT_ACKNOWLEDGED = "您的投诉（投诉编号 T{id}）管家已受理，会在{resolve}给您处理结果。如需沟通请回复“人工”。"
 COMPLAINT_RESOLVED = "您的投诉（投诉编号 T{id}）已处理：{note}"

@@ -49,7 +49,7 @@ async def test_low_rating_opens_a_complaint_and_feeds_the_merchant_score(hub: Hu
         complaint = await session.scalar(select(Complaint).where(Complaint.order_id == order_id))
     assert complaint is not None and complaint.status == ComplaintStatus.OPEN and complaint.merchant_id == merchant_id
     assert await events(hub, "staff.notify", complaint_id=complaint.id)
-    assert await me.say("师傅迟到了一个小时") == texts.FOLLOWUP_COMPLAINT_DONE
+    assert f"投诉编号 T{complaint.id}" in await me.say("师傅迟到了一个小时")  # issue 16: number + time frame
     async with hub.runtime.sessions() as session:
         rating = await session.scalar(select(Rating).where(Rating.order_id == order_id))
         assert rating is not None and (rating.score, rating.comment, rating.merchant_id) == (2, "师傅迟到了一个小时", merchant_id)
