@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -22,7 +22,7 @@ from bot.outbox_relay import OutboxRelay, PermanentFailure
 from bot.runtime import Runtime
 from bot.wechat.client import NotFollowing, QuotaExceeded, WeChatClient, WindowClosed
 from bot.wechat.notify import owner_notifier
-from storage.staff import Staff, StaffRole
+from storage.staff import Staff
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,8 @@ def wechat_staff_notifier(client: WeChatClient):  # type: ignore[no-untyped-def]
 
     async def notify(payload: dict[str, Any], session: AsyncSession) -> None:
         community_id = payload.get("community_id")
+        # No community on the event (e.g. an owner not yet bound): every staff member may act on it.
         stmt = select(Staff).where(Staff.openid.is_not(None)).options(selectinload(Staff.communities))
-        if community_id is None:
-            stmt = stmt.where(or_(Staff.role == StaffRole.ADMIN, Staff.role == StaffRole.STAFF))
         members = [m for m in await session.scalars(stmt.order_by(Staff.id))
                    if community_id is None or m.can_act_in(int(community_id))]
         text = str(payload.get("text", ""))
