@@ -12,10 +12,11 @@ from bot.commands.wechat import route as route_staff_command
 from bot.commands.wiring import install_jobs, install_staff_commands
 from bot.commands.wiring import shutdown as shutdown_staff_commands
 from bot.conversation import Conversations
+from bot.metrics import REFRESH
+from bot.outbox_handlers import register_base_handlers
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.wechat.notify import owner_notifier
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
 from scheduler.setup import create_scheduler
 
@@ -33,8 +34,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     # The body limit is enforced by the webhook itself (413), so aiohttp's own cap stays above it.
     app = web.Application(client_max_size=settings.max_body_bytes * 4)
     runtime = build_runtime(settings)
-    relay = OutboxRelay(runtime.sessions)
-    relay.register("owner.notify", owner_notifier(runtime.wechat, template_id=settings.wechat_template_order))
+    relay = OutboxRelay(runtime.sessions, max_attempts=settings.outbox_max_attempts)
+    register_base_handlers(relay, runtime)  # issue 16: every kind handled; Telegram overrides below
     if settings.telegram_token:  # merchant dispatch + staff chat (bot/telegram/setup.py)
         from bot.telegram.setup import setup_telegram
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     conversations = Conversations(runtime, relay)
     staff_commands = install_staff_commands(runtime, relay)  # issue 6: staff commands + broadcasts
     conversations.staff_route = lambda event: route_staff_command(event, staff_commands)
+    relay.require()  # issue 16: a declared outbox kind with no handler stops the app here
     webhook = WeChatWebhook(
         WebhookConfig(
             token=settings.wechat_token,
@@ -65,8 +67,11 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", health.metrics)
+    app[REFRESH] = [health.outbox_gauges(runtime)]  # issue 16: parked/pending outbox rows
 
     async def start(app: web.Application) -> None:
+        # Waiting rows of a kind nobody handles: refuse to start (skipped if the database is down).
+        await relay.verify_pending(timeout=settings.health_timeout_seconds)
         if not settings.wechat_token:
             log.warning("BUTLER_WECHAT_TOKEN is empty: signatures use an empty token (development only)")
         if runtime.nlu is not None and hasattr(runtime.nlu, "warm_up"):

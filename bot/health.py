@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.metrics import REGISTRY
+from bot.metrics import OUTBOX_PARKED, OUTBOX_PENDING, REFRESH, REGISTRY
 from bot.runtime import Runtime
-from storage.db import ping
+from storage import outbox
+from storage.db import ping, unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+def outbox_gauges(runtime: Runtime):  # type: ignore[no-untyped-def]
+    """A refresher that reads parked and pending outbox counts (issue 16) for /metrics."""
+
+    async def refresh() -> None:
+        async with unit_of_work(runtime.sessions) as session:
+            found = await outbox.counts(session=session)
+        OUTBOX_PARKED.set(found["parked"])
+        OUTBOX_PENDING.set(found["pending"])
+
+    return refresh
 
 
 async def _check(coro: object, timeout: float) -> str:
@@ -36,6 +52,11 @@ async def healthz(request: web.Request, runtime: Runtime) -> web.Response:
     return web.json_response(body, status=status)
 
 
-async def metrics(_request: web.Request) -> web.Response:
+async def metrics(request: web.Request) -> web.Response:
     """Prometheus text format."""
+    for refresh in request.app.get(REFRESH, []):
+        try:
+            await asyncio.wait_for(refresh(), 5)
+        except Exception as exc:  # a slow or down database must not take the metrics page with it
+            log.warning("metrics refresh failed: %r", exc)
     return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -25,3 +28,9 @@ OUTBOUND = Counter(
 GUARD_REFUSALS = Counter(
     "butler_guard_refusals_total", "Owner-facing texts refused by the content guard", registry=REGISTRY
 )
+
+# Issue 16: outbox rows no handler delivered (parked after repeated failures) or still waiting.
+OUTBOX_PARKED = Gauge("butler_outbox_parked", "Outbox rows parked after failing repeatedly", registry=REGISTRY)
+OUTBOX_PENDING = Gauge("butler_outbox_pending", "Outbox rows waiting for delivery", registry=REGISTRY)
+# Gauges read from the database just before each scrape (per app, so test apps never share one).
+REFRESH = web.AppKey("metrics_refresh", list[Callable[[], Awaitable[None]]])

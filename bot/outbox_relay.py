@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import outbox
@@ -21,11 +22,16 @@ class PermanentFailure(Exception):
     """Delivery can never succeed (e.g. the owner unfollowed); record it and stop retrying."""
 
 
+class UnhandledOutboxKind(RuntimeError):
+    """A kind with no handler: its rows would wait forever, so the process refuses to start."""
+
+
 class OutboxRelay:
     """Maps event kinds to delivery handlers; `kick()` after a commit, `drain()` on a timer."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_attempts: int = 5) -> None:
         self.sessions = sessions
+        self.max_attempts = max_attempts
         self.handlers: dict[str, OutboxHandler] = {}
         self._lock = asyncio.Lock()
         self._pending: asyncio.Task[int] | None = None
@@ -34,6 +40,31 @@ class OutboxRelay:
     def register(self, kind: str, handler: OutboxHandler) -> None:
         """Declare who delivers events of a kind."""
         self.handlers[kind] = handler
+
+    def require(self, kinds: frozenset[str] = outbox.KINDS) -> None:
+        """Refuse to run unless every declared kind has a handler (call once wiring is done)."""
+        missing = sorted(set(kinds) - set(self.handlers))
+        if missing:
+            raise UnhandledOutboxKind(f"no outbox handler for: {', '.join(missing)}")
+
+    async def verify_pending(self, *, timeout: float = 5.0) -> None:
+        """Refuse to start on waiting rows of a kind nobody handles (emitted by other code or versions).
+
+        A database that is down or locked must not keep the process from starting (it reports 503
+        on /healthz and recovers by itself), so then the check is skipped with a warning.
+        """
+        async def read() -> set[str]:
+            async with unit_of_work(self.sessions) as session:
+                return await outbox.pending_kinds(session=session)
+
+        try:
+            waiting = await asyncio.wait_for(read(), timeout)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("outbox kinds not verified at start-up (database unavailable): %r", exc)
+            return
+        missing = sorted(waiting - set(self.handlers))
+        if missing:
+            raise UnhandledOutboxKind(f"outbox rows are waiting with no handler for: {', '.join(missing)}")
 
     def kick(self) -> None:
         """Deliver soon, in the background; coalesces bursts into one drain.
@@ -69,7 +100,7 @@ class OutboxRelay:
         failed = 0
         async with unit_of_work(self.sessions) as session:
             events = await outbox.claim_pending(
-                session=session, kinds=list(self.handlers), limit=batch
+                session=session, kinds=list(self.handlers), limit=batch, max_attempts=self.max_attempts
             )
             for event in events:
                 handler = self.handlers[event.kind]
@@ -83,6 +114,8 @@ class OutboxRelay:
                     await outbox.mark_failed(session=session, event_id=event.id, error=str(exc))
                 except Exception as exc:
                     log.warning("outbox %s #%s failed: %r", event.kind, event.id, exc)
-                    await outbox.mark_failed(session=session, event_id=event.id, error=repr(exc))
+                    await outbox.mark_failed(
+                        session=session, event_id=event.id, error=repr(exc), max_attempts=self.max_attempts
+                    )
                     failed += 1
             return len(events), failed

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from bot.sla import sla_policy
 from bot.wechat.client import WeChatClient
 from dialogs.context import HubContext
 from dialogs.guard import ContentGuard
@@ -40,6 +41,7 @@ class Runtime:
             session=session, kv=self.kv, guard=self.guard, tz=self.tz, nlu=self.nlu,
             dialog_ttl_seconds=self.settings.dialog_ttl_seconds,
             handoff_idle_seconds=self.settings.handoff_idle_seconds,
+            sla=sla_policy(self.settings), hotline=self.settings.hotline,  # issue 16 / 13: workflows, urgent
         )
 
     async def aclose(self) -> None:

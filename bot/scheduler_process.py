@@ -7,23 +7,25 @@ import signal
 
 from bot.commands.wiring import install_jobs
 from bot.commands.wiring import shutdown as shutdown_staff_commands
+from bot.outbox_handlers import register_base_handlers
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import build_runtime
 from bot.settings import Settings
-from bot.wechat.notify import owner_notifier
 from scheduler.setup import create_scheduler
 
 
 async def run_scheduler_forever(settings: Settings) -> None:
     """Start the scheduler and block until SIGINT/SIGTERM."""
     runtime = build_runtime(settings)
-    relay = OutboxRelay(runtime.sessions)
-    relay.register("owner.notify", owner_notifier(runtime.wechat, template_id=settings.wechat_template_order))
+    relay = OutboxRelay(runtime.sessions, max_attempts=settings.outbox_max_attempts)
+    register_base_handlers(relay, runtime)  # issue 16: every kind handled; Telegram overrides below
     telegram = None
     if settings.telegram_token:  # job cards, staff alerts, merchant notes (bot/telegram/setup.py)
         from bot.telegram.setup import setup_telegram_outbox
 
         telegram = setup_telegram_outbox(runtime, relay)
+    relay.require()  # issue 16: every declared outbox kind has a handler, or no start
+    await relay.verify_pending()
     sched = create_scheduler(settings.tz)
     sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
     install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts

@@ -88,6 +88,19 @@ class Settings(BaseSettings):
     # The clock runs on the event loop, so a busy process adds its own delay: 5 s is WeChat's reply
     # window (a dependency slower than that fails owners too), not a measure of a loaded loop.
     health_timeout_seconds: float = 5.0
+    # Issue 16 (work orders, complaints, outbox) and issue 13 item 6 (urgent reports).
+    # Company-wide 24-hour phone for owners whose community has no --hotline (CONTRACT.md).
+    hotline: str = ""
+    workorder_ack_minutes: float = 30.0  # a common-area work order is acknowledged within this
+    workorder_done_hours: float = 24.0  # … and fixed within this
+    urgent_ack_minutes: float = 5.0  # an urgent one (people trapped, gas, fire …) is acknowledged within this
+    urgent_repeat_minutes: float = 5.0  # … and re-alerted this often until someone does
+    urgent_done_hours: float = 4.0
+    complaint_ack_minutes: float = 30.0
+    complaint_resolve_hours: float = 24.0
+    max_complaints_per_quarter: int = 3  # more against a merchant fails its quarterly evaluation
+    outbox_retention_days: float = 7.0  # delivered outbox rows are deleted after this
+    outbox_max_attempts: int = 5  # a row failing this often is parked (counted in /metrics and the report)
 
     @property
     def is_sqlite(self) -> bool:

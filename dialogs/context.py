@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.guard import ContentGuard
 from storage.kv import KeyValueStore
+from storage.workorders import SlaPolicy
 
 DEFAULT_DIALOG_TTL_SECONDS = 24 * 3600
 DEFAULT_HANDOFF_IDLE_SECONDS = 30 * 60
@@ -31,6 +32,9 @@ class HubContext:
     dialog_ttl_seconds: int = DEFAULT_DIALOG_TTL_SECONDS
     # A hand-off nobody speaks in for this long ends by itself.
     handoff_idle_seconds: int = DEFAULT_HANDOFF_IDLE_SECONDS
+    # Issue 16 / issue 13: work-order and complaint deadlines, and the company-wide 24-hour phone.
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
+    hotline: str = ""
 
     def now(self) -> datetime:
         """Current time in the configured time zone."""

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import choices, handoff, people, state, texts
+from dialogs import workflow_texts as wt
 from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
-from storage import feedback, jobs, orders, outbox, owners
+from storage import complaints, feedback, jobs, orders, outbox, owners
 from storage.kv import KeyValueStore
 from storage.orders import Order
+from storage.workorders import SlaPolicy
 
 _WORD_SCORES = (
     (("非常满意", "很满意", "超级满意", "特别满意", "五星", "满分", "很好", "非常好"), 5),
@@ -89,23 +91,16 @@ async def record_rating(*, session: AsyncSession, owner: owners.Owner, order: Or
 
 
 async def open_complaint(
-    *, session: AsyncSession, owner: owners.Owner, order: Order | None, text: str, rating_id: int | None = None
+    *, session: AsyncSession, owner: owners.Owner, order: Order | None, text: str, rating_id: int | None = None,
+    sla: SlaPolicy | None = None,
 ) -> feedback.Complaint:
-    """Open a complaint and post it to the staff chat."""
-    complaint = await feedback.open_complaint(
-        session=session, owner_id=owner.id, order_id=order.id if order else None,
-        merchant_id=order.merchant_id if order else None, rating_id=rating_id, text=text,
-    )
+    """Open a complaint about a rated order and post it to staff with its deadline (storage/complaints.py)."""
     about = f"订单 {order.code}（{order.service.name}{'，' + order.merchant.name if order.merchant else ''}）" if order else ""
-    outbox.emit(
-        session, "staff.notify",
-        text=texts.STAFF_COMPLAINT.format(
-            id=complaint.id, owner=people.label(owner), household=await people.household(session, owner),
-            order=about, text=text,
-        ),
-        complaint_id=complaint.id,
+    return await complaints.file(
+        session=session, owner=owner, text=text, household=await people.household(session, owner),
+        owner_label=people.label(owner), sla=sla or SlaPolicy(), order_id=order.id if order else None,
+        merchant_id=order.merchant_id if order else None, order_label=about, rating_id=rating_id,
     )
-    return complaint
 
 
 class FollowupForm(Form):
@@ -146,7 +141,7 @@ class FollowupForm(Form):
                 if complaint is not None:
                     complaint.text = f"{complaint.text}；业主说：{comment}"
                     outbox.emit(env.session, "staff.notify",
-                                text=f"【投诉 #{complaint.id} 补充】{people.label(env.owner)}：{comment}",
+                                text=f"【投诉 T{complaint.id} 补充】{people.label(env.owner)}：{comment}",
                                 complaint_id=complaint.id)
         return comment
 
@@ -155,6 +150,11 @@ class FollowupForm(Form):
 
     async def finish(self, st: DialogState, env: Env) -> Finish:
         low = st.data["rating"] <= feedback.COMPLAINT_THRESHOLD
+        complaint = await _complaint_for(env.session, st.data["rating_id"]) if low and st.data.get("rating_id") else None
+        if complaint is not None:  # issue 16: the complaint's number and deadlines, not "尽快"
+            sla = env.ctx.sla
+            return Finish(wt.FOLLOWUP_COMPLAINT_FILED.format(
+                id=complaint.id, ack=wt.window(sla.complaint.ack), resolve=wt.window(sla.complaint.done)))
         return Finish(texts.FOLLOWUP_COMPLAINT_DONE if low else texts.FOLLOWUP_DONE)
 
     async def on_cancel(self, st: DialogState, env: Env) -> str:

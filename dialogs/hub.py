@@ -27,6 +27,7 @@ from dialogs import (
     state,
     survey,
     texts,
+    workflows,
 )
 from dialogs.context import HubContext
 from dialogs.events import InboundMessage, MessageKind, Reply
@@ -148,9 +149,8 @@ async def on_rate(env: Env) -> str:
 
 
 async def on_complain(env: Env) -> str:
-    last = await orders.last_completed_for_owner(session=env.session, owner_id=env.owner.id)
-    await followup.open_complaint(session=env.session, owner=env.owner, order=last, text=env.text)
-    return texts.COMPLAINT_RECORDED
+    # Issue 13: against the property, unless the owner names one of their orders (never the last one).
+    return await workflows.file_complaint(env)
 
 
 async def on_human(env: Env) -> str:
@@ -187,7 +187,7 @@ ROUTES: dict[str, Callable[[Env], Awaitable[str]]] = {
     "start_survey": on_survey,
     "rate_service": on_rate,
     "complain": on_complain,
-    "report_issue": inquiries.report_issue,
+    "report_issue": workflows.report_issue,
     "human_agent": on_human,
     "unsubscribe_push": on_unsubscribe,
     "resubscribe_push": on_resubscribe,
@@ -284,6 +284,9 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     if menu is not None:
         text = _MENU_TEXTS[menu]
     env = Env(ctx=ctx, owner=owner, text=text)
+    # Safety first (issue 13): an emergency gets the 24-hour phone whatever else is going on.
+    if menu is None and (emergency := workflows.urgent_kind(text)) is not None:
+        return Reply(await workflows.report_urgent(env, emergency))
     held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
     if held is not None:
         await handoff.forward_owner_message(session=ctx.session, handoff=held, owner=owner, text=text)
@@ -298,4 +301,6 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     pending = await state.load(ctx.kv, owner.openid)
     if pending is not None:
         return Reply(await engine.reply(pending, env))
+    if (rated := await workflows.rate_work_order(env)) is not None:  # answers "please rate the fix"
+        return Reply(rated)
     return Reply(await route(env))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import datetime
 
-from dialogs import choices, offer, people, texts
+from dialogs import choices, offer, texts
 from dialogs.form import Env
 from dialogs.state import STORE_DOWN
-from storage import activities, catalog, communities, faq, orders, outbox, workorders
+from storage import activities, catalog, communities, faq, orders
 from storage.catalog import Service
 
 # Intents answered in place, even in the middle of a form (which then asks its question again).
@@ -199,10 +199,7 @@ async def answer_in_form(intent: str, env: Env) -> str:
 
 
 async def report_issue(env: Env) -> str:
-    """A common-area problem becomes a property work order in the staff chat."""
-    row = await workorders.create(
-        session=env.session, owner_id=env.owner.id, community_id=env.owner.community_id, text=env.text
-    )
-    household = await people.household(env.session, env.owner)
-    outbox.emit(env.session, "staff.notify", text=texts.STAFF_ISSUE.format(id=row.id, household=household, text=env.text))
-    return texts.ISSUE_REPORTED.format(id=row.id)
+    """A common-area problem becomes a property work order for staff (issue 16: dialogs/workflows.py)."""
+    from dialogs.workflows import report_issue as open_work_order
+
+    return await open_work_order(env)

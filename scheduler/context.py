@@ -13,6 +13,7 @@ from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
 from storage.broadcast_delivery import BroadcastSender
 from storage.kv import KeyValueStore
 from storage.supplier import EvaluationPolicy
+from storage.workorders import SlaPolicy
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class SchedulerConfig:
     handoff_idle_seconds: int = DEFAULT_HANDOFF_IDLE_SECONDS
     evaluation: EvaluationPolicy = field(default_factory=EvaluationPolicy)
     jobs: tuple[str, ...] = ()  # the jobs this process runs; empty = all
+    # Issue 16: work-order/complaint deadlines and outbox housekeeping.
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
+    outbox_retention: timedelta = timedelta(days=7)
+    outbox_max_attempts: int = 5
 
 
 @dataclass

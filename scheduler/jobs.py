@@ -147,7 +147,7 @@ async def daily_report(ctx: JobContext) -> bool:
     async with unit_of_work(ctx.sessions) as session:
         if not await claims.claim(session=session, job="daily_report", key=day.isoformat()):
             return False
-        built = await reports.build(session=session, day=day, tz=ctx.tz)
+        built = await reports.build(session=session, day=day, tz=ctx.tz, sla=ctx.config.sla)
         path = Path(ctx.config.report_dir) / f"daily-{day:%Y%m%d}.png"
         await asyncio.to_thread(reports.render_chart, built, path)
         outbox.emit(session, "staff.notify", text=reports.render_text(built), photo_path=str(path.resolve()))
@@ -168,6 +168,27 @@ async def escalate_unaccepted(ctx: JobContext) -> int:
     return len(escalated)
 
 
+async def workflow_sla(ctx: JobContext) -> dict[str, int]:
+    """Re-alert overdue work orders (urgent ones until acknowledged) and escalate overdue complaints."""
+    from storage import complaints, workorders
+
+    async with unit_of_work(ctx.sessions) as session:
+        tally = await workorders.realert_overdue(session=session, now=ctx.now(), sla=ctx.config.sla)
+        tally |= {f"complaint_{k}": v for k, v in (
+            await complaints.realert_overdue(session=session, now=ctx.now(), sla=ctx.config.sla)).items()}
+    if any(tally.values()):
+        _kick(ctx)
+    return {k: v for k, v in tally.items() if v}
+
+
+async def outbox_maintenance(ctx: JobContext) -> dict[str, int]:
+    """Park rows that failed too often and delete delivered rows past the retention period."""
+    async with unit_of_work(ctx.sessions) as session:
+        parked = await outbox.park_stuck(session=session, max_attempts=ctx.config.outbox_max_attempts)
+        purged = await outbox.purge_delivered(session=session, before=ctx.now() - ctx.config.outbox_retention)
+    return {k: v for k, v in (("parked", parked), ("purged", purged)) if v}
+
+
 JOBS: dict[str, Job] = {
     "broadcasts": send_broadcasts,
     "followups": followups,
@@ -176,6 +197,8 @@ JOBS: dict[str, Job] = {
     "quarterly_evaluation": quarterly_evaluation,
     "daily_report": daily_report,
     "escalate_unaccepted": escalate_unaccepted,
+    "workflow_sla": workflow_sla,
+    "outbox_maintenance": outbox_maintenance,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,10 +30,21 @@ class Rating(Timestamped, Base):
 
 
 class ComplaintStatus(StrEnum):
-    """Open until staff record how it was handled."""
+    """open → acknowledged → closed (resolved, with a note and perhaps compensation)."""
 
     OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
     CLOSED = "closed"
+
+
+COMPLAINT_LABELS = {"open": "待受理", "acknowledged": "处理中", "closed": "已结案"}
+
+
+class Bearer(StrEnum):
+    """Who pays a compensation: the merchant's next payout, or the platform."""
+
+    MERCHANT = "merchant"
+    PLATFORM = "platform"
 
 
 class Complaint(Timestamped, Base):
@@ -50,7 +61,20 @@ class Complaint(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), default=ComplaintStatus.OPEN, index=True)
     closed_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     note: Mapped[str] = mapped_column(Text, default="")
-    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    # Issue 16: the complaint's life (storage/complaints.py).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+    last_alert_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    compensation_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    compensation_bearer: Mapped[str] = mapped_column(String(16), default="")
+
+    @property
+    def code(self) -> str:
+        """T7: the 投诉编号 owners and staff quote."""
+        return f"T{self.id}"
 
 
 async def rating_for_order(*, session: AsyncSession, order_id: int) -> Rating | None:
@@ -78,10 +102,12 @@ async def open_complaint(
     order_id: int | None = None,
     merchant_id: int | None = None,
     rating_id: int | None = None,
+    community_id: int | None = None,
 ) -> Complaint:
     """Open a complaint for staff to handle."""
     complaint = Complaint(
-        owner_id=owner_id, order_id=order_id, merchant_id=merchant_id, rating_id=rating_id, text=text
+        owner_id=owner_id, order_id=order_id, merchant_id=merchant_id, rating_id=rating_id, text=text,
+        community_id=community_id,
     )
     session.add(complaint)
     await session.flush()

@@ -148,6 +148,9 @@ class MerchantPayout:
     commission_fen: int = 0
     payout_fen: int = 0
     by_method_fen: dict[str, int] = field(default_factory=dict)
+    # Merchant-borne complaint compensation closed this month (issue 16), already taken off payout_fen.
+    compensation_fen: int = 0
+    complaint_codes: list[str] = field(default_factory=list)
 
 
 async def household_statements(
@@ -202,6 +205,30 @@ async def merchant_payouts(*, session: AsyncSession, month: str, tz: ZoneInfo) -
         by_method[merchant.id][order.payment_method or ""] += order.amount_fen
     for merchant_id, row in payouts.items():
         row.by_method_fen = dict(by_method[merchant_id])
+    await _deduct_compensation(session, payouts, month, tz)
     return sorted(payouts.values(), key=lambda p: p.merchant_id)
+
+
+async def _deduct_compensation(session: AsyncSession, payouts: dict[int, MerchantPayout], month: str, tz: ZoneInfo) -> None:
+    """Take merchant-borne complaint compensation off the payout of the month the complaint closed in.
+
+    A merchant with compensation but no completed order that month still gets a row: its negative
+    payout is what it owes, and staff see it rather than the deduction silently vanishing.
+    """
+    from storage.complaints import merchant_deductions
+    from storage.merchants import Merchant
+
+    start, end = month_bounds(month, tz)
+    for merchant_id, (fen, codes) in (await merchant_deductions(session=session, since=start, until=end)).items():
+        row = payouts.get(merchant_id)
+        if row is None:
+            merchant = await session.get(Merchant, merchant_id)
+            if merchant is None:
+                continue
+            row = payouts[merchant_id] = MerchantPayout(
+                month=month, merchant_id=merchant_id, merchant_name=merchant.name, telegram_id=merchant.telegram_id)
+        row.compensation_fen += fen
+        row.complaint_codes += codes
+        row.payout_fen -= fen
 
 

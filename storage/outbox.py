@@ -2,19 +2,35 @@
 
 Transport code (bot/) delivers them after the commit, so a crash between "order saved" and
 "job card posted" loses nothing, and the domain never imports a transport.
+
+No row waits forever (issue 16): every kind the code emits is declared in KINDS, and the app
+refuses to start unless each has a handler (bot/outbox_relay.py); a row that keeps failing is
+parked (parked_at) and counted, and delivered rows are deleted after a retention period.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, select, update
+from sqlalchemy import JSON, Integer, String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.db import is_postgres
+
+log = logging.getLogger(__name__)
+
+# Every kind emitted anywhere; a new kind goes here and gets a handler (tests/workflows checks both).
+KINDS: frozenset[str] = frozenset({
+    "owner.notify",  # {openid, text, [notice, title]}: WeChat to an owner
+    "staff.notify",  # {text, [handoff_id, complaint_id, workorder_id, community_id, urgent, photo_path]}
+    "merchant.notify",  # {merchant_id, text}
+    "order.created", "order.reposted", "order.accepted", "order.progress", "order.cancelled",
+    "order.completed",  # {order_id}: the merchant's settlement note
+})
 
 
 class OutboxEvent(Timestamped, Base):
@@ -28,10 +44,15 @@ class OutboxEvent(Timestamped, Base):
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    # Set when the row failed max_attempts times: no longer retried, counted until staff look.
+    parked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
 
 def emit(session: AsyncSession, kind: str, **payload: Any) -> OutboxEvent:
     """Record an event in the caller's unit of work."""
+    if kind not in KINDS:
+        # Not refused (the data commit matters more), but loud: start-up will refuse the pending row.
+        log.error("outbox kind %r is not declared in storage.outbox.KINDS", kind)
     event = OutboxEvent(kind=kind, payload=payload)
     session.add(event)
     session.info[_EMITTED] = True
@@ -75,10 +96,59 @@ async def mark_done(*, session: AsyncSession, event_id: int) -> None:
     )
 
 
-async def mark_failed(*, session: AsyncSession, event_id: int, error: str) -> None:
-    """Count a failed delivery attempt; the sweeper retries until max_attempts."""
+async def mark_failed(*, session: AsyncSession, event_id: int, error: str, max_attempts: int = 5) -> None:
+    """Count a failed delivery attempt; the sweeper retries until max_attempts, then the row is parked."""
     await session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id == event_id)
         .values(attempts=OutboxEvent.attempts + 1, last_error=error[:500])
     )
+    await session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None),
+               OutboxEvent.parked_at.is_(None), OutboxEvent.attempts >= max_attempts)
+        .values(parked_at=utcnow())
+    )
+
+
+async def pending_kinds(*, session: AsyncSession) -> set[str]:
+    """Kinds of rows still waiting for delivery (start-up refuses any without a handler)."""
+    rows = await session.scalars(
+        select(OutboxEvent.kind).where(OutboxEvent.processed_at.is_(None), OutboxEvent.parked_at.is_(None)).distinct()
+    )
+    return set(rows)
+
+
+async def park_stuck(*, session: AsyncSession, max_attempts: int) -> int:
+    """Park rows that reached max_attempts before parking existed (or under a lower limit)."""
+    result = await session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.processed_at.is_(None), OutboxEvent.parked_at.is_(None),
+               OutboxEvent.attempts >= max_attempts)
+        .values(parked_at=utcnow())
+    )
+    return int(result.rowcount or 0)
+
+
+async def purge_delivered(*, session: AsyncSession, before: datetime, batch: int = 5000) -> int:
+    """Delete rows delivered before `before` (parked rows stay until someone looks at them)."""
+    ids = list(await session.scalars(
+        select(OutboxEvent.id).where(OutboxEvent.processed_at.is_not(None), OutboxEvent.processed_at < before,
+                                     OutboxEvent.parked_at.is_(None)).limit(batch)
+    ))
+    if not ids:
+        return 0
+    await session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
+    return len(ids)
+
+
+async def counts(*, session: AsyncSession, since: datetime | None = None) -> dict[str, int]:
+    """Pending and parked rows now, and rows parked since `since` (for the daily report)."""
+    pending = await session.scalar(select(func.count(OutboxEvent.id)).where(
+        OutboxEvent.processed_at.is_(None), OutboxEvent.parked_at.is_(None)))
+    parked = await session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.parked_at.is_not(None)))
+    out = {"pending": int(pending or 0), "parked": int(parked or 0)}
+    if since is not None:
+        new = await session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.parked_at >= since))
+        out["parked_since"] = int(new or 0)
+    return out

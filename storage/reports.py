@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import service_lines
+from storage import report_workflows, service_lines
 from storage.base import aware
 from storage.broadcasts import CHANNEL_LABELS, Delivery, DeliveryStatus
 from storage.catalog import ButlerLine, Service
@@ -27,7 +27,9 @@ from storage.communities import Community
 from storage.messages import InboundMessageLog
 from storage.orders import Order, OrderStatus
 from storage.owners import Owner
+from storage.report_workflows import WorkflowFigures
 from storage.surveys import ResponseStatus, SurveyResponse
+from storage.workorders import SlaPolicy
 
 LINE_DAILY_TARGET_FEN = 100
 CHANNELS_TARGET = 10
@@ -78,13 +80,14 @@ class DailyReport:
     broadcast_sent: int
     broadcast_owners: int
     chart_path: str | None = None
+    workflows: WorkflowFigures | None = None  # issue 16: work orders, complaints, parked outbox rows
 
 
 def _utc(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-async def build(*, session: AsyncSession, day: date, tz: ZoneInfo) -> DailyReport:
+async def build(*, session: AsyncSession, day: date, tz: ZoneInfo, sla: SlaPolicy | None = None) -> DailyReport:
     """Compute the report for one local day."""
     start, end = _utc(day, tz), _utc(day + timedelta(days=1), tz)
     month_start = _utc(day.replace(day=1), tz)
@@ -175,7 +178,8 @@ async def build(*, session: AsyncSession, day: date, tz: ZoneInfo) -> DailyRepor
     ordered = [r for r in reports.values() if r.community_id is not None] + (
         [reports[None]] if None in reports and (reports[None].lines or reports[None].owners) else []
     )
-    return DailyReport(day, ordered, channels, surveys, int(sent or 0), int(owners_reached or 0))
+    flows = await report_workflows.build(session=session, start=start, end=end, sla=sla or SlaPolicy())
+    return DailyReport(day, ordered, channels, surveys, int(sent or 0), int(owners_reached or 0), workflows=flows)
 
 
 SURVEY_CHANNEL_LABELS = {
@@ -242,6 +246,8 @@ def render_text(report: DailyReport, *, max_communities: int = 12) -> str:
         "今日完成问卷：" + ("、".join(f"{k} {v}" for k, v in report.surveys_by_channel.items()) or "无"),
         f"今日广播触达：{report.broadcast_sent} 条，{report.broadcast_owners} 户",
     ]
+    if report.workflows is not None:
+        out += report_workflows.render(report.workflows)
     if owners:
         out.append(f"本月触达（每户每月至少一次）：{reached}/{owners} 户（{100 * reached // owners}%）")
     busy = sorted((c for c in report.communities if _active(c)),
@@ -288,8 +294,23 @@ def render_demand(report: DailyReport) -> list[str]:
 
 
 def _cjk_font() -> str | None:
+    """A CJK font family for the chart: the one shipped by the mplfonts package, else a system one.
+
+    mplfonts (a PyPI dependency) carries Noto Sans CJK SC (SIL OFL), so a fresh `pip install` labels
+    the chart in Chinese without an apt step. The file is registered with matplotlib's font
+    manager directly: mplfonts' own helpers rewrite matplotlib's configuration, which we don't want.
+    """
     from matplotlib import font_manager
 
+    try:
+        import mplfonts
+
+        shipped = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+        if shipped.is_file():
+            font_manager.fontManager.addfont(str(shipped))
+            return font_manager.FontProperties(fname=str(shipped)).get_name()
+    except ImportError:
+        pass
     for f in font_manager.fontManager.ttflist:
         if any(k in f.name for k in ("CJK", "WenQuanYi", "SimHei", "Hei", "Song", "Droid Sans Fallback")):
             return f.name
@@ -320,11 +341,12 @@ def render_chart(report: DailyReport, path: Path) -> Path:
         values = [c.lines.get(n, LineFigures()).commission_fen / 100 for n in lines]
         xs = [j + i * width for j in range(len(lines))]
         ax.bar(xs, values, width=width, label=label(c.name, f"community #{c.community_id}"))
-    ax.axhline(LINE_DAILY_TARGET_FEN / 100, color="red", linestyle="--", linewidth=1, label="target 1 CNY/day")
+    ax.axhline(LINE_DAILY_TARGET_FEN / 100, color="red", linestyle="--", linewidth=1,
+               label=label("目标：每日1元", "target 1 CNY/day"))
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(lines))])
     ax.set_xticklabels([label(n, f"line {k + 1}") for k, n in enumerate(lines)], rotation=20)
-    ax.set_ylabel("commission (CNY)")
-    ax.set_title(f"Butler daily report {report.day:%Y-%m-%d}")
+    ax.set_ylabel(label("佣金（元）", "commission (CNY)"))
+    ax.set_title(label(f"物业管家日报 {report.day:%Y-%m-%d}", f"Butler daily report {report.day:%Y-%m-%d}"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

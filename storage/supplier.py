@@ -17,11 +17,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage import jobs, outbox
+from storage import complaints, jobs, outbox
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.db import is_postgres
 from storage.feedback import Rating
@@ -61,6 +61,8 @@ class EvaluationPolicy:
     rectification_days: int = 30
     min_ratings: int = 1
     warn_days: int = 30
+    # Issue 16: more complaints than this against a merchant in a quarter fails it, whatever the ratings.
+    max_complaints: int = 3
 
 
 class Evaluation(Timestamped, Base):
@@ -78,6 +80,9 @@ class Evaluation(Timestamped, Base):
     deadline: Mapped[date | None] = mapped_column(Date, index=True)
     resolution: Mapped[str] = mapped_column(String(16), default=Resolution.OPEN)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Issue 16: complaints opened against the merchant in the quarter, and what it paid in compensation.
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    compensation_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
     @property
     def average(self) -> Decimal | None:
@@ -200,28 +205,35 @@ async def evaluate_quarter(
         if not await jobs.claim(session=session, job="quarterly_evaluation", key=f"{m.id}:{label}"):
             continue
         avg, n = await average_rating(session=session, merchant_id=m.id, since=_utc(start, tz), until=_utc(end, tz))
+        figures = await complaints.merchant_figures(
+            session=session, merchant_id=m.id, since=_utc(start, tz), until=_utc(end, tz))
         prev = await session.scalar(
             select(Evaluation).where(Evaluation.merchant_id == m.id, Evaluation.quarter == prev_label)
         )
         ev = Evaluation(merchant_id=m.id, quarter=label, ratings=n,
-                        average_x100=None if avg is None else int(avg * 100))
+                        average_x100=None if avg is None else int(avg * 100),
+                        complaints=figures.complaints, compensation_fen=figures.compensation_fen)
         session.add(ev)
-        if avg is None or n < policy.min_ratings:
+        too_many = figures.complaints > policy.max_complaints
+        if not too_many and (avg is None or n < policy.min_ratings):
             ev.outcome = Outcome.NO_DATA
-        elif avg < policy.bar:
+        elif too_many or (avg is not None and avg < policy.bar):
             ev.outcome = Outcome.FAILED
+            shown = f"业主满意度 {avg} 分" if avg is not None else "暂无评分"
+            why = (f"本季度投诉 {figures.complaints} 起，超过 {policy.max_complaints} 起的上限" if too_many
+                   else f"低于 {policy.bar} 分的标准")
             m.credit_level = LOW_CREDIT
             if prev is not None and prev.outcome == Outcome.FAILED:
                 ev.resolution, ev.resolved_at = Resolution.TERMINATED, utcnow()
                 m.status, m.credit_level = MerchantStatus.TERMINATED, MIN_CREDIT
                 tally["terminated"] += 1
                 outbox.emit(session, "merchant.notify", merchant_id=m.id, text=(
-                    f"{label} 业主满意度 {avg} 分，连续两个季度未达到 {policy.bar} 分的标准，"
+                    f"{label} {shown}，{why}，已连续两个季度未达标，"
                     "根据合作协议，平台与您的合作到此终止。感谢您此前的服务。"))
             else:
                 ev.deadline = today + timedelta(days=policy.rectification_days)
                 outbox.emit(session, "merchant.notify", merchant_id=m.id, text=(
-                    f"整改通知：{label} 业主满意度 {avg} 分，低于 {policy.bar} 分的标准。"
+                    f"整改通知：{label} {shown}，{why}。"
                     f"请在 {ev.deadline:%Y-%m-%d} 前完成整改；届时仍未达标将暂停接单。"))
         else:
             ev.outcome = Outcome.PASSED

@@ -50,20 +50,57 @@ def community_add(
     name: str = typer.Argument(..., help="Community name, e.g. 翠苑"),
     property_fee_monthly: str = typer.Option("0", "--property-fee-monthly", help="Property fees receivable per month, yuan"),
     households: int = typer.Option(0, "--households", min=0, help="Number of households"),
+    hotline: str = typer.Option("", "--hotline", help="24-hour duty phone given first in emergencies"),
 ) -> None:
     """Add a community (小区)."""
     name = name.strip()
     if not name:
         raise CliError("community name is empty")
     fee = yuan_to_fen(property_fee_monthly)
+    phone = _hotline(hotline) if hotline else ""
 
     async def work(session: AsyncSession) -> int:
         row = await communities.create(
-            session=session, name=name, property_fee_monthly_fen=fee, households=households
+            session=session, name=name, property_fee_monthly_fen=fee, households=households, hotline=phone
         )
         return row.id
 
     typer.echo(f"community {name} added (id {_commit_or_explain(work)})")
+
+
+def _hotline(value: str) -> str:
+    try:
+        return communities.valid_hotline(value)
+    except ValueError as exc:
+        raise CliError(f"--hotline: {exc}") from exc
+
+
+@community_app.command("set")
+def community_set(
+    name: str = typer.Argument(..., help="Community name, e.g. 翠苑"),
+    property_fee_monthly: str | None = typer.Option(None, "--property-fee-monthly", help="Property fees receivable per month, yuan"),
+    households: int | None = typer.Option(None, "--households", min=0, help="Number of households"),
+    hotline: str | None = typer.Option(None, "--hotline", help='24-hour duty phone; "" clears it (BUTLER_HOTLINE applies)'),
+) -> None:
+    """Change a community: fee, households or 24-hour hotline."""
+    if property_fee_monthly is None and households is None and hotline is None:
+        raise CliError("nothing to change: give --property-fee-monthly, --households and/or --hotline")
+    fee = yuan_to_fen(property_fee_monthly) if property_fee_monthly is not None else None
+    phone = (_hotline(hotline) if hotline.strip() else "") if hotline is not None else None
+
+    async def work(session: AsyncSession) -> int:
+        row = await communities.get_by_name(session=session, name=name.strip())
+        if row is None:
+            raise CliError(f"no community named {name!r} (add it with `butler community add`)")
+        if fee is not None:
+            row.property_fee_monthly_fen = fee
+        if households is not None:
+            row.households = households
+        if phone is not None:
+            row.hotline = phone
+        return row.id
+
+    typer.echo(f"community {name.strip()} updated (id {_commit_or_explain(work)})")
 
 
 @staff_app.command("add")

@@ -8,6 +8,8 @@ import logging
 import typer
 from aiohttp import web
 
+from bot.cli.common import CliError
+from bot.outbox_relay import UnhandledOutboxKind
 from bot.settings import Settings
 from storage.migrate import upgrade
 
@@ -35,14 +37,17 @@ def serve_command(
     _logging()
     settings = Settings()
     _migrate_embedded(settings)
-    app = create_app(settings, run_scheduler=not no_scheduler)
-    web.run_app(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        reuse_port=True,  # several `serve` processes may share one port
-        print=lambda msg: logging.getLogger("butler").info(msg.strip()),
-    )
+    try:
+        app = create_app(settings, run_scheduler=not no_scheduler)
+        web.run_app(
+            app,
+            host=host or settings.host,
+            port=port or settings.port,
+            reuse_port=True,  # several `serve` processes may share one port
+            print=lambda msg: logging.getLogger("butler").info(msg.strip()),
+        )
+    except UnhandledOutboxKind as exc:  # issue 16: rows nobody would deliver; refuse to start
+        raise CliError(f"refusing to start: {exc}") from exc
 
 
 def scheduler_command() -> None:
@@ -52,7 +57,10 @@ def scheduler_command() -> None:
     _logging()
     settings = Settings()
     _migrate_embedded(settings)
-    asyncio.run(run_scheduler_forever(settings))
+    try:
+        asyncio.run(run_scheduler_forever(settings))
+    except UnhandledOutboxKind as exc:
+        raise CliError(f"refusing to start: {exc}") from exc
 
 
 @db_app.command("upgrade")

@@ -24,6 +24,7 @@ TOTALS_HEADER = ["小区", "地址", "业主", "电话", "挂账单数", "合计
 PAYOUT_HEADER = [
     "商家编号", "商家", "Telegram ID", "订单数", "营业额(元)", "平台佣金(元)", "应付商家(元)",
     *[f"{m.value}(元)" for m in money.PAYMENT_METHODS],
+    "投诉赔偿扣款(元)",  # issue 16: already taken off 应付商家
 ]
 
 
@@ -59,6 +60,7 @@ def _payout_rows(payouts: list[MerchantPayout]) -> list[list[str]]:
             str(p.merchant_id), p.merchant_name, str(p.telegram_id), str(p.orders), format_yuan(p.amount_fen),
             format_yuan(p.commission_fen), format_yuan(p.payout_fen),
             *[format_yuan(p.by_method_fen.get(m.value, 0)) for m in money.PAYMENT_METHODS],
+            format_yuan(p.compensation_fen),
         ]
         for p in payouts
     ]
@@ -131,7 +133,10 @@ async def build_report(session: AsyncSession, *, month: str, tz: ZoneInfo, notif
             outbox.emit(
                 session, "merchant.notify", merchant_id=p.merchant_id,
                 text=(f"{month} 结算：完成 {p.orders} 单，营业额 {format_yuan(p.amount_fen)} 元，平台佣金 "
-                      f"{format_yuan(p.commission_fen)} 元，应付您 {format_yuan(p.payout_fen)} 元。"),
+                      f"{format_yuan(p.commission_fen)} 元，"
+                      + (f"投诉赔偿扣款 {format_yuan(p.compensation_fen)} 元（{'、'.join(p.complaint_codes)}），"
+                         if p.compensation_fen else "")
+                      + f"应付您 {format_yuan(p.payout_fen)} 元。"),
             )
     return report
 

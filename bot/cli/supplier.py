@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.admin import merchant_app
 from bot.cli.common import CliError, run_with_session
 from bot.settings import Settings
+from bot.sla import sla_policy
 from storage import outbox, reports, supplier
 from storage.merchants import Merchant
 
@@ -63,7 +64,7 @@ def report_command(
     report_day = _date(day, "--date") if day else datetime.now(tz).date() - timedelta(days=1)
 
     async def work(session: AsyncSession) -> str:
-        built = await reports.build(session=session, day=report_day, tz=tz)
+        built = await reports.build(session=session, day=report_day, tz=tz, sla=sla_policy(settings))
         await asyncio.to_thread(reports.render_chart, built, out)
         text = reports.render_text(built)
         if post:

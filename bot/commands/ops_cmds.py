@@ -1,4 +1,4 @@
-"""Operations commands: /help, /orders, /assign, /merchant, /close_complaint, /record_survey, /report."""
+"""Operations commands: /help, /orders, /assign, /merchant, /record_survey, /report (complaints: complaint_cmds)."""
 
 from __future__ import annotations
 
@@ -151,26 +151,6 @@ async def _merchant_status(ctx: CommandContext, m: Merchant) -> str:
     return "\n".join(lines)
 
 
-@command("close_complaint")
-async def close_complaint(ctx: CommandContext, args: str) -> CommandResult:
-    """处理完投诉后结案
-    /close_complaint 投诉编号 处理说明"""
-    ref, _, note = args.partition(" ")
-    if not ref.lstrip("#").isdigit() or not note.strip():
-        raise UsageError("请写投诉编号和处理说明")
-    complaint = await ctx.session.get(feedback.Complaint, int(ref.lstrip("#")))
-    if complaint is None:
-        return CommandResult(f"没有投诉 #{ref.lstrip('#')}")
-    owner = await ctx.session.get(Owner, complaint.owner_id)
-    assert ctx.staff is not None
-    if owner is not None and not ctx.staff.can_act_in(owner.community_id):
-        return CommandResult("您无权处理该小区的投诉。")
-    if complaint.status == feedback.ComplaintStatus.CLOSED:
-        return CommandResult(f"投诉 #{complaint.id} 已结案。")
-    await feedback.close_complaint(session=ctx.session, complaint_id=complaint.id, staff_id=ctx.staff.id, note=note.strip())
-    return CommandResult(f"投诉 #{complaint.id} 已结案：{note.strip()}")
-
-
 async def _owner(ctx: CommandContext, ref: str) -> Owner | None:
     ref = ref.strip().lstrip("#")
     conditions = [Owner.openid == ref, Owner.phone == ref]
@@ -237,7 +217,7 @@ async def report(ctx: CommandContext, args: str) -> CommandResult:
             day = date.fromisoformat(args.strip())
         except ValueError as exc:
             raise UsageError(f"日期写法如 2026-11-25，收到「{args.strip()}」") from exc
-    built = await reports.build(session=ctx.session, day=day, tz=ctx.tz)
+    built = await reports.build(session=ctx.session, day=day, tz=ctx.tz, sla=ctx.services.get("sla"))
     scope = ctx.scope.community_ids
     if scope is not None:
         built.communities = [c for c in built.communities if c.community_id in scope]

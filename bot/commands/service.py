@@ -13,6 +13,7 @@ from bot.commands import REGISTRY
 from bot.commands.registry import CommandContext, CommandResult
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime
+from bot.sla import sla_policy
 from storage.broadcast_delivery import BroadcastSender
 from storage.broadcasts import DeliveryPolicy
 from storage.db import unit_of_work
@@ -46,7 +47,8 @@ class StaffCommands:
 
     def services(self) -> dict[str, Any]:
         """Per-command services (fresh dict per call: commands append after-commit work to it)."""
-        return {"policy": policy_from(self.runtime), "report_dir": self.runtime.settings.report_dir}
+        return {"policy": policy_from(self.runtime), "report_dir": self.runtime.settings.report_dir,
+                "sla": sla_policy(self.runtime.settings)}  # issue 16: work-order and complaint deadlines
 
     async def run(
         self, text: str, *, lookup: StaffLookup, channel: str, reply_to: str,

@@ -11,6 +11,7 @@ from bot.commands.delivery import WeChatGateway
 from bot.commands.service import StaffCommands, policy_from
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime
+from bot.sla import sla_policy
 from scheduler.context import JobContext, SchedulerConfig
 from scheduler.setup import register_jobs
 from storage.broadcast_delivery import BroadcastSender, SendConfig
@@ -58,7 +59,10 @@ def scheduler_config(runtime: Runtime) -> SchedulerConfig:
         evaluation=EvaluationPolicy(
             bar=Decimal(str(s.evaluation_bar)), high_bar=Decimal(str(s.evaluation_high_bar)),
             rectification_days=s.rectification_days, warn_days=s.qualification_warn_days,
+            max_complaints=s.max_complaints_per_quarter,
         ),
+        sla=sla_policy(s), outbox_retention=timedelta(days=s.outbox_retention_days),
+        outbox_max_attempts=s.outbox_max_attempts,
     )
 
 

@@ -143,6 +143,22 @@ class TelegramDeliveries:
         except TelegramForbiddenError:
             log.info("merchant %s has not started the bot; card edit only", order.merchant.id)
 
+    async def order_completed(self, payload: dict[str, Any], session: AsyncSession) -> None:
+        """The merchant's settlement note: what was collected, the commission, and what it will be paid."""
+        order = await _order(session, payload)
+        if order.merchant is None or order.status != OrderStatus.COMPLETED or order.amount_fen is None:
+            return
+        from storage.money import format_yuan
+
+        payout = order.payout_fen if order.payout_fen is not None else order.amount_fen - (order.commission_fen or 0)
+        text = (f"订单 {order.code}（{order.service.name}）已完成：收款 {format_yuan(order.amount_fen)} 元"
+                f"（{order.payment_method or '未注明'}），平台佣金 {format_yuan(order.commission_fen or 0)} 元，"
+                f"应结给您 {format_yuan(payout)} 元，计入本月结算。")
+        try:
+            await self.tg.bot.send_message(order.merchant.telegram_id, text)
+        except TelegramForbiddenError:
+            log.info("merchant %s has not started the bot; settlement note only in the statement", order.merchant.id)
+
     async def merchant_notify(self, payload: dict[str, Any], session: AsyncSession) -> None:
         """`merchant.notify` {merchant_id, text}: a private message."""
         merchant = await merchants.get(session=session, merchant_id=int(payload["merchant_id"]))
@@ -192,6 +208,7 @@ def register_outbox_handlers(relay: OutboxRelay, tg: TelegramService) -> Telegra
     relay.register("order.accepted", deliveries.order_accepted)
     relay.register("order.progress", deliveries.order_changed)
     relay.register("order.cancelled", deliveries.order_cancelled)
+    relay.register("order.completed", deliveries.order_completed)  # issue 16: these rows used to wait forever
     relay.register("merchant.notify", deliveries.merchant_notify)
     relay.register("staff.notify", deliveries.staff_notify)
     return deliveries

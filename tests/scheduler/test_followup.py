@@ -76,7 +76,8 @@ async def test_followup_asks_once_and_a_low_rating_becomes_a_complaint_staff_mus
     assert recent_code not in asked[0] and rated_code not in asked[0]
 
     assert "抱歉" in await say(hub, world.owner_openid, "1")
-    assert "转给负责人" in await say(hub, world.owner_openid, "师傅迟到两个小时，还没打扫干净")
+    filed = await say(hub, world.owner_openid, "师傅迟到两个小时，还没打扫干净")
+    assert "投诉编号 T" in filed and "30分钟内" in filed and "人工" in filed  # issue 16: a number and a time frame
     async with hub.runtime.sessions() as session:
         complaint = await session.scalar(select(feedback.Complaint).where(feedback.Complaint.order_id == due_id))
         assert complaint is not None and complaint.status == "open"
@@ -84,7 +85,7 @@ async def test_followup_asks_once_and_a_low_rating_becomes_a_complaint_staff_mus
                                                since=utcnow() - timedelta(days=1), until=utcnow() + timedelta(minutes=1))
         assert n == 2 and avg is not None and avg < 5  # the low score feeds the merchant's average
     await drain(hub)
-    alerts = [c.text for c in tg.fake.sent_to(STAFF_CHAT) if f"#{complaint.id}" in c.text]
+    alerts = [c.text for c in tg.fake.sent_to(STAFF_CHAT) if f"T{complaint.id}" in c.text]
     assert alerts, [c.text for c in tg.fake.sent_to(STAFF_CHAT)]
 
     await tg.say(world.staff_telegram_id, f"/close_complaint {complaint.id} 已电话致歉并安排返工", chat_id=STAFF_CHAT)

@@ -1,0 +1,69 @@
+"""Daily-report figures for staff workflows (issue 16): work orders, complaints, stuck outbox rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import complaints, outbox, workorders
+from storage.feedback import Complaint
+from storage.workorders import SlaPolicy, WorkOrder, WorkOrderKind
+
+
+@dataclass
+class WorkflowFigures:
+    """One day's work orders and complaints, their missed deadlines, and parked outbox rows."""
+
+    work_orders: int = 0
+    urgent: int = 0
+    work_orders_done: int = 0
+    ack_overdue: int = 0
+    done_overdue: int = 0
+    complaints: int = 0
+    complaints_closed: int = 0
+    complaints_overdue: int = 0
+    compensation_fen: int = 0
+    outbox_parked: int = 0  # parked now, waiting for someone to look
+    outbox_parked_today: int = 0
+
+
+async def build(*, session: AsyncSession, start: datetime, end: datetime, sla: SlaPolicy) -> WorkflowFigures:
+    """Figures for the local day [start, end)."""
+    def in_day(column):  # type: ignore[no-untyped-def]
+        return (column >= start) & (column < end)
+
+    figs = WorkflowFigures()
+    figs.work_orders = int(await session.scalar(select(func.count(WorkOrder.id)).where(in_day(WorkOrder.created_at))) or 0)
+    figs.urgent = int(await session.scalar(select(func.count(WorkOrder.id)).where(
+        in_day(WorkOrder.created_at), WorkOrder.kind == WorkOrderKind.URGENT)) or 0)
+    figs.work_orders_done = int(await session.scalar(select(func.count(WorkOrder.id)).where(in_day(WorkOrder.done_at))) or 0)
+    overdue = await workorders.overdue_between(session=session, since=start, until=end, sla=sla)
+    figs.ack_overdue, figs.done_overdue = overdue.ack, overdue.done
+    figs.complaints = int(await session.scalar(select(func.count(Complaint.id)).where(in_day(Complaint.created_at))) or 0)
+    closed, paid = (await session.execute(
+        select(func.count(Complaint.id), func.coalesce(func.sum(Complaint.compensation_fen), 0))
+        .where(in_day(Complaint.closed_at))
+    )).one()
+    figs.complaints_closed, figs.compensation_fen = int(closed or 0), int(paid or 0)
+    figs.complaints_overdue = await complaints.overdue_between(session=session, since=start, until=end, sla=sla)
+    stuck = await outbox.counts(session=session, since=start)
+    figs.outbox_parked, figs.outbox_parked_today = stuck["parked"], stuck.get("parked_since", 0)
+    return figs
+
+
+def render(figs: WorkflowFigures) -> list[str]:
+    """The report's workflow lines; a warning mark wherever a deadline was missed or a row is stuck."""
+    late = figs.ack_overdue + figs.done_overdue
+    lines = [
+        f"物业工单：新增 {figs.work_orders}（紧急 {figs.urgent}），完成 {figs.work_orders_done}，"
+        f"超时 {late}" + (f"（未及时受理 {figs.ack_overdue}，未按时完成 {figs.done_overdue}）⚠️" if late else ""),
+        f"投诉：新增 {figs.complaints}，结案 {figs.complaints_closed}，超时 {figs.complaints_overdue}"
+        + (" ⚠️" if figs.complaints_overdue else "")
+        + (f"，赔偿 ¥{figs.compensation_fen / 100:,.2f}" if figs.compensation_fen else ""),
+    ]
+    if figs.outbox_parked:
+        lines.append(f"⚠️ 发送失败已搁置的消息：{figs.outbox_parked} 条（今日新增 {figs.outbox_parked_today}），请检查")
+    return lines
