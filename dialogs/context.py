@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.guard import ContentGuard
 from storage.kv import KeyValueStore
+from storage.limits import OwnerLimits
 
 DEFAULT_DIALOG_TTL_SECONDS = 24 * 3600
 DEFAULT_HANDOFF_IDLE_SECONDS = 30 * 60
@@ -31,6 +32,8 @@ class HubContext:
     dialog_ttl_seconds: int = DEFAULT_DIALOG_TTL_SECONDS
     # A hand-off nobody speaks in for this long ends by itself.
     handoff_idle_seconds: int = DEFAULT_HANDOFF_IDLE_SECONDS
+    # Issue 14: open orders, repeats and reports per owner.
+    limits: OwnerLimits = field(default_factory=OwnerLimits)
 
     def now(self) -> datetime:
         """Current time in the configured time zone."""

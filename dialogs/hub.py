@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from dialogs import (
+    amount_answers,
     binding,
     choices,
     engine,
@@ -295,6 +296,8 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
         return Reply(f"{texts.WELCOME}\n{await on_greet(env)}")
     if not text:
         return Reply(await on_greet(env))
+    if (confirmed := await amount_answers.answer(env)) is not None:
+        return Reply(confirmed)
     pending = await state.load(ctx.kv, owner.openid)
     if pending is not None:
         return Reply(await engine.reply(pending, env))

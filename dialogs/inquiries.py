@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dialogs import choices, people, texts
 from dialogs.form import Env
 from dialogs.state import STORE_DOWN
-from storage import activities, catalog, communities, faq, orders, outbox, workorders
+from storage import activities, catalog, communities, faq, limits, orders, outbox, workorders
 from storage.catalog import Service
 
 # Intents answered in place, even in the middle of a form (which then asks its question again).
@@ -197,7 +197,12 @@ async def answer_in_form(intent: str, env: Env) -> str:
 
 
 async def report_issue(env: Env) -> str:
-    """A common-area problem becomes a property work order in the staff chat."""
+    """A common-area problem becomes a property work order in the staff chat (a few per hour)."""
+    count, latest = await limits.reports_since(
+        session=env.session, owner_id=env.owner.id, since=env.ctx.clock() - timedelta(hours=1)
+    )
+    if count >= env.ctx.limits.max_reports_per_hour and latest is not None:
+        return texts.REPORT_LIMIT.format(count=count, id=latest)
     row = await workorders.create(
         session=env.session, owner_id=env.owner.id, community_id=env.owner.community_id, text=env.text
     )

@@ -47,13 +47,14 @@ BIND_BAD_BUILDING = "楼号请回复数字，例如“3”或“3号楼”。"
 BIND_BAD_UNIT = "单元请回复数字，例如“2”，没有单元请回复“无”。"
 BIND_BAD_ROOM = "房号请回复数字，例如“301”。"
 BIND_BAD_PHONE = "这个号码不像是有效的手机号（应为 1 开头的 11 位数字）。"
-BIND_VERIFIED = "绑定成功！{name}您好，已为您绑定 {household}。"
+# Never a name from the roster: the owner did not give it, and a stranger could read it here.
+BIND_VERIFIED = "绑定成功！已为您绑定 {household}。"
 BIND_PENDING = "已收到您的房屋信息（{household}），管家核实后会通知您，通常不超过一个工作日。"
 BIND_ALREADY = "您已绑定 {household}。如需更换房屋，请回复“人工”联系管家。"
 BIND_WAITING = "您的房屋信息（{household}）正在等待管家核实，请耐心等待。"
 BIND_CONFIRMED_NOTICE = "您的房屋 {household} 已由管家核实，绑定成功！"
 BIND_FIRST = "下单前需要先绑定房屋，只需几步："
-STAFF_BIND_PENDING = "【待核实绑定】业主 #{owner_id} 申请绑定 {household}，电话 {phone}，花名册未匹配，请核实。"
+STAFF_BIND_PENDING = "【待核实绑定 #{claim_id}】业主 #{owner_id} 申请绑定 {household}，电话 {phone}，花名册未匹配，请核实：\n/bind_ok {claim_id} 或 /bind_reject {claim_id} 原因"
 
 # --- order intake ------------------------------------------------------------------------------
 ORDER_SERVICE = "请问您需要什么服务？例如：钟点工、家电维修、水电维修、体检。"
@@ -122,3 +123,20 @@ STAFF_COMPLAINT = "【投诉 #{id}】业主 {owner}（{household}）{order}：{t
 # --- pushes --------------------------------------------------------------------------------
 UNSUBSCRIBED = "好的，以后不再给您推送活动和优惠信息。订单相关通知仍会照常发送。回复“恢复推送”可重新接收。"
 RESUBSCRIBED = "好的，已恢复推送，我们只会给您发送相关的信息。"
+
+# --- issue 14: household verification, limits, owner-confirmed amounts --------------------------
+BIND_PENDING_NOTE = "核实前您可以咨询问题、参与调研；预约的服务会在核实后为您安排。"
+BIND_ROSTER_NOTICE = "您的房屋 {household} 已与物业登记信息核对一致，绑定成功！"
+BIND_REJECTED_NOTICE = "很抱歉，您申请绑定的房屋（{household}）未通过核实：{reason}。如信息有误，可回复“绑定”重新填写，或回复“人工”联系管家。"
+BIND_CONFLICT_NOTICE = "提醒：有人申请绑定您的房屋（{household}），管家会先与您核实，未核实前不会生效。如果不是您的家人，请回复“人工”告诉管家。"
+ORDER_CREATED_AWAITING = "已记下您的预约，订单号 {code}。您的房屋正在等待管家核实（一个工作日内），核实后为您安排服务人员，并通知您。"
+ORDER_RELEASED = "您的房屋已核实，订单 {code}（{service}）正在为您安排服务人员，接单后会通知您。"
+ORDER_CANCELLED_UNVERIFIED = "很抱歉，因房屋未通过核实，您的订单 {code}（{service}）已取消。如有疑问请回复“人工”。"
+ORDER_LIMIT = "您目前有 {count} 个进行中的订单，已到上限。请等其中一单完成后再预约；回复“我的订单”查看进度，或回复“人工”联系管家。"
+ORDER_DUPLICATE = "您刚才已经预约过同样的服务（订单号 {code}），不用重复下单。回复“我的订单”可查看进度。"
+REPORT_LIMIT = "您这一小时已经报修 {count} 次，管家都收到了，最近一条是工单号 W{id}。情况紧急请直接致电物业服务中心，或回复“人工”。"
+AMOUNT_DISPUTED = "好的，订单 {code} 的金额先不记账，已转给管家核对，管家会在一个工作日内联系您。"
+AMOUNT_NONE = "您目前没有需要确认金额的订单。如有疑问请回复“人工”。"
+STAFF_BIND_CONFLICT = "【绑定冲突 #{claim_id}】{household} 已有核实业主 #{existing_id}，业主 #{owner_id}（电话 {phone}）又申请绑定。已提醒原业主，请核实：\n/bind_ok {claim_id} 或 /bind_reject {claim_id} 原因"
+STAFF_BIND_OVERDUE = "【绑定超时 #{claim_id}】{household}（电话 {phone}）已等待 {waited}，请尽快核实：/bind_ok {claim_id} 或 /bind_reject {claim_id} 原因"
+STAFF_AMOUNT_DISPUTED = "【金额有误】业主对订单 {code}（{service}）登记的 {amount}元（{method}）有异议，请在一个工作日内联系业主核对：{phone}"

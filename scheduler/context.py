@@ -33,6 +33,8 @@ class SchedulerConfig:
     handoff_idle_seconds: int = DEFAULT_HANDOFF_IDLE_SECONDS
     evaluation: EvaluationPolicy = field(default_factory=EvaluationPolicy)
     jobs: tuple[str, ...] = ()  # the jobs this process runs; empty = all
+    # Issue 14: a household claim waiting longer than this many working days is escalated.
+    binding_escalate_working_days: float = 1.0
 
 
 @dataclass

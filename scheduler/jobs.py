@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, select
 
+from dialogs import verification
 from scheduler.context import JobContext
 from storage import jobs as claims
 from storage import outbox, reports, supplier
@@ -150,9 +151,25 @@ async def daily_report(ctx: JobContext) -> bool:
         built = await reports.build(session=session, day=day, tz=ctx.tz)
         path = Path(ctx.config.report_dir) / f"daily-{day:%Y%m%d}.png"
         await asyncio.to_thread(reports.render_chart, built, path)
-        outbox.emit(session, "staff.notify", text=reports.render_text(built), photo_path=str(path.resolve()))
+        text = reports.render_text(built)
+        overdue = await verification.overdue_summary(
+            session=session, tz=ctx.tz, working_days=ctx.config.binding_escalate_working_days, now=ctx.now()
+        )
+        outbox.emit(session, "staff.notify", text=f"{text}\n\n{overdue}" if overdue else text,
+                    photo_path=str(path.resolve()))
     _kick(ctx)
     return True
+
+
+async def escalate_claims(ctx: JobContext) -> int:
+    """Household claims waiting past their working day go to the staff chat (once each)."""
+    async with unit_of_work(ctx.sessions) as session:
+        escalated = await verification.escalate_overdue(
+            session=session, tz=ctx.tz, working_days=ctx.config.binding_escalate_working_days, now=ctx.now()
+        )
+    if escalated:
+        _kick(ctx)
+    return len(escalated)
 
 
 async def escalate_unaccepted(ctx: JobContext) -> int:
@@ -176,6 +193,7 @@ JOBS: dict[str, Job] = {
     "quarterly_evaluation": quarterly_evaluation,
     "daily_report": daily_report,
     "escalate_unaccepted": escalate_unaccepted,
+    "escalate_claims": escalate_claims,
 }
 
 

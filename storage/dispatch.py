@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import merchants, outbox
 from storage.base import utcnow
 from storage.db import is_postgres
+from storage.limits import AmountPolicy
 from storage.merchants import Merchant, MerchantStatus
 from storage.money import PaymentMethod, format_yuan, settle
 from storage.orders import (
@@ -73,6 +74,7 @@ class StepResult:
     ok: bool
     message: str
     order: Order | None = None
+    pending_owner: bool = False  # the amount waits for the owner's confirmation (storage/amounts.py)
 
 
 MSG_WON = "接单成功"
@@ -92,6 +94,11 @@ OWNER_TEXTS: dict[OrderStatus, str] = {
     OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。我们会尽快为您重新安排。",
 }
 ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"
+
+
+def owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
+    """What the owner reads when their order reaches `status`."""
+    return _owner_text(order, status, **extra)
 
 
 def _owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
@@ -209,6 +216,7 @@ async def advance(
     amount_fen: int | None = None,
     method: PaymentMethod | None = None,
     reason: str = "",
+    policy: AmountPolicy | None = None,
 ) -> StepResult:
     """The merchant holding the job reports 已出发/已到达/已完成/无法完成; the owner is told."""
     order = await lock_order(session, order_id)
@@ -221,6 +229,17 @@ async def advance(
         return StepResult(False, "请先填写金额和付款方式", order)
     if target == OrderStatus.FAILED and not reason.strip():
         return StepResult(False, "请说明无法完成的原因", order)
+    if target == OrderStatus.COMPLETED and target in TRANSITIONS[OrderStatus(order.status)]:
+        from storage import amounts  # amounts completes orders through this module: imported late
+
+        assert amount_fen is not None and method is not None
+        verdict, why = await amounts.gate(
+            session=session, order=order, merchant=merchant, amount_fen=amount_fen, method=method,
+            policy=policy or AmountPolicy(),
+        )
+        if verdict != amounts.Gate.RECORD:
+            asked = verdict == amounts.Gate.ASK_OWNER
+            return StepResult(asked, why, order, pending_owner=asked)
     try:
         order.move_to(target)
     except InvalidTransition:

@@ -1,6 +1,6 @@
 """Staff commands shared by WeChat and Telegram: one registry, one parser, one permission gate."""
 
-from bot.commands import ops_cmds, broadcast_cmds  # noqa: F401, I001  (registers; help lists in this order)
+from bot.commands import ops_cmds, broadcast_cmds, binding_cmds  # noqa: F401, I001  (registers; help lists in this order)
 from bot.commands.registry import REGISTRY, CommandResult, looks_like_command, parse
 
 __all__ = ["REGISTRY", "CommandResult", "looks_like_command", "parse"]

@@ -59,6 +59,7 @@ def scheduler_config(runtime: Runtime) -> SchedulerConfig:
             bar=Decimal(str(s.evaluation_bar)), high_bar=Decimal(str(s.evaluation_high_bar)),
             rectification_days=s.rectification_days, warn_days=s.qualification_warn_days,
         ),
+        binding_escalate_working_days=s.binding_escalate_working_days,
     )
 
 
