@@ -32,7 +32,9 @@ MSG_ASKED = "金额 {amount} 元（{method}）已发给业主确认，业主确�
 MSG_ALREADY_ASKED = "本单金额正在等待业主确认，请勿重复提交。"
 MSG_ON_ACCOUNT_UNVERIFIED = "该业主的房屋尚未核实，不能挂账，请选择其他付款方式。"
 STAFF_HIGH = "【金额待确认】订单 {code}（{service}）商家{merchant}登记 {amount}元（{method}），{why}，已请业主在微信确认后再记账。"
-MERCHANT_CONFIRMED = "业主已确认订单 {code} 的金额。"
+MERCHANT_CONFIRMED = (
+    "业主已确认：订单 {code} 已完成，金额 {amount} 元（{method}），平台佣金 {commission} 元，应结算给您 {payout} 元。"
+)
 MERCHANT_DISPUTED = "业主对订单 {code}（{service}）登记的金额 {amount} 元有异议，暂不记账，平台管家会联系您核对。"
 
 
@@ -95,7 +97,10 @@ async def confirm(*, session: AsyncSession, order: Order) -> str:
     outbox.emit(session, "order.completed", order_id=order.id)
     if order.merchant_id is not None:
         outbox.emit(session, "merchant.notify", merchant_id=order.merchant_id,
-                    text=MERCHANT_CONFIRMED.format(code=order.code))
+                    text=MERCHANT_CONFIRMED.format(
+                        code=order.code, amount=format_yuan(amount), method=method,
+                        commission=format_yuan(order.commission_fen or 0), payout=format_yuan(order.payout_fen or 0),
+                    ))
     return dispatch.owner_text(order, OrderStatus.COMPLETED)
 
 
