@@ -248,3 +248,48 @@ async def test_a_claim_waiting_past_a_working_day_is_escalated_once(tg_hub: TgHu
 
 def test_texts_never_greet_by_a_roster_name() -> None:
     assert "{name}" not in texts.BIND_VERIFIED
+
+
+async def test_staff_decide_from_wechat_and_two_decisions_at_once_make_one(hub) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from storage import staff as staff_repo
+    from tests.broadcasts.kit import make_place, say
+
+    place = await make_place(hub)
+    async with unit_of_work(hub.runtime.sessions) as session:
+        c = await communities.get(session=session, community_id=place.community_id)
+        second = await staff_repo.create(session=session, name="另一位客服", openid=f"s2-{uuid.uuid4().hex[:8]}",
+                                         communities=[c] if c else [])
+        second_openid = second.openid or ""
+    owner = OwnerChat(hub, f"o_{uuid.uuid4().hex[:16]}")
+    await _bind(owner, place.community, "2号楼1单元201", "13700005555")
+    async with hub.runtime.sessions() as session:
+        row = await session.scalar(select(Owner).where(Owner.openid == owner.openid))
+        assert row is not None
+        claim = await session.scalar(select(HouseholdClaim).where(HouseholdClaim.owner_id == row.id))
+        assert claim is not None
+    listing = await say(hub, place.staff_openid, "/bindings")
+    assert f"#{claim.id}" in listing and "13700005555" in listing
+    # Not staff: the owner's own /bind_ok is refused and changes nothing.
+    assert "仅限物业工作人员" in await owner.say(f"/bind_ok {claim.id}")
+
+    first, other = await asyncio.gather(
+        say(hub, place.staff_openid, f"/bind_ok {claim.id}"), say(hub, second_openid, f"/bind_reject {claim.id} 信息不符"),
+    )
+    outcomes = sorted(["ok" if "已核实通过" in first else "dup" if "已处理过" in first else first,
+                       "rej" if "已驳回" in other else "dup" if "已处理过" in other else other])
+    assert outcomes in (["dup", "ok"], ["dup", "rej"]), (first, other)
+    async with hub.runtime.sessions() as session:
+        decided = await session.get(HouseholdClaim, claim.id)
+        assert decided is not None
+        notices = [t for t in await _owner_notices(session, owner.openid) if "房屋" in t]
+    assert decided.status in (ClaimStatus.VERIFIED, ClaimStatus.REJECTED)
+    assert len(notices) == 1  # the owner hears exactly the decision that was made
+
+
+async def _owner_notices(session, openid: str) -> list[str]:  # type: ignore[no-untyped-def]
+    from storage.outbox import OutboxEvent
+
+    rows = await session.scalars(select(OutboxEvent).where(OutboxEvent.kind == "owner.notify"))
+    return [r.payload["text"] for r in rows if r.payload.get("openid") == openid]
