@@ -24,9 +24,11 @@ from storage.owners import BindingStatus
 # Owner-facing (the owner never reads 挂账 or 商家).
 OWNER_ASK = (
     "您的订单 {code}（{service}）服务人员登记的金额是 {amount}元，付款方式：{method}。\n"
-    "金额无误请回复“确认金额”；不对请回复“金额有误”，管家会联系您。"
+    "金额无误请点击或回复“确认金额”；不对请点“金额有误”，管家会联系您。"
 )
 ON_ACCOUNT_WORDS = "记入本月物业账单"
+# The one-tap answers under the question (WeChat msgmenu); a tap sends these words back.
+OWNER_TAPS = ("确认金额", "金额有误")
 # Merchant- and staff-facing.
 MSG_ASKED = "金额 {amount} 元（{method}）已发给业主确认，业主确认后本单即完成。"
 MSG_ALREADY_ASKED = "本单金额正在等待业主确认，请勿重复提交。"
@@ -66,7 +68,7 @@ async def gate(
     amount = format_yuan(amount_fen)
     log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=f"登记金额 {amount}元 {method}，待业主确认")
     outbox.emit(session, "owner.notify", openid=order.owner.openid, notice=True, title="请确认服务金额",
-                text=OWNER_ASK.format(code=order.code, service=order.service.name, amount=amount,
+                menu=list(OWNER_TAPS), text=OWNER_ASK.format(code=order.code, service=order.service.name, amount=amount,
                                       method=_method_words(method)))
     if why != "挂账":  # an unusual amount is worth a look; a plain 挂账 only needs the owner
         outbox.emit(session, "staff.notify", text=STAFF_HIGH.format(

@@ -89,6 +89,10 @@ async def test_on_account_needs_the_owners_confirmation_of_the_amount(tg_hub: Tg
     assert await _complete(tg_hub, holder, order_id, "88", PaymentMethod.ON_ACCOUNT) == "已发给业主确认"
     ask = wechat_to(tg_hub.hub.fake_wechat, world.owner_openid)[-1]
     assert "88.00元" in ask and "记入本月物业账单" in ask and "挂账" not in ask
+    # One tap: a WeChat menu message whose options send the answer words back.
+    (menu,) = [c.body["msgmenu"] for c in tg_hub.hub.fake_wechat.calls_to("/cgi-bin/message/custom/send")
+               if c.body.get("touser") == world.owner_openid and "msgmenu" in c.body]
+    assert [o["content"] for o in menu["list"]] == ["确认金额", "金额有误"]
     assert (await load_order(tg_hub.hub, order_id)).amount_fen is None
     reply = await _say(tg_hub, world.owner_openid, "确认金额")
     assert "88.00" in reply and "物业账单" in reply
