@@ -98,10 +98,6 @@ ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结�
 
 def owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
     """What the owner reads when their order reaches `status`."""
-    return _owner_text(order, status, **extra)
-
-
-def _owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
     values = {
         "service": order.service.name,
         "code": order.code,
@@ -119,7 +115,7 @@ def _owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
 
 def _notify_owner(session: AsyncSession, order: Order, status: OrderStatus, title: str) -> None:
     outbox.emit(
-        session, "owner.notify", openid=order.owner.openid, text=_owner_text(order, status), notice=True, title=title
+        session, "owner.notify", openid=order.owner.openid, text=owner_text(order, status), notice=True, title=title
     )
 
 
