@@ -196,12 +196,17 @@ async def answer_in_form(intent: str, env: Env) -> str:
     return await answer(intent, env)
 
 
+# People in danger or damage spreading: reported to staff however many reports came before.
+_URGENT_WORDS = ("困", "被关", "火", "烟", "煤气", "燃气", "漏水", "爆管", "水管爆", "淹", "触电", "漏电")
+
+
 async def report_issue(env: Env) -> str:
     """A common-area problem becomes a property work order in the staff chat (a few per hour)."""
     count, latest = await limits.reports_since(
         session=env.session, owner_id=env.owner.id, since=env.ctx.clock() - timedelta(hours=1)
     )
-    if count >= env.ctx.limits.max_reports_per_hour and latest is not None:
+    urgent = any(word in env.text for word in _URGENT_WORDS)  # a safety report is never held back
+    if count >= env.ctx.limits.max_reports_per_hour and latest is not None and not urgent:
         return texts.REPORT_LIMIT.format(count=count, id=latest)
     row = await workorders.create(
         session=env.session, owner_id=env.owner.id, community_id=env.owner.community_id, text=env.text

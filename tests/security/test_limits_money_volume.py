@@ -170,6 +170,8 @@ async def test_reports_per_hour_are_limited_politely(tg_hub: TgHub) -> None:
     async with tg_hub.hub.runtime.sessions() as session:
         made = await session.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.owner_id == world.owner_id))
     assert made == 3
+    # Someone trapped in the lift is reported whatever the count.
+    assert "工单号" in await owner.say("电梯里有人被困住了") and "已转物业处理" in await owner.say("电梯困人，快来")
     await tg_hub.hub.client.app[RELAY].drain()
     assert len([c for c in tg_hub.fake.sent_to(STAFF_CHAT) if "【物业报修" in c.text and "一直停在" in c.text
                 and any(f"停在{n}楼" in c.text for n in range(2, 10))]) >= 3
