@@ -1,7 +1,8 @@
 """Household binding: community, building, unit, room and phone, checked against the roster.
 
 A roster match (`butler owner import`) verifies the owner at once, unless another owner is
-already verified on the household; otherwise the claim waits for staff (dialogs/verification.py). Each answer is written to the owner row as it is given; an invalid phone is kept with
+already verified on the household; otherwise the claim waits for staff (dialogs/verification.py).
+Each answer is written to the owner row as it is given; an invalid phone is kept with
 phone_valid=False so staff can clean up invalid numbers (无效号码清查).
 """
 
