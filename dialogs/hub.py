@@ -285,6 +285,9 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     if menu is not None:
         text = _MENU_TEXTS[menu]
     env = Env(ctx=ctx, owner=owner, text=text)
+    # A tap on an amount question (确认金额) is answered even while staff hold the conversation.
+    if menu is None and (confirmed := await amount_answers.answer(env)) is not None:
+        return Reply(confirmed)
     held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
     if held is not None:
         await handoff.forward_owner_message(session=ctx.session, handoff=held, owner=owner, text=text)
@@ -296,8 +299,6 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
         return Reply(f"{texts.WELCOME}\n{await on_greet(env)}")
     if not text:
         return Reply(await on_greet(env))
-    if (confirmed := await amount_answers.answer(env)) is not None:
-        return Reply(confirmed)
     pending = await state.load(ctx.kv, owner.openid)
     if pending is not None:
         return Reply(await engine.reply(pending, env))

@@ -94,6 +94,8 @@ async def test_on_account_needs_the_owners_confirmation_of_the_amount(tg_hub: Tg
                if c.body.get("touser") == world.owner_openid and "msgmenu" in c.body]
     assert [o["content"] for o in menu["list"]] == ["确认金额", "金额有误"]
     assert (await load_order(tg_hub.hub, order_id)).amount_fen is None
+    # Even while a person holds the conversation, the tap is the owner's answer, not chat for staff.
+    await _say(tg_hub, world.owner_openid, "转人工")
     reply = await _say(tg_hub, world.owner_openid, "确认金额")
     assert "88.00" in reply and "物业账单" in reply
     order = await load_order(tg_hub.hub, order_id)
