@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     amount_ceiling_default_yuan: float = 5000.0
     # ... or this many times the median of the service's recent completed orders.
     amount_usual_factor: float = 5.0
+    # An amount left unconfirmed by the owner this many working days goes to the staff chat.
+    amount_confirm_escalate_working_days: float = 1.0
 
     def owner_limits(self) -> OwnerLimits:
         """The per-owner volume limits (issue 14)."""

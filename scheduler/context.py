@@ -35,6 +35,8 @@ class SchedulerConfig:
     jobs: tuple[str, ...] = ()  # the jobs this process runs; empty = all
     # Issue 14: a household claim waiting longer than this many working days is escalated.
     binding_escalate_working_days: float = 1.0
+    # ... and an amount the owner has not confirmed (确认金额) is brought to staff after this.
+    amount_confirm_working_days: float = 1.0
 
 
 @dataclass

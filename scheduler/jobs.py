@@ -18,8 +18,8 @@ from sqlalchemy import String, and_, cast, select
 
 from dialogs import verification
 from scheduler.context import JobContext
+from storage import amounts, outbox, reports, supplier
 from storage import jobs as claims
-from storage import outbox, reports, supplier
 from storage.db import unit_of_work
 from storage.jobs import JobClaim
 from storage.orders import Order, OrderStatus
@@ -185,6 +185,17 @@ async def escalate_unaccepted(ctx: JobContext) -> int:
     return len(escalated)
 
 
+async def escalate_amounts(ctx: JobContext) -> int:
+    """Amounts waiting for the owner's 确认金额 past their working day go to the staff chat."""
+    async with unit_of_work(ctx.sessions) as session:
+        alerted = await amounts.alert_unconfirmed(
+            session=session, now=ctx.now(), tz=ctx.tz, working_days=ctx.config.amount_confirm_working_days
+        )
+    if alerted:
+        _kick(ctx)
+    return alerted
+
+
 JOBS: dict[str, Job] = {
     "broadcasts": send_broadcasts,
     "followups": followups,
@@ -194,6 +205,7 @@ JOBS: dict[str, Job] = {
     "daily_report": daily_report,
     "escalate_unaccepted": escalate_unaccepted,
     "escalate_claims": escalate_claims,
+    "escalate_amounts": escalate_amounts,
 }
 
 

@@ -8,13 +8,16 @@ amount the owner confirms is always the one they were shown.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import dispatch, limits, outbox
-from storage.base import utcnow
+from storage import dispatch, jobs, limits, outbox
+from storage.base import aware, utcnow
+from storage.household_claims import working_deadline
 from storage.limits import AmountPolicy
 from storage.merchants import Merchant
 from storage.money import PaymentMethod, format_yuan, settle
@@ -36,6 +39,10 @@ MSG_ON_ACCOUNT_UNVERIFIED = "该业主的房屋尚未核实，不能挂账，请
 STAFF_HIGH = "【金额待确认】订单 {code}（{service}）商家{merchant}登记 {amount}元（{method}），{why}，已请业主在微信确认后再记账。"
 MERCHANT_CONFIRMED = (
     "业主已确认：订单 {code} 已完成，金额 {amount} 元（{method}），平台佣金 {commission} 元，应结算给您 {payout} 元。"
+)
+STAFF_UNCONFIRMED = (
+    "【金额未确认】订单 {code}（{service}）登记的 {amount}元（{method}）已等待业主确认 {waited}，"
+    "请联系业主核对：{phone}"
 )
 MERCHANT_DISPUTED = "业主对订单 {code}（{service}）登记的金额 {amount} 元有异议，暂不记账，平台管家会联系您核对。"
 
@@ -116,3 +123,27 @@ async def dispute(*, session: AsyncSession, order: Order) -> tuple[str, str]:
         outbox.emit(session, "merchant.notify", merchant_id=order.merchant_id,
                     text=MERCHANT_DISPUTED.format(code=order.code, service=order.service.name, amount=amount))
     return amount, method
+
+
+async def alert_unconfirmed(*, session: AsyncSession, now: datetime, tz: ZoneInfo, working_days: float) -> int:
+    """Tell staff (once per proposal) about amounts the owner has left unanswered past the deadline."""
+    stmt = select(Order).where(
+        Order.proposed_at.is_not(None), Order.proposed_at <= now - timedelta(days=working_days),
+        Order.status.in_(list(OPEN_STATUSES)),
+    )
+    alerted = 0
+    for order in list(await session.scalars(stmt.order_by(Order.id).limit(200))):
+        asked = aware(order.proposed_at)  # type: ignore[arg-type]
+        if working_deadline(asked, working_days, tz) > now:
+            continue
+        # One alert per proposal, across scheduler processes and ticks.
+        if not await jobs.claim(session=session, job="amount_unconfirmed", key=f"{order.id}:{asked.isoformat()}"):
+            continue
+        hours = int((now - asked).total_seconds() // 3600)
+        outbox.emit(session, "staff.notify", text=STAFF_UNCONFIRMED.format(
+            code=order.code, service=order.service.name, amount=format_yuan(order.proposed_amount_fen or 0),
+            method=order.proposed_method, waited=f"{hours // 24}天{hours % 24}小时",
+            phone=order.contact_phone or order.owner.phone or "未留电话",
+        ))
+        alerted += 1
+    return alerted

@@ -60,6 +60,7 @@ def scheduler_config(runtime: Runtime) -> SchedulerConfig:
             rectification_days=s.rectification_days, warn_days=s.qualification_warn_days,
         ),
         binding_escalate_working_days=s.binding_escalate_working_days,
+        amount_confirm_working_days=s.amount_confirm_escalate_working_days,
     )
 
 

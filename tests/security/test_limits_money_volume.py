@@ -177,3 +177,29 @@ async def test_reports_per_hour_are_limited_politely(tg_hub: TgHub) -> None:
     await tg_hub.hub.client.app[RELAY].drain()
     assert len([c for c in tg_hub.fake.sent_to(STAFF_CHAT) if "【物业报修" in c.text and "一直停在" in c.text
                 and any(f"停在{n}楼" in c.text for n in range(2, 10))]) >= 3
+
+
+async def test_an_amount_left_unconfirmed_is_brought_to_staff_once(tg_hub: TgHub) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bot.commands.wiring import job_context
+    from scheduler.jobs import run_job
+    from storage.base import utcnow
+    from storage.db import unit_of_work
+
+    world = await make_world(tg_hub.hub)
+    order_id, code = await create_order(tg_hub.hub, world)
+    await tg_hub.hub.client.app[RELAY].drain()
+    holder = world.merchants["张师傅"]
+    await tg_hub.press(holder, JobCb(order_id=order_id).pack())
+    assert await _complete(tg_hub, holder, order_id, "66", PaymentMethod.ON_ACCOUNT) == "已发给业主确认"
+    async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
+        await session.execute(update(Order).where(Order.id == order_id).values(proposed_at=utcnow() - timedelta(days=4)))
+    ctx = job_context(tg_hub.hub.runtime, tg_hub.hub.client.app[RELAY])
+    assert await run_job("escalate_amounts", ctx) >= 1
+    await run_job("escalate_amounts", ctx)
+    await tg_hub.hub.client.app[RELAY].drain()
+    alerts = [c.text for c in tg_hub.fake.sent_to(STAFF_CHAT) if "金额未确认" in c.text and code in c.text]
+    assert len(alerts) == 1 and "66.00元" in alerts[0] and "13800138000" in alerts[0]
