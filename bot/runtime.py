@@ -42,6 +42,7 @@ class Runtime:
             dialog_ttl_seconds=self.settings.dialog_ttl_seconds,
             handoff_idle_seconds=self.settings.handoff_idle_seconds,
             sla=sla_policy(self.settings), hotline=self.settings.hotline,  # issue 16 / 13: workflows, urgent
+            limits=self.settings.owner_limits(),
         )
 
     async def aclose(self) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.limits import AmountPolicy, OwnerLimits
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./butler.db"
 
@@ -101,6 +104,36 @@ class Settings(BaseSettings):
     max_complaints_per_quarter: int = 3  # more against a merchant fails its quarterly evaluation
     outbox_retention_days: float = 7.0  # delivered outbox rows are deleted after this
     outbox_max_attempts: int = 5  # a row failing this often is parked (counted in /metrics and the report)
+    # Issue 14: household trust, money and volume limits.
+    # A household claim waiting longer than this many working days (Mon-Fri) is escalated.
+    binding_escalate_working_days: float = 1.0
+    owner_max_open_orders: int = 3  # open orders per owner; more are refused politely
+    owner_duplicate_order_minutes: float = 10.0  # the same service and time again within this is a repeat
+    owner_max_reports_per_hour: int = 3  # property reports (报修) per owner per hour
+    # An amount above the ceiling needs the owner's confirmation: per service in yuan (JSON,
+    # {"钟点工": 800}), else this multiple of the first price in the service's price note, else the default.
+    amount_ceilings_yuan: dict[str, float] = Field(default_factory=dict)
+    amount_ceiling_multiple: float = 10.0
+    amount_ceiling_default_yuan: float = 5000.0
+    # ... or this many times the median of the service's recent completed orders.
+    amount_usual_factor: float = 5.0
+    # An amount left unconfirmed by the owner this many working days goes to the staff chat.
+    amount_confirm_escalate_working_days: float = 1.0
+
+    def owner_limits(self) -> OwnerLimits:
+        """The per-owner volume limits (issue 14)."""
+        return OwnerLimits(
+            max_open_orders=self.owner_max_open_orders,
+            duplicate_window=timedelta(minutes=self.owner_duplicate_order_minutes),
+            max_reports_per_hour=self.owner_max_reports_per_hour,
+        )
+
+    def amount_policy(self) -> AmountPolicy:
+        """When a reported amount needs the owner's confirmation (issue 14)."""
+        return AmountPolicy(
+            ceiling_multiple=self.amount_ceiling_multiple, default_ceiling_yuan=self.amount_ceiling_default_yuan,
+            ceilings_yuan=dict(self.amount_ceilings_yuan), usual_factor=self.amount_usual_factor,
+        )
 
     @property
     def is_sqlite(self) -> bool:

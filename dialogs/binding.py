@@ -1,7 +1,8 @@
 """Household binding: community, building, unit, room and phone, checked against the roster.
 
-A roster match (`butler owner import`) verifies the owner at once; otherwise the binding waits
-for staff. Each answer is written to the owner row as it is given; an invalid phone is kept with
+A roster match (`butler owner import`) verifies the owner at once, unless another owner is
+already verified on the household; otherwise the claim waits for staff (dialogs/verification.py).
+Each answer is written to the owner row as it is given; an invalid phone is kept with
 phone_valid=False so staff can clean up invalid numbers (无效号码清查).
 """
 
@@ -12,13 +13,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import choices, people, texts
+from dialogs import choices, people, texts, verification
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
-from storage import communities, outbox, owners, roster
+from storage import communities, household_claims, outbox, roster
+from storage.household_claims import ClaimStatus, HouseholdClaim
 from storage.owners import BindingStatus
+from storage.staff import Staff
 
 
 class Step(StrEnum):
@@ -157,16 +161,28 @@ class BindingForm(Form):
                 unit=owner.unit, room=owner.room, phone=owner.phone,
             )
         household = await people.household(env.session, owner)
-        if match is not None:
-            owner.binding_status = BindingStatus.VERIFIED
-            owner.name = owner.name or match.name
-            return Finish(texts.BIND_VERIFIED.format(name=match.name or "", household=household))
-        owner.binding_status = BindingStatus.PENDING
-        outbox.emit(
-            env.session, "staff.notify",
-            text=texts.STAFF_BIND_PENDING.format(owner_id=owner.id, household=household, phone=owner.phone),
+        # A second account on a household someone already holds is never trusted by itself.
+        existing = await household_claims.verified_owner_of(session=env.session, owner=owner)
+        verified = match is not None and existing is None
+        owner.binding_status = BindingStatus.VERIFIED if verified else BindingStatus.PENDING
+        claim = await household_claims.open_claim(
+            session=env.session, owner=owner, verified=verified, roster_matched=match is not None, conflict=existing,
         )
-        return Finish(texts.BIND_PENDING.format(household=household))
+        if verified:
+            # The roster's name stays with staff: the reply only repeats what the owner typed.
+            owner.name = owner.name or match.name  # type: ignore[union-attr]
+            return Finish(texts.BIND_VERIFIED.format(household=household))
+        if existing is not None:
+            outbox.emit(env.session, "staff.notify", text=texts.STAFF_BIND_CONFLICT.format(
+                claim_id=claim.id, household=household, existing_id=existing.id, owner_id=owner.id, phone=owner.phone,
+            ))
+            outbox.emit(env.session, "owner.notify", openid=existing.openid,
+                        text=texts.BIND_CONFLICT_NOTICE.format(household=household))
+        else:
+            outbox.emit(env.session, "staff.notify", text=texts.STAFF_BIND_PENDING.format(
+                claim_id=claim.id, owner_id=owner.id, household=household, phone=owner.phone,
+            ))
+        return Finish(texts.BIND_PENDING.format(household=household) + texts.BIND_PENDING_NOTE)
 
 
 async def prefill(state: DialogState, env: Env) -> None:
@@ -186,14 +202,15 @@ async def prefill(state: DialogState, env: Env) -> None:
 
 
 async def confirm_binding(*, session: AsyncSession, owner_id: int, staff_id: int) -> bool:
-    """Staff confirm a pending binding; the owner is told. False if there was nothing to confirm."""
-    owner = await owners.get(session=session, owner_id=owner_id)
-    if owner is None or owner.binding_status != BindingStatus.PENDING:
+    """Staff confirm the owner's pending claim (as /bind_ok does). False if nothing was pending."""
+    member = await session.get(Staff, staff_id)
+    pending = await session.scalar(
+        select(HouseholdClaim.id).where(HouseholdClaim.owner_id == owner_id, HouseholdClaim.status == ClaimStatus.PENDING)
+    )
+    if member is None or pending is None:
         return False
-    owner.binding_status = BindingStatus.VERIFIED
-    household = await people.household(session, owner)
-    outbox.emit(session, "owner.notify", openid=owner.openid, text=texts.BIND_CONFIRMED_NOTICE.format(household=household))
-    return True
+    decision = await verification.approve(session=session, claim_id=pending, staff=member)
+    return decision.outcome == verification.Outcome.DONE
 
 
 FORM = BindingForm()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.guard import ContentGuard
 from storage.kv import KeyValueStore
+from storage.limits import OwnerLimits
 from storage.workorders import SlaPolicy
 
 DEFAULT_DIALOG_TTL_SECONDS = 24 * 3600
@@ -35,6 +36,8 @@ class HubContext:
     # Issue 16 / issue 13: work-order and complaint deadlines, and the company-wide 24-hour phone.
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     hotline: str = ""
+    # Issue 14: open orders, repeats and reports per owner.
+    limits: OwnerLimits = field(default_factory=OwnerLimits)
 
     def now(self) -> datetime:
         """Current time in the configured time zone."""

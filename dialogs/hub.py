@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from dialogs import (
+    amount_answers,
     binding,
     choices,
     engine,
@@ -287,6 +288,9 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     # Safety first (issue 13): an emergency gets the 24-hour phone whatever else is going on.
     if menu is None and (emergency := workflows.urgent_kind(text)) is not None:
         return Reply(await workflows.report_urgent(env, emergency))
+    # A tap on an amount question (确认金额) is answered even while staff hold the conversation.
+    if menu is None and (confirmed := await amount_answers.answer(env)) is not None:
+        return Reply(confirmed)
     held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
     if held is not None:
         await handoff.forward_owner_message(session=ctx.session, handoff=held, owner=owner, text=text)

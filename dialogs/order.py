@@ -116,6 +116,21 @@ def _notes(d: dict[str, Any]) -> str:
     return "；".join(p for p in (d.get("notes", ""), f"时间：{said}" if said else "") if p)
 
 
+async def _over_limit(env: Env, service_id: int, scheduled_at: datetime | None) -> str | None:
+    """Why this order is not created: a repeat of one just made, or too many open (issue 14)."""
+    limits = env.ctx.limits
+    repeat = await orders.recent_duplicate(
+        session=env.session, owner_id=env.owner.id, service_id=service_id, scheduled_at=scheduled_at,
+        since=env.ctx.clock() - limits.duplicate_window,
+    )
+    if repeat is not None:
+        return texts.ORDER_DUPLICATE.format(code=repeat.code)
+    count = await orders.count_open(session=env.session, owner_id=env.owner.id)
+    if count >= limits.max_open_orders:
+        return texts.ORDER_LIMIT.format(count=count)
+    return None
+
+
 class OrderForm(Form):
     """service → time → address → phone → confirm; binding first for an unbound owner."""
 
@@ -182,11 +197,16 @@ class OrderForm(Form):
             return Finish(refused)
         service = await catalog.get_service_by_name(session=env.session, name=d["service"])
         assert service is not None
+        refused = await _over_limit(env, service.id, _scheduled(d["time"]))
+        if refused is not None:
+            return Finish(refused)
         order = await orders.create(
             session=env.session, owner=env.owner, service=service,
             scheduled_at=_scheduled(d["time"]),
             address=d["address"], contact_phone=d["phone"], notes=_notes(d),
         )
+        if order.status == OrderStatus.AWAITING_VERIFICATION:
+            return Finish(texts.ORDER_CREATED_AWAITING.format(code=order.code))
         return Finish(texts.ORDER_CREATED.format(code=order.code))
 
     async def on_cancel(self, state: DialogState, env: Env) -> str:

@@ -38,6 +38,10 @@ class SchedulerConfig:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     outbox_retention: timedelta = timedelta(days=7)
     outbox_max_attempts: int = 5
+    # Issue 14: a household claim waiting longer than this many working days is escalated.
+    binding_escalate_working_days: float = 1.0
+    # ... and an amount the owner has not confirmed (确认金额) is brought to staff after this.
+    amount_confirm_working_days: float = 1.0
 
 
 @dataclass

@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, select
 
+from dialogs import verification
 from scheduler.context import JobContext
+from storage import amounts, outbox, reports, supplier
 from storage import jobs as claims
-from storage import outbox, reports, supplier
 from storage.db import unit_of_work
 from storage.jobs import JobClaim
 from storage.orders import Order, OrderStatus
@@ -150,9 +151,25 @@ async def daily_report(ctx: JobContext) -> bool:
         built = await reports.build(session=session, day=day, tz=ctx.tz, sla=ctx.config.sla)
         path = Path(ctx.config.report_dir) / f"daily-{day:%Y%m%d}.png"
         await asyncio.to_thread(reports.render_chart, built, path)
-        outbox.emit(session, "staff.notify", text=reports.render_text(built), photo_path=str(path.resolve()))
+        text = reports.render_text(built)
+        overdue = await verification.overdue_summary(
+            session=session, tz=ctx.tz, working_days=ctx.config.binding_escalate_working_days, now=ctx.now()
+        )
+        outbox.emit(session, "staff.notify", text=f"{text}\n\n{overdue}" if overdue else text,
+                    photo_path=str(path.resolve()))
     _kick(ctx)
     return True
+
+
+async def escalate_claims(ctx: JobContext) -> int:
+    """Household claims waiting past their working day go to the staff chat (once each)."""
+    async with unit_of_work(ctx.sessions) as session:
+        escalated = await verification.escalate_overdue(
+            session=session, tz=ctx.tz, working_days=ctx.config.binding_escalate_working_days, now=ctx.now()
+        )
+    if escalated:
+        _kick(ctx)
+    return len(escalated)
 
 
 async def escalate_unaccepted(ctx: JobContext) -> int:
@@ -187,6 +204,15 @@ async def outbox_maintenance(ctx: JobContext) -> dict[str, int]:
         parked = await outbox.park_stuck(session=session, max_attempts=ctx.config.outbox_max_attempts)
         purged = await outbox.purge_delivered(session=session, before=ctx.now() - ctx.config.outbox_retention)
     return {k: v for k, v in (("parked", parked), ("purged", purged)) if v}
+async def escalate_amounts(ctx: JobContext) -> int:
+    """Amounts waiting for the owner's 确认金额 past their working day go to the staff chat."""
+    async with unit_of_work(ctx.sessions) as session:
+        alerted = await amounts.alert_unconfirmed(
+            session=session, now=ctx.now(), tz=ctx.tz, working_days=ctx.config.amount_confirm_working_days
+        )
+    if alerted:
+        _kick(ctx)
+    return alerted
 
 
 JOBS: dict[str, Job] = {
@@ -199,6 +225,8 @@ JOBS: dict[str, Job] = {
     "escalate_unaccepted": escalate_unaccepted,
     "workflow_sla": workflow_sla,
     "outbox_maintenance": outbox_maintenance,
+    "escalate_claims": escalate_claims,
+    "escalate_amounts": escalate_amounts,
 }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import merchants, outbox
 from storage.base import utcnow
 from storage.db import is_postgres
+from storage.limits import AmountPolicy
 from storage.merchants import Merchant, MerchantStatus
 from storage.money import PaymentMethod, format_yuan, settle
 from storage.orders import (
@@ -73,6 +74,7 @@ class StepResult:
     ok: bool
     message: str
     order: Order | None = None
+    pending_owner: bool = False  # the amount waits for the owner's confirmation (storage/amounts.py)
 
 
 MSG_WON = "接单成功"
@@ -94,7 +96,8 @@ OWNER_TEXTS: dict[OrderStatus, str] = {
 ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"
 
 
-def _owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
+def owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
+    """What the owner reads when their order reaches `status`."""
     values = {
         "service": order.service.name,
         "code": order.code,
@@ -112,7 +115,7 @@ def _owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
 
 def _notify_owner(session: AsyncSession, order: Order, status: OrderStatus, title: str) -> None:
     outbox.emit(
-        session, "owner.notify", openid=order.owner.openid, text=_owner_text(order, status), notice=True, title=title
+        session, "owner.notify", openid=order.owner.openid, text=owner_text(order, status), notice=True, title=title
     )
 
 
@@ -209,6 +212,7 @@ async def advance(
     amount_fen: int | None = None,
     method: PaymentMethod | None = None,
     reason: str = "",
+    policy: AmountPolicy | None = None,
 ) -> StepResult:
     """The merchant holding the job reports 已出发/已到达/已完成/无法完成; the owner is told."""
     order = await lock_order(session, order_id)
@@ -221,6 +225,17 @@ async def advance(
         return StepResult(False, "请先填写金额和付款方式", order)
     if target == OrderStatus.FAILED and not reason.strip():
         return StepResult(False, "请说明无法完成的原因", order)
+    if target == OrderStatus.COMPLETED and target in TRANSITIONS[OrderStatus(order.status)]:
+        from storage import amounts  # amounts completes orders through this module: imported late
+
+        assert amount_fen is not None and method is not None
+        verdict, why = await amounts.gate(
+            session=session, order=order, merchant=merchant, amount_fen=amount_fen, method=method,
+            policy=policy or AmountPolicy(),
+        )
+        if verdict != amounts.Gate.RECORD:
+            asked = verdict == amounts.Gate.ASK_OWNER
+            return StepResult(asked, why, order, pending_owner=asked)
     try:
         order.move_to(target)
     except InvalidTransition:

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, select
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,12 +15,14 @@ from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.catalog import Service
 from storage.communities import Community
 from storage.merchants import Merchant
-from storage.owners import Owner
+from storage.owners import BindingStatus, Owner
 
 
 class OrderStatus(StrEnum):
     """Where an order is in its life; transitions are declared in TRANSITIONS."""
 
+    # The owner's household claim is not verified yet: no card, no merchant sees the address.
+    AWAITING_VERIFICATION = "awaiting_verification"
     PENDING_DISPATCH = "pending_dispatch"
     ACCEPTED = "accepted"
     ON_THE_WAY = "on_the_way"
@@ -31,10 +33,11 @@ class OrderStatus(StrEnum):
 
 
 OPEN_STATUSES = frozenset(
-    {OrderStatus.PENDING_DISPATCH, OrderStatus.ACCEPTED, OrderStatus.ON_THE_WAY, OrderStatus.ARRIVED}
+    {OrderStatus.AWAITING_VERIFICATION, OrderStatus.PENDING_DISPATCH, OrderStatus.ACCEPTED, OrderStatus.ON_THE_WAY, OrderStatus.ARRIVED}
 )
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.AWAITING_VERIFICATION: frozenset({OrderStatus.PENDING_DISPATCH, OrderStatus.CANCELLED}),
     OrderStatus.PENDING_DISPATCH: frozenset({OrderStatus.ACCEPTED, OrderStatus.CANCELLED}),
     OrderStatus.ACCEPTED: frozenset(
         {OrderStatus.ON_THE_WAY, OrderStatus.ARRIVED, OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.CANCELLED}
@@ -49,6 +52,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 STATUS_LABELS: dict[str, str] = {
+    OrderStatus.AWAITING_VERIFICATION: "等待房屋核实",
     OrderStatus.PENDING_DISPATCH: "等待商家接单",
     OrderStatus.ACCEPTED: "商家已接单",
     OrderStatus.ON_THE_WAY: "师傅已出发",
@@ -97,6 +101,10 @@ class Order(Timestamped, Base):
     assigned_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     # What the platform owes the merchant: amount_fen - commission_fen (integer fen).
     payout_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # Migration 0009: an amount (or a 挂账) the merchant reported that waits for the owner's "确认".
+    proposed_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    proposed_method: Mapped[str | None] = mapped_column(String(16))
+    proposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     owner: Mapped[Owner] = relationship(lazy="joined")
     service: Mapped[Service] = relationship(lazy="joined")
@@ -146,7 +154,12 @@ async def create(
     contact_phone: str,
     notes: str = "",
 ) -> Order:
-    """Create an order awaiting dispatch; emits `order.created` (the job card), so callers don't."""
+    """Create an order; emits `order.created` (the job card), so callers don't.
+
+    An owner whose household is not verified gets an order that waits (AWAITING_VERIFICATION):
+    no card is posted and no merchant learns the address until staff or the roster decide.
+    """
+    verified = owner.binding_status == BindingStatus.VERIFIED
     order = Order(
         code=new_code(),
         owner=owner,
@@ -158,11 +171,12 @@ async def create(
         address=address,
         contact_phone=contact_phone,
         notes=notes,
-        status=OrderStatus.PENDING_DISPATCH,
+        status=OrderStatus.PENDING_DISPATCH if verified else OrderStatus.AWAITING_VERIFICATION,
     )
     session.add(order)
     await session.flush()
-    outbox.emit(session, "order.created", order_id=order.id)
+    if verified:
+        outbox.emit(session, "order.created", order_id=order.id)
     return order
 
 
@@ -224,3 +238,44 @@ async def last_completed_for_owner(*, session: AsyncSession, owner_id: int) -> O
         .limit(1)
     )
     return await session.scalar(stmt)
+
+
+# --- added by issue 14 (household trust, limits) -----------------------------------------------
+
+
+async def awaiting_for_owner(*, session: AsyncSession, owner_id: int) -> list[Order]:
+    """The owner's orders held until their household is verified, oldest first."""
+    stmt = (
+        select(Order)
+        .where(Order.owner_id == owner_id, Order.status == OrderStatus.AWAITING_VERIFICATION)
+        .order_by(Order.id)
+    )
+    return list(await session.scalars(stmt))
+
+
+async def release(*, session: AsyncSession, order: Order, actor: str) -> None:
+    """The household is verified: the held order goes to dispatch (its job card is posted)."""
+    order.move_to(OrderStatus.PENDING_DISPATCH)
+    log_event(session=session, order=order, actor=actor, note="房屋核实通过，开始派单")
+    await session.flush()
+    outbox.emit(session, "order.created", order_id=order.id)
+
+
+async def count_open(*, session: AsyncSession, owner_id: int) -> int:
+    """How many of the owner's orders are still open."""
+    stmt = select(func.count()).select_from(Order).where(
+        Order.owner_id == owner_id, Order.status.in_(list(OPEN_STATUSES))
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def recent_duplicate(
+    *, session: AsyncSession, owner_id: int, service_id: int, scheduled_at: datetime | None, since: datetime
+) -> Order | None:
+    """An open order of the owner for the same service and time made since `since` (a repeat)."""
+    stmt = select(Order).where(
+        Order.owner_id == owner_id, Order.service_id == service_id, Order.status.in_(list(OPEN_STATUSES)),
+        Order.created_at >= since,
+        Order.scheduled_at.is_(None) if scheduled_at is None else Order.scheduled_at == scheduled_at,
+    )
+    return await session.scalar(stmt.order_by(Order.id.desc()).limit(1))

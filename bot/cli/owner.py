@@ -10,7 +10,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import CliError, run_with_session
-from dialogs import binding, choices
+from dialogs import binding, choices, verification
 from dialogs.form import Invalid
 from storage import communities, owner_export, roster
 
@@ -60,7 +60,7 @@ def owner_import(path: Annotated[Path, typer.Argument(help="CSV with community,b
         raise CliError(f"{path} has no data rows")
     cols = _header_map(rows[0])
 
-    async def work(session: AsyncSession) -> tuple[int, int, list[int]]:
+    async def work(session: AsyncSession) -> tuple[int, int, list[int], list[int]]:
         known = {c.name: c.id for c in await communities.list_all(session=session)}
         added = unchanged = 0
         invalid_phones: list[int] = []
@@ -87,10 +87,15 @@ def owner_import(path: Annotated[Path, typer.Argument(help="CSV with community,b
                 community_id=community_id, building=building, unit=unit, room=room, name=cell("name"), phone=phone,
             ))
             added, unchanged = added + new, unchanged + (not new)
-        return added, unchanged, invalid_phones
+        await session.flush()
+        # Claims that waited for staff and now match the roster are confirmed (owners told).
+        confirmed = await verification.rematch_roster(session=session)
+        return added, unchanged, invalid_phones, confirmed
 
-    added, unchanged, invalid = run_with_session(work)
+    added, unchanged, invalid, confirmed = run_with_session(work)
     typer.echo(f"roster: {added} added, {unchanged} already on file")
+    if confirmed:
+        typer.echo(f"household claims confirmed by the roster: {', '.join(f'#{c}' for c in confirmed)}")
     if invalid:
         typer.echo(f"invalid phone numbers on line(s) {', '.join(map(str, invalid))} (imported; please check)")
 

@@ -63,6 +63,8 @@ def scheduler_config(runtime: Runtime) -> SchedulerConfig:
         ),
         sla=sla_policy(s), outbox_retention=timedelta(days=s.outbox_retention_days),
         outbox_max_attempts=s.outbox_max_attempts,
+        binding_escalate_working_days=s.binding_escalate_working_days,
+        amount_confirm_working_days=s.amount_confirm_escalate_working_days,
     )
 
 

@@ -102,6 +102,11 @@ class WeChatSide:
                     via="news",
                 )
             return
+        if body.get("msgtype") == "msgmenu":  # tap options (确认金额 …): shown as words to type
+            menu = body.get("msgmenu") or {}
+            options = "  ".join(f"“{o.get('content', '')}”" for o in menu.get("list", []))
+            self.bus.publish("owner.out", openid=openid, text=f"{menu.get('head_content', '')}\n{options}", via="cs")
+            return
         text = (body.get("text") or {}).get("content", "")
         self.bus.publish("owner.out", openid=openid, text=text, via="cs")
 

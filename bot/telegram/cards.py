@@ -6,21 +6,18 @@ when the button is pressed, so a stale card can never act on stale facts.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from storage import privacy
 from storage.base import aware
 from storage.money import PAYMENT_METHODS, format_yuan
 from storage.orders import Order, OrderStatus
 
 WEEKDAYS = "一二三四五六日"
-# Phone numbers and long digit runs an owner may have typed into the notes: hidden on the card.
-_PRIVATE_DIGITS = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)|\d{7,}")
-_ROOM = re.compile(r"\d+\s*单元\s*\d*\s*(?:室|号|户)?|\d+\s*(?:室|号房|户)|(?<![\d-])\d{1,2}-\d{3,4}(?!\d)")
 
 
 class JobCb(CallbackData, prefix="job"):
@@ -64,8 +61,8 @@ def when_text(at: datetime | None, tz: ZoneInfo) -> str:
 
 
 def redact(notes: str) -> str:
-    """Notes without phone numbers or room numbers (the card is public to the whole group)."""
-    return _ROOM.sub("***", _PRIVATE_DIGITS.sub("***", notes)).strip()
+    """Notes without phones, rooms, ID numbers or names (the card is public to the whole group)."""
+    return privacy.scrub(notes)
 
 
 def _place(order: Order) -> str:

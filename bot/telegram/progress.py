@@ -144,9 +144,19 @@ async def press_payment(query: CallbackQuery, callback_data: PayCb, tg: Telegram
         OrderStatus.COMPLETED,
         amount_fen=int(data["fen"]),
         method=PAYMENT_METHODS[callback_data.m],
+        policy=tg.runtime.settings.amount_policy(),
     )
     if result.ok:
         await state.clear()
+    if result.pending_owner:
+        # 挂账 or an unusual amount: recorded only once the owner confirms it in WeChat.
+        await query.answer("已发给业主确认")
+        if isinstance(query.message, Message):
+            await query.message.edit_text(result.message)
+        else:
+            await tg.bot.send_message(query.from_user.id, result.message)
+        await tg.deliver()
+        return
     await query.answer("已完成" if result.ok else result.message, show_alert=not result.ok)
     if not result.ok or result.order is None:
         return

@@ -21,6 +21,7 @@ from bot.telegram.service import TelegramService
 log = logging.getLogger(__name__)
 
 CLOSE_WORDS = frozenset({"/close", "结束"})
+GUARD_REFUSED = "未转发：回复含有仅限内部使用的词语，请修改后再回复。"
 
 
 async def handoff_reply_filter(message: Message, tg: TelegramService) -> bool | dict[str, Any]:
@@ -52,6 +53,10 @@ async def staff_reply(message: Message, handoff_id: int, tg: TelegramService) ->
 
     if not text:
         await message.reply("目前只能转发文字，请用文字回复。")
+        return
+    if not closing and tg.runtime.guard.find(text) is not None:
+        # Refused here, where staff read it, rather than silently by the WeChat client later.
+        await message.reply(GUARD_REFUSED)
         return
     try:
         outcome = await tg.transaction(work)

@@ -161,6 +161,18 @@ class WeChatClient:
         body = {"touser": openid, "msgtype": "text", "text": {"content": self._guarded(text)}}
         await self.call("POST", "/cgi-bin/message/custom/send", json=body)
 
+    async def send_menu(self, openid: str, head: str, options: list[str], *, tail: str = "") -> None:
+        """Customer-service menu message (msgmenu): each option is a tap that sends its words back."""
+        self._guarded(head + "".join(options) + tail)
+        body = {
+            "touser": openid, "msgtype": "msgmenu",
+            "msgmenu": {
+                "head_content": head, "tail_content": tail,
+                "list": [{"id": str(i), "content": option} for i, option in enumerate(options, start=1)],
+            },
+        }
+        await self.call("POST", "/cgi-bin/message/custom/send", json=body)
+
     async def send_news(self, openid: str, articles: list[dict[str, str]]) -> None:
         """Customer-service news card(s): each article has title, description, url, picurl."""
         for article in articles:

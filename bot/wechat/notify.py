@@ -17,6 +17,9 @@ def owner_notifier(client: WeChatClient, *, template_id: str = ""):  # type: ign
     async def notify(payload: dict[str, Any], _session: AsyncSession) -> None:
         openid, text = payload["openid"], payload["text"]
         try:
+            # {menu: [...]}: one-tap answers (issue 14, 确认金额); outside the window, the words to type.
+            if payload.get("menu") and await _menu(client, openid, text, [str(o) for o in payload["menu"]]):
+                return
             if payload.get("notice") and template_id:
                 await client.send_template(
                     openid, template_id, {"first": payload.get("title", "服务通知"), "remark": text}
@@ -37,3 +40,12 @@ def owner_notifier(client: WeChatClient, *, template_id: str = ""):  # type: ign
             await client.send_template(openid, template_id, {"first": "服务通知", "remark": text})
 
     return notify
+
+
+async def _menu(client: WeChatClient, openid: str, text: str, options: list[str]) -> bool:
+    """Send text with tap options; False when the customer-service window does not allow it."""
+    try:
+        await client.send_menu(openid, text, options)
+    except (WindowClosed, QuotaExceeded):
+        return False
+    return True

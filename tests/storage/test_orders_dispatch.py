@@ -15,7 +15,7 @@ from storage.db import create_engine, create_session_factory, unit_of_work
 from storage.models import Base
 from storage.orders import InvalidTransition, OrderStatus
 from storage.outbox import OutboxEvent
-from storage.owners import Owner
+from storage.owners import BindingStatus, Owner
 from tests.conftest import Backend
 
 MINE = {"orders", "order_events"}
@@ -56,7 +56,9 @@ async def test_cancel_logs_history_and_emits_order_cancelled(backend: Backend) -
     try:
         async with unit_of_work(sessions) as session:
             place = await communities.create(session=session, name=f"测试苑{uuid.uuid4().hex[:6]}")
-            owner = Owner(openid=f"o-{uuid.uuid4().hex}", community_id=place.id, tags=[])
+            # Verified: an unverified owner's order waits without a card (issue 14).
+            owner = Owner(openid=f"o-{uuid.uuid4().hex}", community_id=place.id, tags=[],
+                          binding_status=BindingStatus.VERIFIED)
             session.add(owner)
             svc = await catalog.get_service_by_name(session=session, name="钟点工")
             assert svc is not None

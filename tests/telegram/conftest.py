@@ -198,8 +198,15 @@ CS_PATH = "/cgi-bin/message/custom/send"
 
 
 def wechat_to(fake_wechat: FakeWeChatAPI, openid: str) -> list[str]:
-    """Customer-service texts delivered to one owner."""
-    return [c.body["text"]["content"] for c in fake_wechat.calls_to(CS_PATH) if c.body.get("touser") == openid]
+    """Customer-service texts delivered to one owner (a menu message as its text plus its options)."""
+    return [_cs_text(c.body) for c in fake_wechat.calls_to(CS_PATH) if c.body.get("touser") == openid]
+
+
+def _cs_text(body: dict[str, Any]) -> str:
+    if "msgmenu" in body:
+        menu = body["msgmenu"]
+        return "\n".join([menu["head_content"], *(f"[{o['content']}]" for o in menu["list"])])
+    return str(body["text"]["content"])
 
 
 def sends_mentioning(fake: FakeTelegramAPI, chat_id: int, needle: str) -> list[Any]:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from bot.app import RELAY
+from bot.devtools.wechat_sender import text_xml
 from bot.telegram.cards import JobCb, PayCb, StepCb
 from storage import catalog, orders
 from storage.db import unit_of_work
@@ -84,17 +85,22 @@ async def test_full_progress_sequence_ends_in_a_commission_record(tg_hub: TgHub)
         assert PayCb.unpack(on_account["callback_data"]) == PayCb(order_id=order_id, m=3)
 
         q = await press(holder, on_account["callback_data"])
-        assert tg_hub.answer_for(q)["text"] == "已完成"
-        assert "月底统一结算" in owner_texts(tg_hub)[-1] and "150.02" in owner_texts(tg_hub)[-1]
-        # Accepted, on the way, arrived, completed: four notices, nothing else.
+        # 挂账 waits for the owner's confirmation of the amount in WeChat (issue 14).
+        assert tg_hub.answer_for(q)["text"] == "已发给业主确认"
+        assert "150.02元" in owner_texts(tg_hub)[-1] and "确认金额" in owner_texts(tg_hub)[-1]
+        assert (await load_order(tg_hub.hub, order_id)).status == "arrived"
+        # Accepted, on the way, arrived, the amount to confirm: four notices, nothing else.
         assert len(owner_texts(tg_hub)) == 4
+        status, reply = await tg_hub.hub.post(text_xml(OWNER[0], "确认金额"))
+        assert status == 200 and "月底统一结算" in reply["Content"] and "150.02" in reply["Content"]
+        await tg_hub.hub.client.app[RELAY].drain()
 
         order = await load_order(tg_hub.hub, order_id)
         assert order.status == "completed" and order.completed_at is not None
         assert order.amount_fen == 15002 and order.payment_method == PaymentMethod.ON_ACCOUNT
         # 25% of 15002 fen = 3750.5 -> rounds half up to 3751 (never banker's 3750).
         assert order.commission_fen == 3751 and order.payout_fen == 15002 - 3751
-        assert "平台佣金 37.51 元" in tg_hub.fake.calls_to("editMessageText", chat_id=holder)[-1].text
+        assert "平台佣金 37.51 元" in tg_hub.fake.sent_to(holder)[-1].text
         card = [c for c in tg_hub.fake.calls_to("editMessageText", chat_id=MERCHANT_CHAT) if code in c.text][-1].text
         assert card.startswith("✅ 已完成")
 
@@ -105,7 +111,7 @@ async def test_full_progress_sequence_ends_in_a_commission_record(tg_hub: TgHub)
         assert "不能改为" in tg_hub.answer_for(q)["text"]
         async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
             history = [e.status for e in await orders.list_events(session=session, order_id=order_id)]
-        assert history == ["accepted", "on_the_way", "arrived", "completed"]
+        assert history == ["accepted", "on_the_way", "arrived", "arrived", "completed"]  # the 2nd: amount proposed
     finally:
         async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
             await session.execute(update(catalog.Service).where(catalog.Service.name == "护理").values(commission_rate=Decimal("0.200")))

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from storage import catalog, communities, dispatch, merchants, orders
+from storage import amounts, catalog, communities, dispatch, merchants, orders
 from storage.db import create_engine, create_session_factory, unit_of_work
 from storage.money import PaymentMethod
 from storage.orders import Order, OrderStatus
@@ -66,6 +66,10 @@ async def _seed(url: str) -> dict[str, object]:
                 step = await dispatch.advance(session=session, order_id=order.id, telegram_id=merchant.telegram_id,
                                               target=OrderStatus.COMPLETED, amount_fen=fen, method=method)
                 assert step.ok
+                if step.pending_owner:  # 挂账 waits for the owner's 确认金额 (issue 14): given here
+                    waiting = await amounts.awaiting_owner(session=session, owner_id=owners[who].id)
+                    assert waiting is not None
+                    await amounts.confirm(session=session, order=waiting)
                 await session.execute(update(Order).where(Order.id == order.id).values(completed_at=_utc(when)))
             return {"owners": [o.name for o in owners], "merchant": merchant.name, "merchant_id": merchant.id,
                     "community": place.name, "openids": [o.openid for o in owners]}
@@ -121,7 +125,9 @@ async def _notices(url: str, openids: list[str], merchant_id: int) -> tuple[list
         await engine.dispose()
     owners = [e.payload["text"] for e in events if e.kind == "owner.notify" and e.payload.get("openid") in openids
               and "挂账服务" in e.payload["text"]]
-    merchant = [e.payload["text"] for e in events if e.kind == "merchant.notify" and e.payload.get("merchant_id") == merchant_id]
+    # Only the statement's notices (the owner's 确认金额 also tells the merchant, issue 14).
+    merchant = [e.payload["text"] for e in events if e.kind == "merchant.notify" and e.payload.get("merchant_id") == merchant_id
+                and " 结算：" in e.payload["text"]]
     return owners, merchant
 
 

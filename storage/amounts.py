@@ -1,0 +1,149 @@
+"""Amounts the owner confirms before they are recorded: 挂账, and anything above the limits.
+
+The merchant's 已完成 with such an amount leaves the order open with the amount *proposed*; the
+owner reads it in WeChat and answers 确认金额 (the order completes with that amount) or 金额有误
+(nothing is recorded and staff are asked to call). One proposal per order at a time, so the
+amount the owner confirms is always the one they were shown.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import dispatch, jobs, limits, outbox
+from storage.base import aware, utcnow
+from storage.household_claims import working_deadline
+from storage.limits import AmountPolicy
+from storage.merchants import Merchant
+from storage.money import PaymentMethod, format_yuan, settle
+from storage.orders import OPEN_STATUSES, Order, OrderStatus, log_event
+from storage.owners import BindingStatus
+
+# Owner-facing (the owner never reads 挂账 or 商家).
+OWNER_ASK = (
+    "您的订单 {code}（{service}）服务人员登记的金额是 {amount}元，付款方式：{method}。\n"
+    "金额无误请点击或回复“确认金额”；不对请点“金额有误”，管家会联系您。"
+)
+ON_ACCOUNT_WORDS = "记入本月物业账单"
+# The one-tap answers under the question (WeChat msgmenu); a tap sends these words back.
+OWNER_TAPS = ("确认金额", "金额有误")
+# Merchant- and staff-facing.
+MSG_ASKED = "金额 {amount} 元（{method}）已发给业主确认，业主确认后本单即完成。"
+MSG_ALREADY_ASKED = "本单金额正在等待业主确认，请勿重复提交。"
+MSG_ON_ACCOUNT_UNVERIFIED = "该业主的房屋尚未核实，不能挂账，请选择其他付款方式。"
+STAFF_HIGH = "【金额待确认】订单 {code}（{service}）商家{merchant}登记 {amount}元（{method}），{why}，已请业主在微信确认后再记账。"
+MERCHANT_CONFIRMED = (
+    "业主已确认：订单 {code} 已完成，金额 {amount} 元（{method}），平台佣金 {commission} 元，应结算给您 {payout} 元。"
+)
+STAFF_UNCONFIRMED = (
+    "【金额未确认】订单 {code}（{service}）登记的 {amount}元（{method}）已等待业主确认 {waited}，"
+    "请联系业主核对：{phone}"
+)
+MERCHANT_DISPUTED = "业主对订单 {code}（{service}）登记的金额 {amount} 元有异议，暂不记账，平台管家会联系您核对。"
+
+
+class Gate(StrEnum):
+    """What happens to an amount a merchant reported."""
+
+    RECORD = "record"  # within the limits: completed now
+    ASK_OWNER = "ask_owner"  # waits for the owner's 确认金额
+    REFUSE = "refuse"
+
+
+def _method_words(method: str) -> str:
+    return ON_ACCOUNT_WORDS if method == PaymentMethod.ON_ACCOUNT else method
+
+
+async def gate(
+    *, session: AsyncSession, order: Order, merchant: Merchant, amount_fen: int, method: PaymentMethod,
+    policy: AmountPolicy,
+) -> tuple[Gate, str]:
+    """Record now, or ask the owner first (the proposal and the messages are queued), or refuse."""
+    if order.proposed_amount_fen is not None:
+        return Gate.REFUSE, MSG_ALREADY_ASKED
+    if method == PaymentMethod.ON_ACCOUNT and order.owner.binding_status != BindingStatus.VERIFIED:
+        return Gate.REFUSE, MSG_ON_ACCOUNT_UNVERIFIED
+    why = await limits.why_confirm(session=session, order=order, amount_fen=amount_fen, method=method, policy=policy)
+    if why is None:
+        return Gate.RECORD, ""
+    order.proposed_amount_fen, order.proposed_method, order.proposed_at = amount_fen, method.value, utcnow()
+    amount = format_yuan(amount_fen)
+    log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=f"登记金额 {amount}元 {method}，待业主确认")
+    outbox.emit(session, "owner.notify", openid=order.owner.openid, notice=True, title="请确认服务金额",
+                menu=list(OWNER_TAPS), text=OWNER_ASK.format(code=order.code, service=order.service.name, amount=amount,
+                                      method=_method_words(method)))
+    if why != "挂账":  # an unusual amount is worth a look; a plain 挂账 only needs the owner
+        outbox.emit(session, "staff.notify", text=STAFF_HIGH.format(
+            code=order.code, service=order.service.name, merchant=merchant.name, amount=amount, method=method, why=why,
+        ))
+    return Gate.ASK_OWNER, MSG_ASKED.format(amount=amount, method=method)
+
+
+async def awaiting_owner(*, session: AsyncSession, owner_id: int) -> Order | None:
+    """The owner's latest open order whose amount waits for their confirmation."""
+    stmt = select(Order.id).where(
+        Order.owner_id == owner_id, Order.proposed_amount_fen.is_not(None), Order.status.in_(list(OPEN_STATUSES))
+    ).order_by(Order.proposed_at.desc()).limit(1)
+    found = await session.scalar(stmt)
+    return await dispatch.lock_order(session, found) if found is not None else None
+
+
+async def confirm(*, session: AsyncSession, order: Order) -> str:
+    """The owner confirmed: the order completes with the proposed amount; returns the owner's text."""
+    assert order.proposed_amount_fen is not None and order.proposed_method is not None
+    amount, method = order.proposed_amount_fen, PaymentMethod(order.proposed_method)
+    order.move_to(OrderStatus.COMPLETED)
+    settle(order, amount_fen=amount, method=method)
+    order.proposed_amount_fen = order.proposed_method = order.proposed_at = None
+    log_event(session=session, order=order, actor="owner", note=f"业主确认金额 {format_yuan(amount)}元 {method}")
+    await session.flush()
+    outbox.emit(session, "order.progress", order_id=order.id)
+    outbox.emit(session, "order.completed", order_id=order.id)
+    if order.merchant_id is not None:
+        outbox.emit(session, "merchant.notify", merchant_id=order.merchant_id,
+                    text=MERCHANT_CONFIRMED.format(
+                        code=order.code, amount=format_yuan(amount), method=method,
+                        commission=format_yuan(order.commission_fen or 0), payout=format_yuan(order.payout_fen or 0),
+                    ))
+    return dispatch.owner_text(order, OrderStatus.COMPLETED)
+
+
+async def dispute(*, session: AsyncSession, order: Order) -> tuple[str, str]:
+    """The owner says the amount is wrong: nothing is recorded; returns (amount, method words)."""
+    assert order.proposed_amount_fen is not None and order.proposed_method is not None
+    amount, method = format_yuan(order.proposed_amount_fen), order.proposed_method
+    order.proposed_amount_fen = order.proposed_method = order.proposed_at = None
+    log_event(session=session, order=order, actor="owner", note=f"业主对金额 {amount}元 {method} 有异议")
+    if order.merchant_id is not None:
+        outbox.emit(session, "merchant.notify", merchant_id=order.merchant_id,
+                    text=MERCHANT_DISPUTED.format(code=order.code, service=order.service.name, amount=amount))
+    return amount, method
+
+
+async def alert_unconfirmed(*, session: AsyncSession, now: datetime, tz: ZoneInfo, working_days: float) -> int:
+    """Tell staff (once per proposal) about amounts the owner has left unanswered past the deadline."""
+    stmt = select(Order).where(
+        Order.proposed_at.is_not(None), Order.proposed_at <= now - timedelta(days=working_days),
+        Order.status.in_(list(OPEN_STATUSES)),
+    )
+    alerted = 0
+    for order in list(await session.scalars(stmt.order_by(Order.id).limit(200))):
+        asked = aware(order.proposed_at)  # type: ignore[arg-type]
+        if working_deadline(asked, working_days, tz) > now:
+            continue
+        # One alert per proposal, across scheduler processes and ticks.
+        if not await jobs.claim(session=session, job="amount_unconfirmed", key=f"{order.id}:{asked.isoformat()}"):
+            continue
+        hours = int((now - asked).total_seconds() // 3600)
+        outbox.emit(session, "staff.notify", text=STAFF_UNCONFIRMED.format(
+            code=order.code, service=order.service.name, amount=format_yuan(order.proposed_amount_fen or 0),
+            method=order.proposed_method, waited=f"{hours // 24}天{hours % 24}小时",
+            phone=order.contact_phone or order.owner.phone or "未留电话",
+        ))
+        alerted += 1
+    return alerted
