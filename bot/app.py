@@ -16,6 +16,7 @@ from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.wechat.notify import owner_notifier
+from bot.wechat.results import send_result_recorder
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
 from scheduler.setup import create_scheduler
 
@@ -34,7 +35,9 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     app = web.Application(client_max_size=settings.max_body_bytes * 4)
     runtime = build_runtime(settings)
     relay = OutboxRelay(runtime.sessions)
-    relay.register("owner.notify", owner_notifier(runtime.wechat, template_id=settings.wechat_template_order))
+    relay.register("owner.notify", owner_notifier(
+        runtime.wechat, template_id=settings.wechat_template_order, fields=settings.wechat_template_fields, tz=settings.tz
+    ))
     if settings.telegram_token:  # merchant dispatch + staff chat (bot/telegram/setup.py)
         from bot.telegram.setup import setup_telegram
 
@@ -55,6 +58,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         kv=runtime.kv,
         handle=conversations.handle,
         deliver_later=runtime.wechat.send_text,
+        on_notification=send_result_recorder(runtime.sessions),
     )
     app[RUNTIME], app[RELAY], app[WEBHOOK], app[CONVERSATIONS] = runtime, relay, webhook, conversations
 
@@ -68,7 +72,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
 
     async def start(app: web.Application) -> None:
         if not settings.wechat_token:
-            log.warning("BUTLER_WECHAT_TOKEN is empty: signatures use an empty token (development only)")
+            # Fail closed: with no Token anyone can compute a valid signature.
+            log.error("BUTLER_WECHAT_TOKEN is empty: /wechat refuses every request (403) until it is set")
         if runtime.nlu is not None and hasattr(runtime.nlu, "warm_up"):
             await runtime.nlu.warm_up()
         relay.kick()  # deliver anything a previous process committed but did not send

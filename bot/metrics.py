@@ -25,3 +25,8 @@ OUTBOUND = Counter(
 GUARD_REFUSALS = Counter(
     "butler_guard_refusals_total", "Owner-facing texts refused by the content guard", registry=REGISTRY
 )
+# Issue 12: platform notifications (send results, card, kf_* …) and unknown types, answered quietly.
+NOTIFICATIONS = Counter(
+    "butler_wechat_notifications_total", "WeChat platform notifications and unknown messages, by category and kind",
+    ["category", "kind"], registry=REGISTRY,
+)

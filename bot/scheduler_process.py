@@ -18,7 +18,9 @@ async def run_scheduler_forever(settings: Settings) -> None:
     """Start the scheduler and block until SIGINT/SIGTERM."""
     runtime = build_runtime(settings)
     relay = OutboxRelay(runtime.sessions)
-    relay.register("owner.notify", owner_notifier(runtime.wechat, template_id=settings.wechat_template_order))
+    relay.register("owner.notify", owner_notifier(
+        runtime.wechat, template_id=settings.wechat_template_order, fields=settings.wechat_template_fields, tz=settings.tz
+    ))
     telegram = None
     if settings.telegram_token:  # job cards, staff alerts, merchant notes (bot/telegram/setup.py)
         from bot.telegram.setup import setup_telegram_outbox

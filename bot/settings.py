@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     # The clock runs on the event loop, so a busy process adds its own delay: 5 s is WeChat's reply
     # window (a dependency slower than that fails owners too), not a measure of a loaded loop.
     health_timeout_seconds: float = 5.0
+    # Issue 12 (real WeChat traffic): which keyword of the granted template holds which part of a
+    # notice (service, code, time, status, worker=师傅), as JSON. WeChat shows no first/remark and
+    # at most 20 characters per keyword since 2023-05-04.
+    wechat_template_fields: dict[str, str] = Field(default_factory=lambda: {
+        "service": "thing1", "code": "character_string2", "time": "time3", "status": "phrase4", "worker": "thing5",
+    })
 
     @property
     def is_sqlite(self) -> bool:

@@ -203,4 +203,7 @@ async def report_issue(env: Env) -> str:
     )
     household = await people.household(env.session, env.owner)
     outbox.emit(env.session, "staff.notify", text=texts.STAFF_ISSUE.format(id=row.id, household=household, text=env.text))
+    from dialogs import media  # media attaches to reports; reports never need media at import
+
+    await media.remember_report(env, row.id)  # a photo sent next belongs to this report
     return texts.ISSUE_REPORTED.format(id=row.id)

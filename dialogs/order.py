@@ -174,6 +174,8 @@ class OrderForm(Form):
             scheduled_at=_scheduled(d["time"]),
             address=d["address"], contact_phone=d["phone"], notes=_notes(d),
         )
+        # Photos and links sent while the order was taken (dialogs/media.py); the card says so.
+        order.attachments = list(d.get("attachments") or [])
         return Finish(texts.ORDER_CREATED.format(code=order.code))
 
     async def on_cancel(self, state: DialogState, env: Env) -> str:

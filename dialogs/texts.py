@@ -122,3 +122,17 @@ STAFF_COMPLAINT = "【投诉 #{id}】业主 {owner}（{household}）{order}：{t
 # --- pushes --------------------------------------------------------------------------------
 UNSUBSCRIBED = "好的，以后不再给您推送活动和优惠信息。订单相关通知仍会照常发送。回复“恢复推送”可重新接收。"
 RESUBSCRIBED = "好的，已恢复推送，我们只会给您发送相关的信息。"
+
+# --- issue 12: photos, videos, links, files, voice and locations -------------------------------
+MEDIA_NOTED = "收到您发来的{kind}。我还看不懂{kind}的内容，请用文字告诉我需要什么，例如“预约修水管”或“楼道灯坏了”。需要人工请回复“人工”。"
+MEDIA_IN_FORM = "收到您发来的内容，不过这一步需要您打字回复。"
+MEDIA_ATTACHED_ORDER = "收到{kind}，会附在这张订单里，接单的师傅可以查看。"
+MEDIA_ADDED_TO_REPORT = "收到{kind}，已附在工单号 W{id}，物业处理时可以查看。"
+MEDIA_REPORT_FULL = "工单号 W{id} 的附件已经够多了，物业会先按现有情况处理。需要补充请回复“人工”。"
+VOICE_NEEDS_TEXT = "抱歉，我暂时听不了语音。请您打字告诉我，也可以长按语音选“转文字”后复制发给我。"
+LOCATION_NOTED = "收到您的位置：{place}。如需上门服务，请告诉我要预约什么，例如“明天上午修水管”。"
+LOCATION_IN_FORM = "收到您的位置，不过这一步需要您打字回复。"
+LOCATION_AS_ADDRESS = "好的，地址按您发的位置：{place}。"
+LOCATION_NOTED_IN_ORDER = "收到您的位置，已记在订单备注里。"
+LOCATION_ADDED_TO_REPORT = "收到您的位置，已附在工单号 W{id}，方便物业找到现场。"
+STAFF_ISSUE_MEDIA = "【物业报修 W{id} 补充】{household}：{media}"

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -97,6 +97,8 @@ class Order(Timestamped, Base):
     assigned_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     # What the platform owes the merchant: amount_fen - commission_fen (integer fen).
     payout_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # Issue 12: photos, videos and links the owner sent while the order was taken (Media.to_json).
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
     owner: Mapped[Owner] = relationship(lazy="joined")
     service: Mapped[Service] = relationship(lazy="joined")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,6 +30,8 @@ class WorkOrder(Timestamped, Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=WorkOrderStatus.OPEN, index=True)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Issue 12: photos, videos and links the owner sent with the report, and a shared location.
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
 
 async def create(*, session: AsyncSession, owner_id: int, community_id: int | None, text: str) -> WorkOrder:
