@@ -41,7 +41,7 @@ NOTIFICATION_EVENTS = frozenset({
     "user_authorize_invoice", "submit_invoice_title", "user_invoice_status_change", "cloud_invoice_invoiceresult_event",
     "qualification_verify_success", "qualification_verify_fail", "naming_verify_success", "naming_verify_fail",
     "annual_renew", "verify_expired", "subscribe_msg_popup_event", "subscribe_msg_change_event",
-    "subscribe_msg_sent_event", "merchant_order", "shakearounduseshake", "shakearoundusershake",
+    "subscribe_msg_sent_event", "merchant_order", "shakearoundusershake",
     "shakearoundlotterybind", "wificonnected", "user_scan_product", "user_scan_product_enter_session",
     "user_scan_product_async", "user_scan_product_verify_action", "poi_check_notify", "wxa_nickname_audit",
     "weapp_audit_success", "weapp_audit_fail", "weapp_audit_delay", "view_limited", "media_id",
