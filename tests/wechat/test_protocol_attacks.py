@@ -16,7 +16,7 @@ from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.devtools.wechat_sender import WeChatSender, sign, text_xml
 from storage.messages import InboundMessageLog
 from storage.owners import Owner
-from tests.conftest import TEST_APP_ID, TEST_AES_KEY, Backend, Hub, make_settings, start_hub
+from tests.conftest import TEST_AES_KEY, TEST_APP_ID, Backend, Hub, make_settings, start_hub
 from tests.wechat.conftest import openid, xml_of
 
 
