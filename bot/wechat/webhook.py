@@ -92,7 +92,7 @@ class WeChatWebhook:
             self._require_token()
             body = await self._read_body(request)
             fields, encrypted = self._open(request, body)
-            await self._refuse_replay(request, body)
+            await self._refuse_replay(request, fields)
             classified = classify(fields)
         except Rejected as exc:
             return self._reject(exc)
@@ -177,15 +177,17 @@ class WeChatWebhook:
             raise Rejected(400, f"cannot decrypt: {type(exc).__name__}") from exc
         return parse_xml(plain), True
 
-    async def _refuse_replay(self, request: web.Request, body: bytes) -> None:
-        """A (timestamp, nonce) seen with another body within the tolerance window is a replay.
+    async def _refuse_replay(self, request: web.Request, fields: dict[str, str]) -> None:
+        """A (timestamp, nonce) seen with another message within the tolerance window is a replay.
 
-        The pair is claimed with SET NX holding the body's hash: WeChat's own retry of the same
-        request carries the same body and passes; a captured URL re-sent with another body does not.
+        The pair is claimed with SET NX holding a hash of the message: WeChat's own retry of the
+        same request carries the same message and passes; a captured URL re-sent with another body
+        does not. The hash is of the (decrypted) fields, not the raw body, so a retry that WeChat
+        re-encrypted (AES adds a random prefix) is still the same message.
         """
         q = request.query
         key = "wx:nonce:" + hashlib.sha256(f"{q.get('timestamp', '')}:{q.get('nonce', '')}".encode()).hexdigest()[:32]
-        digest = hashlib.sha256(body).hexdigest()
+        digest = hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()
         ttl = 2 * self.config.timestamp_tolerance_seconds + 1
         try:
             if await self.kv.claim(key, ttl_seconds=ttl, value=digest):

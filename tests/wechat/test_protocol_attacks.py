@@ -155,3 +155,15 @@ async def test_the_access_log_redacts_signatures_nonces_and_openids(
     for name in ("signature", "msg_signature", "nonce"):
         assert all(params[name] not in line for line in lines), name
     assert all(who not in line for line in lines)
+
+
+async def test_a_retry_re_encrypted_under_the_same_timestamp_and_nonce_still_gets_through(hub: Hub) -> None:
+    sender, ts = hub.sender(), int(time.time())
+    xml = text_xml(openid(), "你好")
+    (q1, b1), (q2, b2) = sender.request(xml, timestamp=ts, nonce="same"), sender.request(xml, timestamp=ts, nonce="same")
+    assert b1 != b2  # AES's random prefix: a new ciphertext for the same message
+    first, again = await _post(hub, q1, b1), await _post(hub, q2, b2)
+    assert first[0] == again[0] == 200
+    assert sender.open_reply(first[1], q1)["Content"] == sender.open_reply(again[1], q2)["Content"]
+    other = sender.request(text_xml(openid(), "/orders 全部"), timestamp=ts, nonce="same")
+    assert (await _post(hub, *other))[0] == 403
