@@ -4,8 +4,12 @@ Sources (read through the search tool's code corpus; the XML is copied as publis
 indentation between elements is dropped):
 - WP  = wechatpy/wechatpy tests/test_parser.py and tests/test_events.py
 - WR  = offu/WeRoBot tests/test_parser.py
-- DOC = WeChat's documentation (公众号 消息管理 / 模板消息 / 群发 / 订阅通知 pages); the mass-send
-        result is addressed as the platform sends it, from `mphelper`.
+- DOC = WeChat's documentation (公众号 消息管理 / 模板消息 / 群发 / 订阅通知 pages), written from
+        the documented field lists rather than copied from a fetched page: no stored copy of those
+        pages was available. Values are the documented examples where they were found quoted
+        elsewhere (MASSSENDJOBFINISH MsgID 1000001625 / err(30003), in a .NET SDK's test data via the
+        code search; TEMPLATESENDJOBFINISH `failed:user block`), otherwise illustrative. The mass-send
+        result comes from `mphelper`, as the platform sends it.
 Each entry: (source, test it comes from, category, kind, xml). The replay test swaps the sender
 for a fresh openid where the sample is an owner's, so samples that share `fromUser` and one MsgId
 stay distinct messages; everything else is sent as published.
