@@ -32,6 +32,7 @@ from bot.devtools.fake_telegram import FakeTelegramAPI, callback_update
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.devtools.wechat_sender import WeChatSender, text_xml
 from bot.telegram.cards import JobCb
+from bot.wechat.protocol import dedupe_key, parse_xml
 from storage import broadcasts, catalog, communities, merchants, orders, segments, staff
 from storage.base import utcnow
 from storage.db import create_engine, create_session_factory, unit_of_work
@@ -137,7 +138,7 @@ async def demo() -> dict[str, Any]:
             signed = [sender.request(xml) for _ in range(12)]
             answers = await _post_each(f"{base}/wechat?", [(q, {}, b) for q, b in signed])
             replies = {sender.open_reply(text, q).get("Content", "") for (q, _), (_, text) in zip(signed, answers, strict=True)}
-            key = "msg:" + xml.split("<MsgId>")[1].split("</MsgId>")[0]
+            key = dedupe_key(parse_xml(xml))  # sender + MsgId
             async with sessions() as session:
                 logged = await session.scalar(select(func.count()).select_from(InboundMessageLog)
                                               .where(InboundMessageLog.dedupe_key == key))

@@ -17,6 +17,7 @@ from bot.outbox_handlers import register_base_handlers
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from bot.wechat.results import send_result_recorder
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
 from scheduler.setup import create_scheduler
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         kv=runtime.kv,
         handle=conversations.handle,
         deliver_later=runtime.wechat.send_text,
+        on_notification=send_result_recorder(runtime.sessions),
     )
     app[RUNTIME], app[RELAY], app[WEBHOOK], app[CONVERSATIONS] = runtime, relay, webhook, conversations
 
@@ -73,7 +75,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         # Waiting rows of a kind nobody handles: refuse to start (skipped if the database is down).
         await relay.verify_pending(timeout=settings.health_timeout_seconds)
         if not settings.wechat_token:
-            log.warning("BUTLER_WECHAT_TOKEN is empty: signatures use an empty token (development only)")
+            # Fail closed: with no Token anyone can compute a valid signature.
+            log.error("BUTLER_WECHAT_TOKEN is empty: /wechat refuses every request (403) until it is set")
         if runtime.nlu is not None and hasattr(runtime.nlu, "warm_up"):
             await runtime.nlu.warm_up()
         relay.kick()  # deliver anything a previous process committed but did not send

@@ -45,6 +45,9 @@ async def healthz(request: web.Request, runtime: Runtime) -> web.Response:
         "redis": redis,
         "redis_backend": "redis" if runtime.settings.redis_url else "in-process",
     }
+    if not runtime.settings.wechat_token:
+        # Reported, not a 503: the database and store are fine, but no WeChat message gets in.
+        body["wechat"] = "refusing: BUTLER_WECHAT_TOKEN is not set"
     if runtime.nlu is not None:
         body["nlu"] = await runtime.nlu.health()
         body["nlu_backend"] = runtime.settings.nlu

@@ -34,3 +34,8 @@ OUTBOX_PARKED = Gauge("butler_outbox_parked", "Outbox rows parked after failing 
 OUTBOX_PENDING = Gauge("butler_outbox_pending", "Outbox rows waiting for delivery", registry=REGISTRY)
 # Gauges read from the database just before each scrape (per app, so test apps never share one).
 REFRESH = web.AppKey("metrics_refresh", list[Callable[[], Awaitable[None]]])
+# Issue 12: platform notifications (send results, card, kf_* …) and unknown types, answered quietly.
+NOTIFICATIONS = Counter(
+    "butler_wechat_notifications_total", "WeChat platform notifications and unknown messages, by category and kind",
+    ["category", "kind"], registry=REGISTRY,
+)

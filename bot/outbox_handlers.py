@@ -62,7 +62,9 @@ async def no_merchant_channel(_payload: dict[str, Any], _session: AsyncSession) 
 def register_base_handlers(relay: OutboxRelay, runtime: Runtime) -> None:
     """Owner notices, staff notices over WeChat, and the no-merchant-channel fallback."""
     settings = runtime.settings
-    relay.register("owner.notify", owner_notifier(runtime.wechat, template_id=settings.wechat_template_order))
+    relay.register("owner.notify", owner_notifier(
+        runtime.wechat, template_id=settings.wechat_template_order, fields=settings.wechat_template_fields, tz=settings.tz
+    ))
     relay.register("staff.notify", wechat_staff_notifier(runtime.wechat))
     for kind in MERCHANT_KINDS:
         relay.register(kind, no_merchant_channel)

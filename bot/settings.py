@@ -134,6 +134,12 @@ class Settings(BaseSettings):
             ceiling_multiple=self.amount_ceiling_multiple, default_ceiling_yuan=self.amount_ceiling_default_yuan,
             ceilings_yuan=dict(self.amount_ceilings_yuan), usual_factor=self.amount_usual_factor,
         )
+    # Issue 12 (real WeChat traffic): which keyword of the granted template holds which part of a
+    # notice (service, code, time, status, worker=师傅), as JSON. WeChat shows no first/remark and
+    # at most 20 characters per keyword since 2023-05-04.
+    wechat_template_fields: dict[str, str] = Field(default_factory=lambda: {
+        "service": "thing1", "code": "character_string2", "time": "time3", "status": "phrase4", "worker": "thing5",
+    })
 
     @property
     def is_sqlite(self) -> bool:

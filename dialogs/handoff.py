@@ -65,14 +65,22 @@ async def active_handoff(*, session: AsyncSession, owner: Owner, idle_seconds: i
     return handoff
 
 
-async def forward_owner_message(*, session: AsyncSession, handoff: Handoff, owner: Owner, text: str) -> None:
-    """While staff hold the conversation, the owner's messages go to the staff chat."""
+async def forward_owner_message(
+    *, session: AsyncSession, handoff: Handoff, owner: Owner, text: str, photo_url: str = ""
+) -> None:
+    """While staff hold the conversation, the owner's messages go to the staff chat (a photo as a photo)."""
     handoff.last_activity_at = utcnow()
+    extra = {"photo_url": photo_url} if photo_url else {}
     outbox.emit(
         session, "staff.notify",
         text=texts.STAFF_FORWARD.format(handoff_id=handoff.id, owner=people.label(owner), text=text or "（非文字消息）"),
-        handoff_id=handoff.id,
+        handoff_id=handoff.id, **extra,
     )
+
+
+def window_open(owner: Owner, now: datetime | None = None) -> bool:
+    """True while WeChat lets us write to the owner by customer-service message."""
+    return _window_open(owner, now or utcnow())
 
 
 def _window_open(owner: Owner, now: datetime) -> bool:

@@ -23,6 +23,7 @@ from dialogs import (
     followup,
     handoff,
     inquiries,
+    media,
     order,
     people,
     state,
@@ -31,7 +32,7 @@ from dialogs import (
     workflows,
 )
 from dialogs.context import HubContext
-from dialogs.events import InboundMessage, MessageKind, Reply
+from dialogs.events import MEDIA_KINDS, InboundMessage, MessageKind, Reply
 from dialogs.form import Env
 from dialogs.state import DialogState, Flow
 from storage import feedback, messages, orders, owners
@@ -269,11 +270,18 @@ MENU_ROUTES: dict[str, Callable[[Env], Awaitable[str]]] = {
 }
 
 
+# Owner actions with nothing to answer: opening a menu link, the scan/photo/location pickers
+# (the photo or location itself arrives next as its own message).
+_SILENT_ACTIONS = frozenset({MessageKind.VIEW, MessageKind.SCANCODE, MessageKind.PICS, MessageKind.LOCATION_SELECT})
+# What staff see during a hand-off: the owner's words and media, never button plumbing.
+_FORWARDED = frozenset({MessageKind.TEXT, MessageKind.VOICE, MessageKind.LOCATION, MessageKind.CLICK, *MEDIA_KINDS})
+
+
 async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
-    """Handle one owner event inside the caller's unit of work."""
+    """Handle one owner message or action inside the caller's unit of work."""
     await messages.record(
         session=ctx.session, channel=event.channel, user_id=event.user_id, kind=event.kind,
-        text=event.text, dedupe_key=event.dedupe_key,
+        text=media.describe(event), dedupe_key=event.dedupe_key,
     )
     if event.kind == MessageKind.UNSUBSCRIBE:
         await owners.set_following(session=ctx.session, openid=event.user_id, following=False)
@@ -293,16 +301,26 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
         return Reply(confirmed)
     held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
     if held is not None:
-        await handoff.forward_owner_message(session=ctx.session, handoff=held, owner=owner, text=text)
+        if event.kind in _FORWARDED:
+            await handoff.forward_owner_message(
+                session=ctx.session, handoff=held, owner=owner, text=text or media.describe(event),
+                photo_url=event.media.url if event.media is not None and event.kind == MessageKind.IMAGE else "",
+            )
         return None
     if menu is not None:
         return Reply(await on_menu(menu, env))
     if event.kind == MessageKind.SUBSCRIBE:
         owner.following = True
         return Reply(f"{texts.WELCOME}\n{await on_greet(env)}")
-    if not text:
-        return Reply(await on_greet(env))
+    if event.kind in _SILENT_ACTIONS:
+        return None
     pending = await state.load(ctx.kv, owner.openid)
+    if event.kind in (MessageKind.LOCATION, MessageKind.VOICE, *MEDIA_KINDS) and not text:
+        return Reply(await media.handle(event, env, pending))
+    if not text:  # a SCAN of our QR code, a click on an unknown key: say hello, or resume the form
+        if pending is not None:
+            return Reply(f"{texts.WELCOME_BACK}\n{await engine.prompt_again(pending, env)}")
+        return Reply(await on_greet(env))
     if pending is not None:
         return Reply(await engine.reply(pending, env))
     if (rated := await workflows.rate_work_order(env)) is not None:  # answers "please rate the fix"

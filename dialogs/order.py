@@ -205,6 +205,8 @@ class OrderForm(Form):
             scheduled_at=_scheduled(d["time"]),
             address=d["address"], contact_phone=d["phone"], notes=_notes(d),
         )
+        # Photos and links sent while the order was taken (dialogs/media.py); the card says so.
+        order.attachments = list(d.get("attachments") or [])
         if order.status == OrderStatus.AWAITING_VERIFICATION:
             return Finish(texts.ORDER_CREATED_AWAITING.format(code=order.code))
         return Finish(texts.ORDER_CREATED.format(code=order.code))

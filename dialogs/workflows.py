@@ -79,6 +79,9 @@ async def report_issue(env: Env) -> str:
         session=env.session, owner=env.owner, household=household, text=env.text,
         kind=WorkOrderKind.COMMON, sla=env.ctx.sla,
     )
+    from dialogs import media  # media attaches to reports; reports never need media at import
+
+    await media.remember_report(env, row.id)  # a photo sent next belongs to this report
     return wt.WORKORDER_OPENED.format(id=row.id, ack=wt.window(env.ctx.sla.common.ack))
 
 

@@ -56,6 +56,7 @@ class SendOutcome:
 
     errcode: int = 0
     errmsg: str = ""
+    msgid: str = ""  # WeChat's msgid of an accepted template/mass send (its later result names it)
 
     @property
     def ok(self) -> bool:
@@ -287,7 +288,7 @@ class BroadcastSender:
         outcome = await self.gateway.mass_send([openid for _, openid in rows], text, key)
         async with unit_of_work(self.sessions) as session:
             values = (
-                {"status": DeliveryStatus.SENT, "sent_at": self.clock()}
+                {"status": DeliveryStatus.SENT, "sent_at": self.clock(), "wechat_msgid": outcome.msgid or None}
                 if outcome.ok
                 else {"status": DeliveryStatus.FAILED, "errcode": outcome.errcode, "reason": outcome.errmsg[:64]}
             )
@@ -330,7 +331,7 @@ class BroadcastSender:
         if outcome.ok:
             await session.execute(
                 update(Delivery).where(Delivery.id == delivery_id)
-                .values(status=DeliveryStatus.SENT, sent_at=self.clock())
+                .values(status=DeliveryStatus.SENT, sent_at=self.clock(), wechat_msgid=outcome.msgid or None)
             )
             return
         if outcome.errcode == NOT_FOLLOWING:

@@ -90,6 +90,7 @@ SKIP_LABELS = {
     "mass_needs_two": "群发至少需要2人",
     "cancelled": "广播已取消",
     "unknown_after_crash": "发送中断，结果未知（不重发）",
+    "blocked": "已拒收公众号消息",
 }
 CHANNEL_LABELS = {"template": "模板消息", "cs": "客服消息", "mass": "群发"}
 KIND_LABELS = {"notice": "通知", "marketing": "营销"}
@@ -160,6 +161,9 @@ class Delivery(Base):
     marketing: Mapped[bool] = mapped_column(Boolean, default=True)
     planned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Issue 12: WeChat's msgid for this recipient's template or mass send, so the platform's
+    # TEMPLATESENDJOBFINISH / MASSSENDJOBFINISH result finds the row it belongs to.
+    wechat_msgid: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -212,7 +216,7 @@ def plan_select(
     cs_ok = and_(window_open, cs_window < policy.cs_max_per_window)
     mass_ok = mass_month < policy.mass_monthly_quota
 
-    gate: list[tuple[Any, str]] = [(Owner.following.is_(False), "not_following")]
+    gate: list[tuple[Any, str]] = [(Owner.following.is_(False), "not_following"), (Owner.blocked.is_(True), "blocked")]
     if marketing:
         gate += [(Owner.push_opt_out.is_(True), "opted_out"), (mk_today >= policy.marketing_daily_cap, "daily_cap")]
         routes = [(cs_ok, literal(DeliveryChannel.CS.value)), (mass_ok, literal(DeliveryChannel.MASS.value))]

@@ -113,9 +113,19 @@ def owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
     return text
 
 
+# A status as the owner reads it in a notice's keyword (never 商家; short enough for a `phrase`).
+_OWNER_STATUS = {OrderStatus.ACCEPTED: "已接单", OrderStatus.ON_THE_WAY: "师傅已出发", OrderStatus.ARRIVED: "师傅已到达",
+                 OrderStatus.COMPLETED: "已完成", OrderStatus.FAILED: "未能完成", OrderStatus.CANCELLED: "已取消"}
+
+
 def _notify_owner(session: AsyncSession, order: Order, status: OrderStatus, title: str) -> None:
+    # `fields` are the notice's parts for a template's keywords (issue 12: WeChat shows no first/remark).
+    fields = {"service": order.service.name, "code": order.code, "status": _OWNER_STATUS.get(status, title),
+              "worker": order.merchant.name if order.merchant else "",
+              "time": order.scheduled_at.isoformat() if order.scheduled_at else ""}
     outbox.emit(
-        session, "owner.notify", openid=order.owner.openid, text=owner_text(order, status), notice=True, title=title
+        session, "owner.notify", openid=order.owner.openid, text=owner_text(order, status), notice=True, title=title,
+        fields=fields,
     )
 
 

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -105,6 +105,8 @@ class Order(Timestamped, Base):
     proposed_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     proposed_method: Mapped[str | None] = mapped_column(String(16))
     proposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Issue 12: photos, videos and links the owner sent while the order was taken (Media.to_json).
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
     owner: Mapped[Owner] = relationship(lazy="joined")
     service: Mapped[Service] = relationship(lazy="joined")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, inspect, select
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,6 +40,9 @@ class Owner(Timestamped, Base):
     following: Mapped[bool] = mapped_column(Boolean, default=True)
     push_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Issue 12: WeChat reported `failed:user block` for a notice: the owner refuses the account's
+    # messages. Nothing more is sent until they write again (touch() clears it).
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Loaded only where used (load_tags/add_tag; segments query tags in SQL): loading them with
     # every owner cost a SELECT on most messages. raise_on_sql turns a forgotten load into an error.
     tags: Mapped[list[OwnerTag]] = relationship(
@@ -103,8 +106,12 @@ async def set_following(*, session: AsyncSession, openid: str, following: bool) 
 
 
 async def touch(*, session: AsyncSession, owner: Owner, at: datetime | None = None) -> None:
-    """Note the owner's last message: it opens WeChat's 48-hour customer-service window."""
+    """Note the owner's last message: it opens WeChat's 48-hour customer-service window.
+
+    Writing to the account again also lifts a `blocked` mark: they are talking to us now.
+    """
     owner.last_message_at = at or utcnow()
+    owner.blocked = False
 
 
 async def load_tags(*, session: AsyncSession, owner: Owner) -> set[str]:

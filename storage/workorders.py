@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -98,6 +98,8 @@ class WorkOrder(Timestamped, Base):
     def status_label(self) -> str:
         """Chinese status for staff lists."""
         return STATUS_LABELS.get(self.status, self.status)
+    # Issue 12: photos, videos and links the owner sent with the report, and a shared location.
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
 
 class Outcome(StrEnum):

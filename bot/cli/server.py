@@ -32,6 +32,7 @@ def serve_command(
     no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Don't run scheduled jobs here"),
 ) -> None:
     """Run the web server (WeChat + Telegram webhooks) and, by default, the scheduler."""
+    from bot.accesslog import RedactingAccessLogger
     from bot.app import create_app
 
     _logging()
@@ -44,6 +45,7 @@ def serve_command(
             host=host or settings.host,
             port=port or settings.port,
             reuse_port=True,  # several `serve` processes may share one port
+            access_log_class=RedactingAccessLogger,  # WeChat's signatures and openids stay out of logs
             print=lambda msg: logging.getLogger("butler").info(msg.strip()),
         )
     except UnhandledOutboxKind as exc:  # issue 16: rows nobody would deliver; refuse to start

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.wechat.client import WeChatAPIError, WeChatClient
+from bot.wechat.notices import DEFAULT_FIELDS, template_data
 from dialogs.guard import GuardRefused
 from storage.broadcast_delivery import SendOutcome
 
@@ -12,22 +15,29 @@ GUARD_ERRCODE = -2  # ours, not WeChat's: the content guard refused the text
 class WeChatGateway:
     """Implements storage.broadcast_delivery.DeliveryGateway over the async WeChat client."""
 
-    def __init__(self, client: WeChatClient, *, template_id: str = "") -> None:
+    def __init__(
+        self, client: WeChatClient, *, template_id: str = "", fields: dict[str, str] | None = None,
+        tz: str = "Asia/Shanghai",
+    ) -> None:
         self.client = client
         self.template_id = template_id
+        self.fields = fields or DEFAULT_FIELDS
+        self.tz = ZoneInfo(tz)
 
     async def _call(self, coro) -> SendOutcome:  # type: ignore[no-untyped-def]
         try:
-            await coro
+            msgid = await coro
         except GuardRefused as exc:
             return SendOutcome(GUARD_ERRCODE, str(exc))
         except WeChatAPIError as exc:
             return SendOutcome(exc.errcode, exc.errmsg)
-        return SendOutcome()
+        # The msgid lets WeChat's later send result (TEMPLATESENDJOBFINISH …) find the delivery row.
+        return SendOutcome(msgid=str(msgid) if isinstance(msgid, int) and msgid else "")
 
     async def send_template(self, openid: str, text: str, title: str) -> SendOutcome:
-        """A template notice (first = title, remark = text)."""
-        return await self._call(self.client.send_template(openid, self.template_id, {"first": title, "remark": text}))
+        """A template notice, its content in keyword fields (WeChat shows no first/remark since 2023)."""
+        data = template_data(mapping=self.fields, tz=self.tz, title=title, text=text)
+        return await self._call(self.client.send_template(openid, self.template_id, data))
 
     async def send_cs(self, openid: str, text: str) -> SendOutcome:
         """A customer-service text."""

@@ -24,7 +24,8 @@ BROADCAST_SENDER = "broadcast_sender"
 def build_sender(runtime: Runtime, relay: OutboxRelay) -> BroadcastSender:
     """The broadcast sender over the real WeChat client, rate-limited per settings."""
     s = runtime.settings
-    gateway = WeChatGateway(runtime.wechat, template_id=s.wechat_template_notice or s.wechat_template_order)
+    gateway = WeChatGateway(runtime.wechat, template_id=s.wechat_template_notice or s.wechat_template_order,
+                            fields=s.wechat_template_fields, tz=s.tz)
     config = SendConfig(
         rate_per_second=s.broadcast_rate_per_second, mass_batch_size=s.broadcast_mass_batch,
         lease_seconds=s.broadcast_lease_seconds,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.accesslog import RedactingAccessLogger
 from bot.app import RUNTIME, create_app
 from bot.demo import data, sim
 from bot.demo.seed import SeedReport, seed
@@ -130,7 +131,7 @@ async def start_demo(
     runtime = app[RUNTIME]
     report = await seed(runtime.sessions, today=datetime.now(runtime.tz).date(), tz=runtime.tz)
 
-    runner = web.AppRunner(app, shutdown_timeout=2.0)
+    runner = web.AppRunner(app, shutdown_timeout=2.0, access_log_class=RedactingAccessLogger)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -16,6 +16,11 @@ from bot.demo import data
 from bot.demo.bus import EventBus
 from bot.devtools.fake_wechat import RecordedCall
 from bot.devtools.wechat_sender import WeChatSender, event_xml, text_xml
+from bot.wechat.notices import DEFAULT_FIELDS, FORBIDDEN_KEYS
+
+# The labels the default template shows beside each keyword.
+_KEYWORD_LABELS = {DEFAULT_FIELDS[k]: label for k, label in
+                   (("service", "服务项目"), ("code", "订单号"), ("time", "时间"), ("status", "状态"), ("worker", "服务人员"))}
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +77,13 @@ class WeChatSide:
         if call.path == "/cgi-bin/message/custom/send":
             self._custom(body)
         elif call.path == "/cgi-bin/message/template/send":
+            # As WeChat renders a notice since 2023-05-04: the template's title, then one labelled line
+            # per keyword; `first` and `remark` are not shown at all.
             fields = body.get("data") or {}
-            title = _value(fields.get("first")) or "服务通知"
+            title = "服务通知"
             lines = [
-                _value(v) for k, v in fields.items() if k != "first" and _value(v)
+                f"{_KEYWORD_LABELS.get(k, k)}：{_value(v)}" for k, v in fields.items()
+                if k not in FORBIDDEN_KEYS and _value(v)
             ]
             self.bus.publish(
                 "owner.out", openid=body.get("touser", ""), text="\n".join(lines), title=title, via="template"

@@ -15,6 +15,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.wechat.notices import violations
+
 
 @dataclass
 class RecordedCall:
@@ -35,6 +37,7 @@ class FakeWeChatAPI:
     _delays: dict[str, float] = field(default_factory=dict)
     _server: TestServer | None = None
     listeners: list[Any] = field(default_factory=list)
+    template_msgids: list[int] = field(default_factory=list)
 
     def fail(self, path: str, errcode: int, times: int = 1) -> None:
         """Answer the next `times` calls to path with errcode."""
@@ -88,7 +91,14 @@ class FakeWeChatAPI:
 
     def _answer(self, path: str, query: Any, body: dict[str, Any]) -> dict[str, Any]:
         if path == "/cgi-bin/message/template/send":
-            return {"errcode": 0, "errmsg": "ok", "msgid": secrets.randbits(40)}
+            # WeChat silently drops first/remark, over-long values and line breaks (since
+            # 2023-05-04); refusing them here makes a regression visible in tests.
+            problems = violations(body.get("data") or {})
+            if problems:
+                return {"errcode": 47003, "errmsg": "argument invalid! " + "; ".join(problems)}
+            msgid = secrets.randbits(40)
+            self.template_msgids.append(msgid)
+            return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
         if path == "/cgi-bin/message/mass/send":
             return {"errcode": 0, "errmsg": "send job submission success", "msg_id": secrets.randbits(40)}
         if path == "/cgi-bin/user/info":

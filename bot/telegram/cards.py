@@ -71,6 +71,17 @@ def _place(order: Order) -> str:
     return f"{community} {building}号楼" if building else community
 
 
+_ATTACHMENT_LABELS = {"image": "照片", "video": "视频", "shortvideo": "视频", "link": "链接", "file": "文件"}
+
+
+def _attachment_summary(order: Order) -> str:
+    counts: dict[str, int] = {}
+    for item in order.attachments or []:
+        name = _ATTACHMENT_LABELS.get(item.get("kind", ""), "文件")
+        counts[name] = counts.get(name, 0) + 1
+    return "、".join(f"{n}个{name}" if name != "照片" else f"{n}张照片" for name, n in counts.items())
+
+
 def card_text(order: Order, tz: ZoneInfo) -> str:
     """The job card for the merchant group: service, community, building, time, notes; no owner."""
     header = {
@@ -88,6 +99,8 @@ def card_text(order: Order, tz: ZoneInfo) -> str:
     notes = redact(order.notes)
     if notes:
         lines.append(f"备注：{notes}")
+    if order.attachments:  # issue 12: the owner's photos/links go privately to whoever wins the job
+        lines.append(f"附件：业主发来{_attachment_summary(order)}，接单后私信发送。")
     if order.status == OrderStatus.PENDING_DISPATCH:
         lines.append("点击下方「接单」抢单，接单后私信发送业主联系方式。")
     elif order.merchant is not None and order.status != OrderStatus.CANCELLED:
@@ -121,6 +134,9 @@ def contact_text(order: Order, tz: ZoneInfo) -> str:
     ]
     if order.notes:
         lines.append(f"备注：{order.notes}")
+    for item in order.attachments or []:
+        lines.append(f"附件（{_ATTACHMENT_LABELS.get(item.get('kind', ''), '文件')}）："
+                     f"{item.get('title', '')} {item.get('url') or 'media_id ' + item.get('media_id', '')}".strip())
     lines.append("出发、到达、完成时请点下方按钮；款项由平台统一代收，请勿私下收费。")
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ records (the card's message id, a handoff mapping) commits together with "delive
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -179,16 +180,21 @@ class TelegramDeliveries:
         if payload.get("handoff_id"):
             text += "\n（回复本消息即答复业主；回复 /close 或「结束」结束人工服务）"
         photo = payload.get("photo_path")
-        if photo and Path(photo).is_file():
-            message = await self.tg.bot.send_photo(
-                chat_id, FSInputFile(photo), caption=text[:CAPTION_LIMIT]
-            )
-            if len(text) > CAPTION_LIMIT:
-                await self.tg.bot.send_message(chat_id, text[:TELEGRAM_TEXT_LIMIT])
-        else:
-            if photo:
-                text += "\n（图片文件已不存在）"
+        photo_url = str(payload.get("photo_url") or "")
+        message: Message | None = None
+        if photo_url.startswith(("http://", "https://")):
+            # An owner's WeChat photo (issue 12): Telegram fetches it; the text names the URL too,
+            # so a photo Telegram cannot fetch still reaches staff as a link.
+            with suppress(TelegramBadRequest):
+                message = await self.tg.bot.send_photo(chat_id, photo_url, caption=text[:CAPTION_LIMIT])
+        elif photo and Path(photo).is_file():
+            message = await self.tg.bot.send_photo(chat_id, FSInputFile(photo), caption=text[:CAPTION_LIMIT])
+        elif photo:
+            text += "\n（图片文件已不存在）"
+        if message is None:
             message = await self.tg.bot.send_message(chat_id, text[:TELEGRAM_TEXT_LIMIT])
+        elif len(text) > CAPTION_LIMIT:
+            await self.tg.bot.send_message(chat_id, text[:TELEGRAM_TEXT_LIMIT])
         refs = {k: int(payload[k]) for k in ("handoff_id", "complaint_id") if payload.get(k)}
         if refs:
             await self.tg.runtime.kv.set_json(

@@ -3,27 +3,55 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox_relay import PermanentFailure
-from bot.wechat.client import NotFollowing, QuotaExceeded, WeChatClient, WindowClosed
+from bot.wechat.client import (
+    NotFollowing,
+    QuotaExceeded,
+    WeChatAPIError,
+    WeChatClient,
+    WindowClosed,
+)
+from bot.wechat.notices import DEFAULT_FIELDS, template_data
 from dialogs.guard import GuardRefused
+from dialogs.handoff import window_open
+from storage import owners, send_results
 
 
-def owner_notifier(client: WeChatClient, *, template_id: str = ""):  # type: ignore[no-untyped-def]
-    """Handler for `owner.notify` events: payload {openid, text, [title], [notice: bool]}."""
+def owner_notifier(  # type: ignore[no-untyped-def]
+    client: WeChatClient, *, template_id: str = "", fields: dict[str, str] | None = None, tz: str = "Asia/Shanghai"
+):
+    """Handler for `owner.notify` events: payload {openid, text, [title], [notice: bool], [fields]}."""
+    mapping, zone = fields or DEFAULT_FIELDS, ZoneInfo(tz)
 
-    async def notify(payload: dict[str, Any], _session: AsyncSession) -> None:
+    async def send_notice(payload: dict[str, Any], session: AsyncSession) -> None:
+        data = template_data(mapping=mapping, tz=zone, title=payload.get("title") or "服务通知",
+                             text=payload["text"], fields=payload.get("fields"))
+        msgid = await client.send_template(payload["openid"], template_id, data)
+        await send_results.record_sent(session=session, msgid=msgid, kind=send_results.SendKind.TEMPLATE,
+                                       openid=payload["openid"], source="owner.notify")
+
+    async def notify(payload: dict[str, Any], session: AsyncSession) -> None:
         openid, text = payload["openid"], payload["text"]
+        owner = await owners.get_by_openid(session=session, openid=openid)
+        if owner is not None and owner.blocked:
+            raise PermanentFailure("the owner blocked the account (failed:user block); they must write first")
         try:
             # {menu: [...]}: one-tap answers (issue 14, 确认金额); outside the window, the words to type.
             if payload.get("menu") and await _menu(client, openid, text, [str(o) for o in payload["menu"]]):
                 return
             if payload.get("notice") and template_id:
-                await client.send_template(
-                    openid, template_id, {"first": payload.get("title", "服务通知"), "remark": text}
-                )
+                try:
+                    await send_notice(payload, session)
+                except WeChatAPIError as exc:
+                    # A template the platform refused (not granted, bad keyword …): the whole text
+                    # still reaches an owner whose 48-hour window is open.
+                    if exc.errcode == 45009 or owner is None or not window_open(owner):
+                        raise
+                    await client.send_text(openid, text)
             else:
                 await client.send_text(openid, text)
         except (NotFollowing, GuardRefused) as exc:
@@ -31,13 +59,13 @@ def owner_notifier(client: WeChatClient, *, template_id: str = ""):  # type: ign
         except (WindowClosed, QuotaExceeded) as exc:
             if exc.errcode == 45009:
                 raise  # the daily API quota covers templates too: the sweeper retries later
-            if not template_id:
+            if not template_id or payload.get("notice"):
                 if isinstance(exc, WindowClosed):
                     raise PermanentFailure(str(exc)) from exc
                 raise  # 45047: the owner's next message reopens the quota; retry later
             # The 48-hour window closed (45015) or its message count is used up (45047): a
             # service notice may still go as a template message.
-            await client.send_template(openid, template_id, {"first": "服务通知", "remark": text})
+            await send_notice(payload, session)
 
     return notify
 

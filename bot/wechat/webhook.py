@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import binascii
+import hashlib
 import logging
 import math
 import time
@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from bot.metrics import DUPLICATES, INBOUND, LATE_REPLIES, REJECTED
-from bot.wechat.protocol import MalformedMessage, parse_xml, render_text_reply, to_event
+from bot.metrics import DUPLICATES, INBOUND, LATE_REPLIES, NOTIFICATIONS, REJECTED
+from bot.wechat.classify import Classified, classify
+from bot.wechat.protocol import MalformedMessage, parse_xml, render_text_reply
 from dialogs import texts
 from dialogs.events import InboundMessage, Reply
 from storage.kv import KeyValueStore
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[[InboundMessage], Awaitable[Reply | None]]
 LateDelivery = Callable[[str, str], Awaitable[None]]
+# (kind, fields) of a platform notification, e.g. a send result to record.
+NotificationHandler = Callable[[str, dict[str, str]], Awaitable[None]]
 
 # Stored in place of a reply when it went out through the customer-service API instead.
 _SENT_LATER = "\x00later"
@@ -57,9 +60,11 @@ class WeChatWebhook:
     """The aiohttp handlers for GET/POST /wechat."""
 
     def __init__(
-        self, config: WebhookConfig, *, kv: KeyValueStore, handle: EventHandler, deliver_later: LateDelivery
+        self, config: WebhookConfig, *, kv: KeyValueStore, handle: EventHandler, deliver_later: LateDelivery,
+        on_notification: NotificationHandler | None = None,
     ) -> None:
         self.config = config
+        self.on_notification = on_notification
         self.kv = kv
         self.handle = handle
         self.deliver_later = deliver_later
@@ -74,6 +79,7 @@ class WeChatWebhook:
         """URL verification from the WeChat console: echo echostr on a valid signature."""
         q = request.query
         try:
+            self._require_token()
             self._check_timestamp(q.get("timestamp", ""))
             self._check_signature(q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
         except Rejected as exc:
@@ -83,13 +89,21 @@ class WeChatWebhook:
     async def receive(self, request: web.Request) -> web.Response:
         """A message or event; the reply is rendered per the protocol (encrypted if the request was)."""
         try:
+            self._require_token()
             body = await self._read_body(request)
             fields, encrypted = self._open(request, body)
-            event = to_event(fields)
+            await self._refuse_replay(request, fields)
+            classified = classify(fields)
         except Rejected as exc:
             return self._reject(exc)
         except MalformedMessage as exc:
             return self._reject(Rejected(400, f"malformed: {exc}"))
+        if classified.event is None:
+            # Platform notifications and unknown types: never the dialogs, never an owner row.
+            NOTIFICATIONS.labels(classified.category, classified.kind).inc()
+            await self._notify(classified, fields)
+            return web.Response(text="success")
+        event = classified.event
         INBOUND.labels("wechat", event.kind).inc()
         reply_xml = await self._respond(event, account=fields.get("ToUserName", ""))
         if not reply_xml:
@@ -99,7 +113,20 @@ class WeChatWebhook:
             reply_xml = self.crypto.encrypt_message(reply_xml, q.get("nonce", ""), q.get("timestamp"))
         return web.Response(text=reply_xml, content_type="application/xml")
 
+    async def _notify(self, classified: Classified, fields: dict[str, str]) -> None:
+        if self.on_notification is None:
+            return
+        try:
+            await self.on_notification(classified.kind, fields)
+        except Exception:  # a send result we cannot record must not make WeChat retry forever
+            log.warning("notification %s could not be recorded", classified.kind, exc_info=True)
+
     # --- checks ---------------------------------------------------------------------------------
+
+    def _require_token(self) -> None:
+        # With no Token every signature could be forged by anyone (sha1 of timestamp+nonce alone).
+        if not self.config.token:
+            raise Rejected(403, "BUTLER_WECHAT_TOKEN is not set")
 
     async def _read_body(self, request: web.Request) -> bytes:
         limit = self.config.max_body_bytes
@@ -111,11 +138,11 @@ class WeChatWebhook:
         return body
 
     def _check_timestamp(self, timestamp: str) -> None:
-        try:
-            skew = abs(time.time() - int(timestamp))
-        except ValueError as exc:
-            raise Rejected(403, "bad timestamp") from exc
-        if skew > self.config.timestamp_tolerance_seconds:
+        # A Unix time has at most 11 digits for millennia; anything else is not a timestamp (and a
+        # 400-digit one would overflow the float arithmetic below).
+        if not (0 < len(timestamp) <= 12 and timestamp.isascii() and timestamp.isdigit()):
+            raise Rejected(400, "bad timestamp")
+        if abs(time.time() - int(timestamp)) > self.config.timestamp_tolerance_seconds:
             raise Rejected(403, "stale timestamp")
 
     def _check_signature(self, signature: str, timestamp: str, nonce: str) -> None:
@@ -129,6 +156,10 @@ class WeChatWebhook:
         timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
         self._check_timestamp(timestamp)
         if q.get("encrypt_type") != "aes":
+            if self.crypto is not None:
+                # Safe mode configured: only an encrypted body is covered by a signature (the URL
+                # signature of plaintext mode covers timestamp and nonce, not the body).
+                raise Rejected(403, "plaintext refused in safe mode")
             self._check_signature(q.get("signature", ""), timestamp, nonce)
             return parse_xml(body), False
         if self.crypto is None:
@@ -142,9 +173,31 @@ class WeChatWebhook:
             )
         except InvalidSignatureException as exc:
             raise Rejected(403, "bad msg_signature") from exc
-        except (InvalidAppIdException, binascii.Error, ValueError, IndexError, UnicodeDecodeError) as exc:
+        except Exception as exc:  # wechatpy raises struct.error, IndexError, ValueError … on bad blocks
             raise Rejected(400, f"cannot decrypt: {type(exc).__name__}") from exc
         return parse_xml(plain), True
+
+    async def _refuse_replay(self, request: web.Request, fields: dict[str, str]) -> None:
+        """A (timestamp, nonce) seen with another message within the tolerance window is a replay.
+
+        The pair is claimed with SET NX holding a hash of the message: WeChat's own retry of the
+        same request carries the same message and passes; a captured URL re-sent with another body
+        does not. The hash is of the (decrypted) fields, not the raw body, so a retry that WeChat
+        re-encrypted (AES adds a random prefix) is still the same message.
+        """
+        q = request.query
+        key = "wx:nonce:" + hashlib.sha256(f"{q.get('timestamp', '')}:{q.get('nonce', '')}".encode()).hexdigest()[:32]
+        digest = hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()
+        ttl = 2 * self.config.timestamp_tolerance_seconds + 1
+        try:
+            if await self.kv.claim(key, ttl_seconds=ttl, value=digest):
+                return
+            seen = await self.kv.get(key)
+        except Exception:  # store down: the signature and timestamp checks still stand
+            log.warning("replay store unavailable; not checking nonces", exc_info=True)
+            return
+        if seen is not None and seen != digest:
+            raise Rejected(403, "replayed nonce")
 
     def _reject(self, exc: Rejected) -> web.Response:
         REJECTED.labels(exc.reason.split(":")[0]).inc()

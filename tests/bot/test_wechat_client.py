@@ -92,7 +92,7 @@ async def test_guard_blocks_internal_terms_before_any_call(client: WeChatClient,
 
 async def test_api_methods_hit_the_documented_paths(client: WeChatClient, fake_wechat: FakeWeChatAPI) -> None:
     await client.send_news("o1", [{"title": "社区活动", "description": "周六义诊", "url": "", "picurl": ""}])
-    await client.send_template("o1", "TPL", {"first": "订单已接单"})
+    await client.send_template("o1", "TPL", {"phrase4": "已接单"})
     await client.mass_send_text(["o1", "o2"], "周末团购", clientmsgid="b1")
     info = await client.user_info("o1")
     tag = await client.create_tag("有车")

@@ -63,7 +63,7 @@ def test_tencent_sample_vector_decrypts_to_the_documented_message() -> None:
     assert event.kind == MessageKind.TEXT
     assert event.text == "abcdteT"
     assert event.user_id == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
-    assert event.dedupe_key == "msg:6054768590064713728"
+    assert event.dedupe_key == "msg:oyORnuP8q7ou2gfYjqLzSIWZf0rs:6054768590064713728"
 
 
 @pytest.mark.parametrize(

@@ -53,8 +53,14 @@ async def test_url_verification_echoes_only_with_a_valid_signature(hub: Hub) -> 
 
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plaintext", "safe-mode"])
-async def test_greeting_gets_the_menu_of_butler_lines_in_chinese(hub: Hub, encrypted: bool) -> None:
-    status, reply = await hub.post(text_xml(openid(), "你好"), encrypted=encrypted)
+async def test_greeting_gets_the_menu_of_butler_lines_in_chinese(backend, fake_wechat, encrypted: bool) -> None:  # type: ignore[no-untyped-def]
+    # Plaintext mode is an account with no EncodingAESKey (with one set, plaintext is refused).
+    overrides = {} if encrypted else {"wechat_aes_key": ""}
+    hub = await start_hub(make_settings(backend, fake_wechat, **overrides), fake_wechat)
+    try:
+        status, reply = await hub.post(text_xml(openid(), "你好"), encrypted=encrypted)
+    finally:
+        await hub.client.close()
     assert status == 200
     assert reply["MsgType"] == "text"
     for line in ("旅行管家", "车管家", "房管家", "理财管家", "养老管家", "配送管家", "家政管家", "教育管家"):
@@ -75,7 +81,7 @@ async def test_tencent_sample_message_passes_the_whole_path(backend, fake_wechat
         assert resp.status == 200
         reply = running.sender().open_reply(await resp.text(), query)
         assert reply["ToUserName"] == "oyORnuP8q7ou2gfYjqLzSIWZf0rs"
-        assert await log_rows(running, "msg:6054768590064713728") == 1
+        assert await log_rows(running, "msg:oyORnuP8q7ou2gfYjqLzSIWZf0rs:6054768590064713728") == 1
     finally:
         await running.client.close()
 
@@ -94,8 +100,8 @@ async def test_every_rejection_has_its_code_and_the_server_stays_up(hub: Hub) ->
     future_query, _ = plain.request(text_xml(openid(), "你好"), timestamp=int(time.time()) + 400)
     forged_plain = plain.request(text_xml(openid(), "你好"))[0].replace("signature=", "signature=0")
     forged_aes = good_query.replace("msg_signature=", "msg_signature=0")
-    laughs_query, laughs_body = plain.request(BILLION_LAUGHS)
     enc_laughs_query, enc_laughs_body = sender.request(BILLION_LAUGHS)
+    broken_query, broken_body = sender.request("<xml><oops></xml>")
     huge = b"<xml>" + b"A" * (64 * 1024) + b"</xml>"
     cases = [
         ("forged plaintext signature", forged_plain, text_xml(openid(), "hi").encode(), 403),
@@ -103,9 +109,10 @@ async def test_every_rejection_has_its_code_and_the_server_stays_up(hub: Hub) ->
         ("stale timestamp", stale_query, stale_body, 403),
         ("future timestamp", future_query, b"<xml/>", 403),
         ("body over 64 KiB", good_query, huge, 413),
-        ("billion laughs", laughs_query, laughs_body, 400),
         ("billion laughs inside safe mode", enc_laughs_query, enc_laughs_body, 400),
-        ("malformed xml", plain.request("<xml><oops></xml>")[0], b"<xml><oops></xml>", 400),
+        ("malformed xml inside safe mode", broken_query, broken_body, 400),
+        ("plaintext while safe mode is configured", plain.request(text_xml(openid(), "你好"))[0],
+         text_xml(openid(), "你好").encode(), 403),
         ("garbage ciphertext", good_query, b"<xml><Encrypt>!!notbase64!!</Encrypt></xml>", 403),
     ]
     for name, query, body, expected in cases:
@@ -128,12 +135,13 @@ async def test_undecryptable_but_correctly_signed_ciphertext_is_a_400(hub: Hub) 
 
 async def test_three_concurrent_retries_have_one_effect_and_identical_replies(hub: Hub) -> None:
     msg_id = uuid.uuid4().int >> 66
-    xml = text_xml(openid(), "你好", msg_id=msg_id)
+    user = openid()
+    xml = text_xml(user, "你好", msg_id=msg_id)
     replies = await asyncio.gather(*(hub.post(xml) for _ in range(3)))
     assert [status for status, _ in replies] == [200, 200, 200]
     contents = [reply for _, reply in replies]
     assert contents[0] and contents[0] == contents[1] == contents[2]
-    assert await log_rows(hub, f"msg:{msg_id}") == 1
+    assert await log_rows(hub, f"msg:{user}:{msg_id}") == 1
 
 
 async def test_subscribe_welcomes_and_unsubscribe_marks_not_following(hub: Hub) -> None:

@@ -88,11 +88,12 @@ async def test_messages_the_hub_sends_later_appear_in_the_owner_pane(demo: DemoS
     mark = demo.simulator.bus.last_id
     wechat = demo.app[RUNTIME].wechat
     await wechat.send_text(OWNER, "您的订单已有商家接单")
-    await wechat.send_template(OWNER, data.WECHAT_TEMPLATE_ORDER, {"first": "接单通知", "remark": "师傅明天上午到"})
+    # As WeChat renders notices since 2023-05-04: keyword lines under the template's title, no first/remark.
+    await wechat.send_template(OWNER, data.WECHAT_TEMPLATE_ORDER, {"character_string2": "AB23", "phrase4": "已接单"})
     cs = await wait_event(demo, lambda e: e["kind"] == "owner.out" and e["via"] == "cs", since=mark)
     assert cs["openid"] == OWNER and cs["text"] == "您的订单已有商家接单"
     notice = await wait_event(demo, lambda e: e["kind"] == "owner.out" and e["via"] == "template", since=mark)
-    assert notice["title"] == "接单通知" and "师傅明天上午到" in notice["text"]
+    assert notice["title"] == "服务通知" and notice["text"] == "订单号：AB23\n状态：已接单"
 
 
 async def test_event_stream_replays_history_then_streams(demo: DemoServer, http: aiohttp.ClientSession) -> None:

@@ -37,7 +37,7 @@ async def test_play_scenario_runs_every_step(fast_demo: DemoServer, http: aiohtt
     history = fast_demo.simulator.bus.history
     # What the visitor sees along the way, pane by pane.
     assert any(e["kind"] == "tg.alert" and "资质" in e["text"] for e in history)  # expired merchant refused
-    assert any(e["kind"] == "owner.out" and e.get("via") == "template" and "接单" in e["title"] for e in history)
+    assert any(e["kind"] == "owner.out" and e.get("via") == "template" and "状态：已接单" in e["text"] for e in history)
     assert any(e["kind"] == "owner.out" and e.get("via") == "mass" for e in history)
     photo = next(e for e in history if e.get("photo"))
     async with http.get(f"{fast_demo.base_url}{photo['photo']}") as resp:

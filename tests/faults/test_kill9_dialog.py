@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.devtools.wechat_sender import WeChatSender, text_xml
+from bot.wechat.protocol import dedupe_key, parse_xml
 from storage.db import create_engine, create_session_factory
 from storage.messages import InboundMessageLog
 from tests.conftest import REDIS_URL, TEST_AES_KEY, TEST_APP_ID, TEST_TOKEN
@@ -114,7 +115,7 @@ async def test_kill9_mid_message_then_retries_are_handled_exactly_once(
     try:
         async with create_session_factory(engine)() as session:
             for xml in messages:
-                key = "msg:" + xml.split("<MsgId>")[1].split("</MsgId>")[0]
+                key = dedupe_key(parse_xml(xml))  # sender + MsgId
                 logged = await session.scalar(
                     select(func.count()).select_from(InboundMessageLog).where(InboundMessageLog.dedupe_key == key)
                 )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.devtools.wechat_sender import text_xml
+from bot.wechat.protocol import dedupe_key, parse_xml
 from storage.messages import InboundMessageLog
 from tests.conftest import REDIS_URL, Backend, make_settings, start_hub
 
@@ -23,7 +24,7 @@ async def test_a_message_retried_on_three_workers_is_handled_once(postgres_url: 
         results = await asyncio.gather(*(w.post(xml) for w in workers for _ in range(3)))
         assert {status for status, _ in results} == {200}
         assert len({reply.get("Content") for _, reply in results}) == 1  # the same reply to every copy
-        key = "msg:" + xml.split("<MsgId>")[1].split("</MsgId>")[0]
+        key = dedupe_key(parse_xml(xml))  # sender + MsgId
         async with workers[0].runtime.sessions() as session:
             logged = await session.scalar(
                 select(func.count()).select_from(InboundMessageLog).where(InboundMessageLog.dedupe_key == key)
