@@ -131,6 +131,10 @@ class Broadcast(Timestamped, Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     mass_batches: Mapped[int] = mapped_column(Integer, default=0)
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Issue 14: why staff chose 通知 (it skips opt-outs and the daily cap), and who confirmed or
+    # discarded the draft.
+    notice_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    decided_by_staff_id: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def segment_obj(self) -> segments.Segment:

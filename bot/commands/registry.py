@@ -170,7 +170,7 @@ class UsageError(ValueError):
     """The arguments don't fit the command; the usage text is appended for the caller."""
 
 
-_COMMAND = re.compile(r"^[/／]([A-Za-z_][A-Za-z0-9_]*)(?:@\w+)?(?:\s+(.*))?$", re.S)
+_COMMAND = re.compile(r"^[/／]([A-Za-z_][A-Za-z0-9_]*)(?:@(\w+))?(?:\s+(.*))?$", re.S)
 
 
 def parse(text: str) -> tuple[str, str] | None:
@@ -178,7 +178,13 @@ def parse(text: str) -> tuple[str, str] | None:
     m = _COMMAND.match(text.strip())
     if m is None:
         return None
-    return m.group(1), (m.group(2) or "").strip()
+    return m.group(1), (m.group(3) or "").strip()
+
+
+def addressee(text: str) -> str | None:
+    """The bot a Telegram command names ('/orders@other_bot' → 'other_bot'), or None."""
+    m = _COMMAND.match(text.strip())
+    return m.group(2) if m is not None else None
 
 
 def looks_like_command(text: str) -> bool:
