@@ -88,6 +88,17 @@ class Settings(BaseSettings):
     # The clock runs on the event loop, so a busy process adds its own delay: 5 s is WeChat's reply
     # window (a dependency slower than that fails owners too), not a measure of a loaded loop.
     health_timeout_seconds: float = 5.0
+    # Issue 14 (staff authority and the edges).
+    # Key that signs Telegram button data (接单 cards); empty -> derived from BUTLER_TELEGRAM_TOKEN,
+    # which is already the secret that lets anyone act as the bot.
+    callback_secret: str = ""
+
+    @property
+    def callback_key(self) -> bytes:
+        """The HMAC key for callback data (issue 14)."""
+        import hashlib
+
+        return hashlib.sha256(b"butler-callback:" + (self.callback_secret or self.telegram_token).encode()).digest()
 
     @property
     def is_sqlite(self) -> bool:
