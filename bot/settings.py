@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     # Key that signs Telegram button data (接单 cards); empty -> derived from BUTLER_TELEGRAM_TOKEN,
     # which is already the secret that lets anyone act as the bot.
     callback_secret: str = ""
+    # Bearer token /metrics requires (and that unlocks /healthz details); empty -> localhost only.
+    metrics_token: str = ""
 
     @property
     def callback_key(self) -> bytes:

@@ -229,10 +229,8 @@ async def report(ctx: CommandContext, args: str) -> CommandResult:
             day = date.fromisoformat(args.strip())
         except ValueError as exc:
             raise UsageError(f"日期写法如 2026-11-25，收到「{args.strip()}」") from exc
-    built = await reports.build(session=ctx.session, day=day, tz=ctx.tz)
-    scope = ctx.scope.community_ids
-    if scope is not None:
-        built.communities = [c for c in built.communities if c.community_id in scope]
+    # Scoped staff get every figure (broadcasts, surveys, channels too) from their communities only.
+    built = await reports.build(session=ctx.session, day=day, tz=ctx.tz, community_ids=ctx.scope.community_ids)
     folder = Path(ctx.services.get("report_dir") or tempfile.gettempdir())
     path = folder / f"report-{day:%Y%m%d}-{ctx.staff.id if ctx.staff else 0}.png"
     await asyncio.to_thread(reports.render_chart, built, path)
