@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.base import aware, utcnow
+from storage.base import utcnow
 from storage.broadcasts import Broadcast, BroadcastStatus
 
 PREVIEW_VALID = timedelta(minutes=30)
@@ -137,19 +137,17 @@ def _lost(row: Broadcast | None, staff_id: int) -> Decision:
 
 
 async def latest_shown(
-    *, session: AsyncSession, staff_id: int, channel: str, reply_to: str, within: timedelta = timedelta(days=1)
+    *, session: AsyncSession, staff_id: int, channel: str, reply_to: str, within: timedelta = timedelta(days=7)
 ) -> Broadcast | None:
-    """The last draft previewed to this staff member in this chat (fresh or not: a stale one is
-    reported as expired rather than silently skipped in favour of an older one)."""
+    """The last broadcast previewed to this staff member in this chat, whatever became of it.
+
+    A typed 确认 refers to this one only: if it expired, was superseded or already decided, the
+    staff member is told so, rather than an older draft being confirmed in its place.
+    """
     return await session.scalar(
         select(Broadcast)
         .where(Broadcast.staff_id == staff_id, Broadcast.reply_channel == channel, Broadcast.reply_to == reply_to,
-               Broadcast.status == BroadcastStatus.DRAFT, Broadcast.created_at >= utcnow() - within)
+               Broadcast.created_at >= utcnow() - within)
         .order_by(Broadcast.id.desc())
         .limit(1)
     )
-
-
-def is_fresh(row: Broadcast, now: datetime) -> bool:
-    """Whether a draft's preview is still within its 30 minutes."""
-    return aware(row.created_at) >= _cutoff(now)
