@@ -3,13 +3,14 @@
 A cell that starts with = + - @ (or a tab / carriage return that Excel strips first) is run as a
 formula: an owner's survey answer `=HYPERLINK("http://…","点这里")` would become a live link in
 the office's spreadsheet. Such text is prefixed with an apostrophe (OWASP's CSV-injection advice),
-which Excel shows as plain text; numbers, including negative amounts, stay numbers.
+which Excel shows as plain text. Every such string is escaped, "-5.00" included (OWASP: a
+sign-led "number" can still carry a formula after it); real numbers (int, Decimal) are not text
+and pass unchanged, so XLSX amounts stay summable.
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,11 @@ from typing import Any
 from storage.files import open_private, private_file
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 
 
 def safe_cell(value: Any) -> Any:
     """The value, with text that a spreadsheet would evaluate turned into plain text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
 
