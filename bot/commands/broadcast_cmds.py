@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.commands.registry import Button, CommandContext, CommandResult, UsageError, command
+from bot.commands.registry import Button, CommandContext, CommandResult, UsageError, command, is_id
 from storage import broadcast_decisions, broadcasts, segments
 from storage.base import aware
 from storage.broadcast_decisions import Verdict
@@ -191,7 +191,7 @@ async def survey_invite(ctx: CommandContext, args: str) -> CommandResult:
     if not key:
         raise UsageError("请写问卷代码")
     survey = await ctx.session.scalar(select(Survey).where(Survey.key == key))
-    if survey is None and key.isdigit():
+    if survey is None and is_id(key):
         survey = await ctx.session.get(Survey, int(key))
     if survey is None:
         return CommandResult(f"没有问卷「{key}」")
@@ -203,7 +203,7 @@ async def survey_invite(ctx: CommandContext, args: str) -> CommandResult:
 
 
 async def _own_broadcast(ctx: CommandContext, raw: str) -> Broadcast | None:
-    if not raw.strip().lstrip("#").isdigit():
+    if not is_id(raw):
         raise UsageError("请写广播编号")
     row = await broadcasts.get(session=ctx.session, broadcast_id=int(raw.strip().lstrip("#")))
     if row is None:
@@ -277,7 +277,7 @@ async def _target(ctx: CommandContext, args: str) -> int | None:
     """The draft a press or a typed word refers to: the id on the button, else the last one shown here."""
     raw = args.strip().lstrip("#")
     if raw:
-        if not raw.isdigit() or len(raw) > 9:
+        if not is_id(raw):
             raise UsageError("请写广播编号")
         return int(raw)
     assert ctx.staff is not None

@@ -16,6 +16,7 @@ from bot.commands.registry import (
     UsageError,
     command,
     help_text,
+    is_id,
 )
 from storage import dispatch, feedback, merchants, reports, supplier
 from storage.base import aware
@@ -83,7 +84,7 @@ async def assign(ctx: CommandContext, args: str) -> CommandResult:
     """把订单指派（或改派）给商家
     /assign 订单号 商家编号"""
     parts = args.split()
-    if len(parts) != 2 or not parts[1].lstrip("#").isdigit():
+    if len(parts) != 2 or not is_id(parts[1]):
         raise UsageError("请写订单号和商家编号")
     assert ctx.staff is not None
     result = await dispatch.assign(
@@ -96,6 +97,8 @@ async def assign(ctx: CommandContext, args: str) -> CommandResult:
 async def _merchant(ctx: CommandContext, ref: str) -> Merchant | None:
     ref = ref.strip().lstrip("#")
     if ref.isdigit():
+        if not is_id(ref):
+            return None
         return await merchants.get(session=ctx.session, merchant_id=int(ref))
     return await ctx.session.scalar(select(Merchant).where(Merchant.name == ref))
 
@@ -155,7 +158,7 @@ async def close_complaint(ctx: CommandContext, args: str) -> CommandResult:
     """处理完投诉后结案
     /close_complaint 投诉编号 处理说明"""
     ref, _, note = args.partition(" ")
-    if not ref.lstrip("#").isdigit() or not note.strip():
+    if not is_id(ref) or not note.strip():
         raise UsageError("请写投诉编号和处理说明")
     complaint = await ctx.session.get(feedback.Complaint, int(ref.lstrip("#")))
     if complaint is None:
@@ -173,7 +176,7 @@ async def close_complaint(ctx: CommandContext, args: str) -> CommandResult:
 async def _owner(ctx: CommandContext, ref: str) -> Owner | None:
     ref = ref.strip().lstrip("#")
     conditions = [Owner.openid == ref, Owner.phone == ref]
-    if ref.isdigit() and len(ref) < 11:
+    if is_id(ref) and len(ref) < 11:
         conditions.append(Owner.id == int(ref))
     return await ctx.session.scalar(select(Owner).where(or_(*conditions)).limit(1))
 
@@ -189,7 +192,7 @@ async def record_survey(ctx: CommandContext, args: str) -> CommandResult:
         raise UsageError("请写问卷、业主和渠道")
     key, owner_ref, channel_word, *pairs = parts
     survey = await ctx.session.scalar(select(Survey).where(Survey.key == key))
-    if survey is None and key.isdigit():
+    if survey is None and is_id(key):
         survey = await ctx.session.get(Survey, int(key))
     if survey is None:
         return CommandResult(f"没有问卷「{key}」")

@@ -170,6 +170,15 @@ class UsageError(ValueError):
     """The arguments don't fit the command; the usage text is appended for the caller."""
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER keys: a longer number would overflow the query (issue 14)
+
+
+def is_id(raw: str) -> bool:
+    """True for '12' or '#12' within the id range; a 30-digit number is not an id."""
+    digits = raw.strip().lstrip("#")
+    return digits.isdigit() and len(digits) <= 10 and 1 <= int(digits) <= MAX_ID
+
+
 _COMMAND = re.compile(r"^[/／]([A-Za-z_][A-Za-z0-9_]*)(?:@(\w+))?(?:\s+(.*))?$", re.S)
 
 
