@@ -78,3 +78,11 @@ async def test_an_admin_may_answer_any_community(tg_hub: TgHub) -> None:
     alert = await handoff_alert(tg_hub, world.owner_id)
     await tg_hub.say(admin, "您好，我是物业服务中心的王经理。", chat_id=STAFF_CHAT, reply_to=alert)
     assert wechat_to(tg_hub.hub.fake_wechat, world.owner_openid) == ["您好，我是物业服务中心的王经理。"]
+
+
+async def test_a_command_typed_as_a_reply_runs_as_a_command_and_never_reaches_the_owner(tg_hub: TgHub) -> None:
+    world = await make_world(tg_hub.hub)
+    alert = await handoff_alert(tg_hub, world.owner_id)
+    await tg_hub.say(world.staff_telegram_id, "/orders", chat_id=STAFF_CHAT, reply_to=alert)
+    assert wechat_to(tg_hub.hub.fake_wechat, world.owner_openid) == []
+    assert "订单" in tg_hub.fake.sent_to(STAFF_CHAT)[-1].text
