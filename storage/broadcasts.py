@@ -353,21 +353,9 @@ async def get(*, session: AsyncSession, broadcast_id: int) -> Broadcast | None:
     return await session.get(Broadcast, broadcast_id)
 
 
-async def latest_draft(
-    *, session: AsyncSession, staff_id: int, now: datetime, max_age: timedelta = timedelta(minutes=30)
-) -> Broadcast | None:
-    """The sender's most recent unconfirmed draft, if still fresh enough to confirm."""
-    return await session.scalar(
-        select(Broadcast)
-        .where(Broadcast.staff_id == staff_id, Broadcast.status == BroadcastStatus.DRAFT,
-               Broadcast.created_at >= now.astimezone(UTC) - max_age)
-        .order_by(Broadcast.id.desc())
-        .limit(1)
-    )
-
-
 async def confirm(*, session: AsyncSession, broadcast: Broadcast, now: datetime) -> None:
-    """Confirm a draft: queued now, or scheduled for later."""
+    """Confirm a draft unconditionally (seeding and benchmarks); staff presses go through
+    storage.broadcast_decisions, which decides races with one conditional UPDATE."""
     now = now.astimezone(UTC)
     broadcast.confirmed_at = now
     later = broadcast.scheduled_at is not None and aware(broadcast.scheduled_at) > now
