@@ -25,7 +25,7 @@ from bot.app import RELAY, RUNTIME, create_app
 from bot.devtools.fake_telegram import FakeTelegramAPI, callback_update
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.settings import Settings
-from bot.telegram.cards import JobCb
+from bot.telegram.cards import job_data
 from storage import catalog, communities, merchants, orders, staff
 from storage.base import utcnow
 from storage.db import unit_of_work
@@ -102,7 +102,7 @@ async def run(*, quick: bool = False) -> dict[str, Any]:
                     waiting.pop(code)
 
                     notice = waiting[f"wx:{world['openid']}"] = asyncio.get_running_loop().create_future()
-                    update = callback_update(user_id=world["merchant_tg"], data=JobCb(order_id=order_id).pack(),
+                    update = callback_update(user_id=world["merchant_tg"], data=job_data(order_id, settings.callback_key),
                                              chat_id=MERCHANT_CHAT, message_id=i + 1)
                     pressed = time.perf_counter()
                     resp = await client.post("/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})

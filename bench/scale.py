@@ -31,7 +31,8 @@ from bench.common import BUTLER, LOG_DIR, Child, free_port, hub_env, scratch_dat
 from bot.devtools.fake_telegram import FakeTelegramAPI, callback_update
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.devtools.wechat_sender import WeChatSender, text_xml
-from bot.telegram.cards import JobCb
+from bot.settings import Settings
+from bot.telegram.cards import job_data
 from bot.wechat.protocol import dedupe_key, parse_xml
 from storage import broadcasts, catalog, communities, merchants, orders, segments, staff
 from storage.base import utcnow
@@ -156,7 +157,8 @@ async def demo() -> dict[str, Any]:
             await _post_each(f"{base}/wechat?", [(q, {}, b) for q, b in [sender.request(text_xml("o_scale_kick", "你好"))]])
             await fake_tg.wait_for(lambda: [c for c in fake_tg.calls_to("sendMessage", chat_id=MERCHANT_CHAT) if code in c.text],
                                    timeout=30)
-            presses = [callback_update(user_id=m, data=JobCb(order_id=order_id).pack(), chat_id=MERCHANT_CHAT,
+            key = Settings(_env_file=None, telegram_token=fake_tg.token).callback_key  # type: ignore[call-arg]
+            presses = [callback_update(user_id=m, data=job_data(order_id, key), chat_id=MERCHANT_CHAT,
                                        message_id=1) for m in world["merchants"]]
             headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             await _post_each(f"{base}/telegram", [("", headers, p) for p in presses])

@@ -67,8 +67,11 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     async def healthz(request: web.Request) -> web.Response:
         return await health.healthz(request, runtime)
 
+    async def metrics(request: web.Request) -> web.Response:
+        return await health.metrics(request, runtime)
+
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", health.metrics)
+    app.router.add_get("/metrics", metrics)
     app[REFRESH] = [health.outbox_gauges(runtime)]  # issue 16: parked/pending outbox rows
 
     async def start(app: web.Application) -> None:

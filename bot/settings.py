@@ -140,6 +140,19 @@ class Settings(BaseSettings):
     wechat_template_fields: dict[str, str] = Field(default_factory=lambda: {
         "service": "thing1", "code": "character_string2", "time": "time3", "status": "phrase4", "worker": "thing5",
     })
+    # Issue 14 (staff authority and the edges).
+    # Key that signs Telegram button data (接单 cards); empty -> derived from BUTLER_TELEGRAM_TOKEN,
+    # which is already the secret that lets anyone act as the bot.
+    callback_secret: str = ""
+    # Bearer token /metrics requires (and that unlocks /healthz details); empty -> localhost only.
+    metrics_token: str = ""
+
+    @property
+    def callback_key(self) -> bytes:
+        """The HMAC key for callback data (issue 14)."""
+        import hashlib
+
+        return hashlib.sha256(b"butler-callback:" + (self.callback_secret or self.telegram_token).encode()).digest()
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import people, texts
-from storage import handoffs, outbox
+from storage import handoffs, outbox, staff
 from storage.base import aware, utcnow
 from storage.handoffs import Handoff, HandoffStatus
 from storage.kv import KeyValueStore
@@ -90,6 +90,22 @@ def _window_open(owner: Owner, now: datetime) -> bool:
     return now - aware(last) <= CUSTOMER_SERVICE_WINDOW
 
 
+async def _authorise(session: AsyncSession, handoff: Handoff, staff_telegram_id: int) -> staff.Staff | str:
+    """The active staff member who may speak for this owner, or why not (issue 14).
+
+    Anyone can write in the staff chat; only registered, active staff scoped to the owner's
+    community (admins everywhere) speak as the official account. An owner not yet bound to a
+    community belongs to no one's scope, so any active staff member may answer them.
+    """
+    member = await staff.get_by_telegram_id(session=session, telegram_id=staff_telegram_id)
+    if member is None:
+        return texts.STAFF_NOT_REGISTERED
+    community_id = handoff.owner.community_id
+    if community_id is not None and not member.can_act_in(community_id):
+        return texts.STAFF_OUT_OF_SCOPE
+    return member
+
+
 async def relay_staff_reply(
     *, session: AsyncSession, kv: KeyValueStore, handoff_id: int, staff_telegram_id: int, text: str
 ) -> str | None:
@@ -97,21 +113,33 @@ async def relay_staff_reply(
     handoff = await handoffs.get(session=session, handoff_id=handoff_id)
     if handoff is None or handoff.status != HandoffStatus.OPEN:
         return texts.STAFF_HANDOFF_CLOSED
+    member = await _authorise(session, handoff, staff_telegram_id)
+    if isinstance(member, str):
+        return member
     owner = handoff.owner
     if not _window_open(owner, utcnow()):
         return texts.STAFF_WINDOW_CLOSED.format(phone=owner.phone or "未登记")
     handoff.last_activity_at = utcnow()
-    handoff.staff_telegram_id = staff_telegram_id
+    handoff.staff_id = member.id
     outbox.emit(session, "owner.notify", openid=owner.openid, text=text)
     return None
 
 
-async def close_handoff(*, session: AsyncSession, kv: KeyValueStore, handoff_id: int, staff_telegram_id: int) -> None:
-    """Staff end the hand-off; the bot answers the owner again (closing twice is harmless)."""
+async def close_handoff(
+    *, session: AsyncSession, kv: KeyValueStore, handoff_id: int, staff_telegram_id: int
+) -> str | None:
+    """Staff end the hand-off; the bot answers the owner again (closing twice is harmless).
+
+    Returns why the caller may not close it, else None.
+    """
     handoff = await handoffs.get(session=session, handoff_id=handoff_id)
     if handoff is None or handoff.status != HandoffStatus.OPEN:
-        return
+        return None
+    member = await _authorise(session, handoff, staff_telegram_id)
+    if isinstance(member, str):
+        return member
     handoff.close(reason="staff")
-    handoff.staff_telegram_id = staff_telegram_id
+    handoff.staff_id = member.id
     if _window_open(handoff.owner, utcnow()):
         outbox.emit(session, "owner.notify", openid=handoff.owner.openid, text=texts.HANDOFF_CLOSED)
+    return None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from dialogs import choices, offer, texts
 from dialogs.form import Env
 from dialogs.state import STORE_DOWN
-from storage import activities, catalog, communities, faq, limits, orders
+from storage import activities, catalog, communities, faq, orders
 from storage.catalog import Service
 
 # Intents answered in place, even in the middle of a form (which then asks its question again).
@@ -196,20 +196,3 @@ async def answer_in_form(intent: str, env: Env) -> str:
     if intent == "ask_services":
         return "、".join(line.name for line, _ in await offer.lines(env)) or texts.SERVICE_NONE_OFFERED
     return await answer(intent, env)
-
-
-# People in danger or damage spreading: reported to staff however many reports came before.
-_URGENT_WORDS = ("困", "被关", "火", "烟", "煤气", "燃气", "漏水", "爆管", "水管爆", "淹", "触电", "漏电")
-
-
-async def report_issue(env: Env) -> str:
-    """A common-area problem becomes a property work order for staff (a few per hour; dialogs/workflows.py)."""
-    from dialogs.workflows import report_issue as open_work_order
-
-    count, latest = await limits.reports_since(
-        session=env.session, owner_id=env.owner.id, since=env.ctx.clock() - timedelta(hours=1)
-    )
-    urgent = any(word in env.text for word in _URGENT_WORDS)  # a safety report is never held back
-    if count >= env.ctx.limits.max_reports_per_hour and latest is not None and not urgent:
-        return texts.REPORT_LIMIT.format(count=count, id=latest)
-    return await open_work_order(env)

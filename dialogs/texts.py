@@ -160,3 +160,6 @@ LOCATION_AS_ADDRESS = "好的，地址按您发的位置：{place}。"
 LOCATION_NOTED_IN_ORDER = "收到您的位置，已记在订单备注里。"
 LOCATION_ADDED_TO_REPORT = "收到您的位置，已附在工单号 W{id}，方便物业找到现场。"
 STAFF_ISSUE_MEDIA = "【物业报修 W{id} 补充】{household}：{media}"
+# --- issue 14: staff authority on hand-offs (staff-chat texts) ----------------------------------
+STAFF_NOT_REGISTERED = "抱歉，只有登记在册的物业工作人员才能答复业主或结束人工服务，本条消息未发送。"
+STAFF_OUT_OF_SCOPE = "抱歉，这位业主所在的小区不在您的负责范围内，本条消息未发送，请由负责该小区的同事处理。"

@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from dialogs import people
+from dialogs import people, texts
 from dialogs import workflow_texts as wt
 from dialogs.followup import validate_rating
 from dialogs.form import Env
-from storage import communities, complaints, workorders
+from storage import communities, complaints, limits, workorders
 from storage.base import aware
 from storage.messages import InboundMessageLog
 from storage.orders import Order
@@ -72,8 +72,18 @@ async def report_urgent(env: Env, kind: str) -> str:
     return "\n".join(lines)
 
 
+# People in danger or damage spreading: reported to staff however many reports came before.
+_URGENT_WORDS = ("困", "被关", "火", "烟", "煤气", "燃气", "漏水", "爆管", "水管爆", "淹", "触电", "漏电")
+
+
 async def report_issue(env: Env) -> str:
-    """A common-area problem: a work order, with the time staff have to acknowledge it."""
+    """A common-area problem: a work order, with the time staff have to acknowledge it (a few per hour)."""
+    count, latest = await limits.reports_since(
+        session=env.session, owner_id=env.owner.id, since=env.ctx.clock() - timedelta(hours=1)
+    )
+    urgent = any(word in env.text for word in _URGENT_WORDS)  # a safety report is never held back
+    if count >= env.ctx.limits.max_reports_per_hour and latest is not None and not urgent:
+        return texts.REPORT_LIMIT.format(count=count, id=latest)
     household = await people.household(env.session, env.owner)
     row = await workorders.open_reported(
         session=env.session, owner=env.owner, household=household, text=env.text,

@@ -132,6 +132,10 @@ class Broadcast(Timestamped, Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     mass_batches: Mapped[int] = mapped_column(Integer, default=0)
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Issue 14: why staff chose 通知 (it skips opt-outs and the daily cap), and who confirmed or
+    # discarded the draft.
+    notice_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    decided_by_staff_id: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def segment_obj(self) -> segments.Segment:
@@ -353,21 +357,9 @@ async def get(*, session: AsyncSession, broadcast_id: int) -> Broadcast | None:
     return await session.get(Broadcast, broadcast_id)
 
 
-async def latest_draft(
-    *, session: AsyncSession, staff_id: int, now: datetime, max_age: timedelta = timedelta(minutes=30)
-) -> Broadcast | None:
-    """The sender's most recent unconfirmed draft, if still fresh enough to confirm."""
-    return await session.scalar(
-        select(Broadcast)
-        .where(Broadcast.staff_id == staff_id, Broadcast.status == BroadcastStatus.DRAFT,
-               Broadcast.created_at >= now.astimezone(UTC) - max_age)
-        .order_by(Broadcast.id.desc())
-        .limit(1)
-    )
-
-
 async def confirm(*, session: AsyncSession, broadcast: Broadcast, now: datetime) -> None:
-    """Confirm a draft: queued now, or scheduled for later."""
+    """Confirm a draft unconditionally (seeding and benchmarks); staff presses go through
+    storage.broadcast_decisions, which decides races with one conditional UPDATE."""
     now = now.astimezone(UTC)
     broadcast.confirmed_at = now
     later = broadcast.scheduled_at is not None and aware(broadcast.scheduled_at) > now

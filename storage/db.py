@@ -14,12 +14,15 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.files import private_sqlite
+
 log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Build the async engine; SQLite gets WAL and a busy timeout so readers don't block writers."""
     if url.startswith("sqlite"):
+        private_sqlite(url)  # the whole database is personal data: 0600 (issue 14)
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -34,7 +34,9 @@ class Handoff(Timestamped, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # timeout | staff
     closed_reason: Mapped[str] = mapped_column(String(16), default="")
-    staff_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_telegram_id: Mapped[int | None] = mapped_column(BigInteger)  # legacy rows only (before 0008)
+    # Issue 14: who answered or closed it, as the staff row, never a raw platform id.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     owner: Mapped[Owner] = relationship(lazy="joined")
 
     def is_idle(self, now: datetime, idle: timedelta) -> bool:

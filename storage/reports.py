@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import distinct, func, select
@@ -24,6 +25,7 @@ from storage.base import aware
 from storage.broadcasts import CHANNEL_LABELS, Delivery, DeliveryStatus
 from storage.catalog import ButlerLine, Service
 from storage.communities import Community
+from storage.files import open_private, private_dir
 from storage.messages import InboundMessageLog
 from storage.orders import Order, OrderStatus
 from storage.owners import Owner
@@ -83,15 +85,39 @@ class DailyReport:
     workflows: WorkflowFigures | None = None  # issue 16: work orders, complaints, parked outbox rows
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """The communities a report covers (None = all)."""
+
+    ids: frozenset[int] | None
+
+    def where(self, column: Any) -> list[Any]:
+        """[] for everything, else the one condition restricting column to the scope."""
+        return [] if self.ids is None else [column.in_(sorted(self.ids))]
+
+    def on(self, stmt: Any, column: Any) -> Any:
+        """stmt restricted to the scope."""
+        return stmt.where(*self.where(column))
+
+
 def _utc(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-async def build(*, session: AsyncSession, day: date, tz: ZoneInfo, sla: SlaPolicy | None = None) -> DailyReport:
-    """Compute the report for one local day."""
+async def build(
+    *, session: AsyncSession, day: date, tz: ZoneInfo, sla: SlaPolicy | None = None,
+    community_ids: frozenset[int] | None = None,
+) -> DailyReport:
+    """Compute the report for one local day; with community_ids, only those communities' figures.
+
+    Scoped staff read a report restricted to their communities (issue 14): every figure, the
+    broadcast reach, surveys and channels included, is counted from their owners only.
+    """
     start, end = _utc(day, tz), _utc(day + timedelta(days=1), tz)
     month_start = _utc(day.replace(day=1), tz)
-    names = {c.id: c for c in await session.scalars(select(Community).order_by(Community.id))}
+    scope = _Scope(community_ids)
+    names = {c.id: c for c in await session.scalars(
+        scope.on(select(Community).order_by(Community.id), Community.id))}
     reports: dict[int | None, CommunityReport] = {
         cid: CommunityReport(cid, c.name) for cid, c in names.items()
     }
@@ -106,7 +132,7 @@ async def build(*, session: AsyncSession, day: date, tz: ZoneInfo, sla: SlaPolic
     created = await session.execute(
         select(Order.community_id, line, func.count())
         .join(Service, Service.id == Order.service_id).join(ButlerLine, ButlerLine.id == Service.line_id)
-        .where(Order.created_at >= start, Order.created_at < end)
+        .where(Order.created_at >= start, Order.created_at < end, *scope.where(Order.community_id))
         .group_by(Order.community_id, line)
     )
     for cid, name, n in created:
@@ -115,7 +141,8 @@ async def build(*, session: AsyncSession, day: date, tz: ZoneInfo, sla: SlaPolic
         select(Order.community_id, line, func.count(),
                func.coalesce(func.sum(Order.amount_fen), 0), func.coalesce(func.sum(Order.commission_fen), 0))
         .join(Service, Service.id == Order.service_id).join(ButlerLine, ButlerLine.id == Service.line_id)
-        .where(Order.status == OrderStatus.COMPLETED, Order.completed_at >= start, Order.completed_at < end)
+        .where(Order.status == OrderStatus.COMPLETED, Order.completed_at >= start, Order.completed_at < end,
+               *scope.where(Order.community_id))
         .group_by(Order.community_id, line)
     )
     for cid, name, n, revenue, commission in done:
@@ -128,7 +155,7 @@ async def build(*, session: AsyncSession, day: date, tz: ZoneInfo, sla: SlaPolic
         select(Order.community_id, line, Order.completed_at)
         .join(Service, Service.id == Order.service_id).join(ButlerLine, ButlerLine.id == Service.line_id)
         .where(Order.status == OrderStatus.COMPLETED, Order.completed_at >= min(weeks_start, _utc(day - timedelta(days=29), tz)),
-               Order.completed_at < end)
+               Order.completed_at < end, *scope.where(Order.community_id))
     )
     weeks: dict[tuple[int | None, str], set[int]] = defaultdict(set)
     for cid, name, completed_at in recent:
@@ -144,7 +171,8 @@ async def build(*, session: AsyncSession, day: date, tz: ZoneInfo, sla: SlaPolic
 
     month = await session.execute(
         select(Order.community_id, func.coalesce(func.sum(Order.commission_fen), 0))
-        .where(Order.status == OrderStatus.COMPLETED, Order.completed_at >= month_start, Order.completed_at < end)
+        .where(Order.status == OrderStatus.COMPLETED, Order.completed_at >= month_start, Order.completed_at < end,
+               *scope.where(Order.community_id))
         .group_by(Order.community_id)
     )
     for cid, commission in month:
@@ -157,28 +185,35 @@ async def build(*, session: AsyncSession, day: date, tz: ZoneInfo, sla: SlaPolic
         )
 
     for cid, n in await session.execute(
-        select(Owner.community_id, func.count()).where(Owner.following.is_(True)).group_by(Owner.community_id)
+        select(Owner.community_id, func.count())
+        .where(Owner.following.is_(True), *scope.where(Owner.community_id)).group_by(Owner.community_id)
     ):
         community(cid).owners = int(n)
     for cid, n in await session.execute(
         select(Owner.community_id, func.count(distinct(Delivery.owner_id)))
         .join(Owner, Owner.id == Delivery.owner_id)
-        .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= month_start, Delivery.sent_at < end)
+        .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= month_start, Delivery.sent_at < end,
+               *scope.where(Owner.community_id))
         .group_by(Owner.community_id)
     ):
         community(cid).reached_this_month = int(n)
 
     sent, owners_reached = (await session.execute(
         select(func.count(), func.count(distinct(Delivery.owner_id)))
-        .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= start, Delivery.sent_at < end)
+        .join(Owner, Owner.id == Delivery.owner_id)
+        .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= start, Delivery.sent_at < end,
+               *scope.where(Owner.community_id))
     )).one()
-    surveys = await _surveys_by_channel(session, start, end)
-    channels = await _channels_used(session, day, tz, await _surveys_by_channel(session, _utc(day - timedelta(days=29), tz), end))
-    await add_demand(session, community, day)
+    surveys = await _surveys_by_channel(session, start, end, scope)
+    channels = await _channels_used(
+        session, day, tz, await _surveys_by_channel(session, _utc(day - timedelta(days=29), tz), end, scope), scope)
+    await add_demand(session, community, day, community_ids)
     ordered = [r for r in reports.values() if r.community_id is not None] + (
         [reports[None]] if None in reports and (reports[None].lines or reports[None].owners) else []
     )
-    flows = await report_workflows.build(session=session, start=start, end=end, sla=sla or SlaPolicy())
+    # Work-order, complaint and outbox figures are company-wide, so only an unscoped report shows them.
+    flows = None if community_ids is not None else await report_workflows.build(
+        session=session, start=start, end=end, sla=sla or SlaPolicy())
     return DailyReport(day, ordered, channels, surveys, int(sent or 0), int(owners_reached or 0), workflows=flows)
 
 
@@ -188,19 +223,23 @@ SURVEY_CHANNEL_LABELS = {
 }
 
 
-async def _surveys_by_channel(session: AsyncSession, since: datetime, until: datetime) -> dict[str, int]:
+async def _surveys_by_channel(
+    session: AsyncSession, since: datetime, until: datetime, scope: _Scope
+) -> dict[str, int]:
     """Completed survey responses per collection channel (the survey feature records the channel)."""
     rows = await session.execute(
         select(SurveyResponse.channel, func.count())
+        .join(Owner, Owner.id == SurveyResponse.owner_id)
         .where(SurveyResponse.status == ResponseStatus.COMPLETED,
-               SurveyResponse.completed_at >= since, SurveyResponse.completed_at < until)
+               SurveyResponse.completed_at >= since, SurveyResponse.completed_at < until,
+               *scope.where(Owner.community_id))
         .group_by(SurveyResponse.channel)
     )
     return {SURVEY_CHANNEL_LABELS.get(ch, ch): int(n) for ch, n in rows}
 
 
 async def _channels_used(
-    session: AsyncSession, day: date, tz: ZoneInfo, survey_channels: dict[str, int]
+    session: AsyncSession, day: date, tz: ZoneInfo, survey_channels: dict[str, int], scope: _Scope
 ) -> list[str]:
     """Owner communication channels used in the last 30 days (the plan counts online and offline)."""
     since, until = _utc(day - timedelta(days=29), tz), _utc(day + timedelta(days=1), tz)
@@ -208,13 +247,17 @@ async def _channels_used(
     chats = await session.scalar(
         select(func.count()).select_from(InboundMessageLog)
         .where(InboundMessageLog.channel == "wechat", InboundMessageLog.created_at >= since,
-               InboundMessageLog.created_at < until)
+               InboundMessageLog.created_at < until,
+               *([InboundMessageLog.user_id.in_(select(Owner.openid).where(*scope.where(Owner.community_id)))]
+                 if scope.ids is not None else []))
     )
     if chats:
         used.append("微信对话")
     for (channel,) in await session.execute(
         select(Delivery.channel).distinct()
-        .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since, Delivery.sent_at < until)
+        .join(Owner, Owner.id == Delivery.owner_id)
+        .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since, Delivery.sent_at < until,
+               *scope.where(Owner.community_id))
     ):
         used.append(f"微信{CHANNEL_LABELS.get(channel, channel)}")
     used += [c for c in survey_channels if c not in used]
@@ -274,10 +317,15 @@ def render_text(report: DailyReport, *, max_communities: int = 12) -> str:
     return "\n".join(out)
 
 
-async def add_demand(session: AsyncSession, community: Callable[[int | None], CommunityReport], day: date) -> None:
+async def add_demand(
+    session: AsyncSession, community: Callable[[int | None], CommunityReport], day: date,
+    community_ids: frozenset[int] | None = None,
+) -> None:
     """Per-community counts of services owners asked for on the day that their community does not offer."""
     asked = await service_lines.demand(session=session, since=day, until=day + timedelta(days=1))
     for cid, counts in asked.items():
+        if community_ids is not None and cid not in community_ids:
+            continue  # a scoped report counts its own communities only
         community(cid).not_offered = counts
 
 
@@ -349,7 +397,8 @@ def render_chart(report: DailyReport, path: Path) -> Path:
     ax.set_title(label(f"物业管家日报 {report.day:%Y-%m-%d}", f"Butler daily report {report.day:%Y-%m-%d}"))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
+    private_dir(path.parent)
+    with open_private(path, "wb") as fh:  # the chart names communities and revenue: 0600
+        fig.savefig(fh, format="png")
     plt.close(fig)
     return path

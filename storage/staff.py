@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, select
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, String, Table, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +37,8 @@ class Staff(Timestamped, Base):
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     role: Mapped[str] = mapped_column(String(16), default=StaffRole.STAFF)
+    # Issue 14: a staff member who left keeps their history but can no longer act.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     communities: Mapped[list[Community]] = relationship(secondary=staff_communities, lazy="selectin")
 
     def can_act_in(self, community_id: int | None) -> bool:
@@ -65,10 +67,10 @@ async def create(
 
 
 async def get_by_openid(*, session: AsyncSession, openid: str) -> Staff | None:
-    """The staff member behind a WeChat openid."""
-    return await session.scalar(select(Staff).where(Staff.openid == openid))
+    """The active staff member behind a WeChat openid (someone who left can no longer act)."""
+    return await session.scalar(select(Staff).where(Staff.openid == openid, Staff.active.is_(True)))
 
 
 async def get_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Staff | None:
-    """The staff member behind a Telegram user id."""
-    return await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id))
+    """The active staff member behind a Telegram user id."""
+    return await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True)))

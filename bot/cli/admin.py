@@ -129,6 +129,29 @@ def staff_add(
     typer.echo(f"staff {name} added (id {_commit_or_explain(work)}, role {role.value})")
 
 
+def _set_active(staff_id: int, active: bool) -> str:
+    async def work(session: AsyncSession) -> str:
+        member = await session.get(staff.Staff, staff_id)
+        if member is None:
+            raise CliError(f"no staff member with id {staff_id}")
+        member.active = active
+        return member.name
+
+    return run_with_session(work)
+
+
+@staff_app.command("disable")
+def staff_disable(staff_id: Annotated[int, typer.Argument(help="Staff id")]) -> None:
+    """Stop a staff member acting anywhere (commands, hand-off replies, buttons); history stays."""
+    typer.echo(f"staff {_set_active(staff_id, False)} (id {staff_id}) disabled")
+
+
+@staff_app.command("enable")
+def staff_enable(staff_id: Annotated[int, typer.Argument(help="Staff id")]) -> None:
+    """Let a disabled staff member act again."""
+    typer.echo(f"staff {_set_active(staff_id, True)} (id {staff_id}) enabled")
+
+
 @merchant_app.command("add")
 def merchant_add(
     name: str = typer.Option(..., "--name", help="Merchant name"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +14,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import CliError, run_with_session
+from bot.cli.exports import safe_cell, save_workbook, write_csv
 from bot.settings import Settings
 from storage import money, outbox
+from storage.files import private_dir
 from storage.money import HouseholdStatement, MerchantPayout, format_yuan
 
 HOUSEHOLD_HEADER = ["小区", "地址", "业主", "电话", "订单号", "完成日期", "服务", "商家", "金额(元)"]
@@ -68,17 +69,14 @@ def _payout_rows(payouts: list[MerchantPayout]) -> list[list[str]]:
 
 def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     # utf-8-sig: Excel (the property office's tool) opens Chinese CSV correctly only with a BOM.
-    with path.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+    write_csv(path, header, rows)
 
 
 def _sheet(ws: Worksheet, header: list[str], rows: list[list[str]], money_from: int) -> None:
     ws.append(header)
     for row in rows:
         # Amounts go in as exact Decimals shown with two places, so sums in Excel stay right.
-        ws.append([Decimal(v) if i >= money_from else v for i, v in enumerate(row)])
+        ws.append([Decimal(v) if i >= money_from else safe_cell(v) for i, v in enumerate(row)])
     for i in range(money_from, len(header)):
         for cell in ws.iter_cols(min_col=i + 1, max_col=i + 1, min_row=2):
             for c in cell:
@@ -88,7 +86,7 @@ def _sheet(ws: Worksheet, header: list[str], rows: list[list[str]], money_from: 
 
 def write_report(report: Report, *, month: str, out_dir: Path, formats: set[str]) -> list[Path]:
     """Write the CSV and/or XLSX files; returns their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     written: list[Path] = []
     households, totals, payouts = (
         _household_rows(report.households), _total_rows(report.households), _payout_rows(report.payouts)
@@ -110,7 +108,7 @@ def write_report(report: Report, *, month: str, out_dir: Path, formats: set[str]
         _sheet(wb.create_sheet("业主月结单"), TOTALS_HEADER, totals, money_from=5)
         _sheet(wb.create_sheet("商家结算"), PAYOUT_HEADER, payouts, money_from=4)
         path = out_dir / f"statements-{month}.xlsx"
-        wb.save(path)
+        save_workbook(wb, path)
         written.append(path)
     return written
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import CliError, run_with_session
+from bot.cli.exports import safe_row, save_workbook, write_csv
 from dialogs import survey as survey_dialog
 from dialogs.survey_spec import SpecError, parse_spec, spec_to_json
 from storage import communities, households, owners, surveys
@@ -88,20 +88,17 @@ def survey_export(
 
     header, rows = run_with_session(work)
     if fmt == "csv":
-        with target.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel opens Chinese correctly
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
+        write_csv(target, header, rows)
     else:
         from openpyxl import Workbook
 
         book = Workbook()
         sheet = book.active
         sheet.title = f"survey {survey_id}"
-        sheet.append(header)
+        sheet.append(safe_row(header))
         for row in rows:
-            sheet.append(row)
-        book.save(target)
+            sheet.append(safe_row(row))
+        save_workbook(book, target)
     typer.echo(f"{len(rows)} responses written to {target}")
 
 

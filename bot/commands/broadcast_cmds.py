@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.commands.registry import Button, CommandContext, CommandResult, UsageError, command
-from storage import broadcasts, segments
+from bot.commands.registry import Button, CommandContext, CommandResult, UsageError, command, is_id
+from storage import broadcast_decisions, broadcasts, segments
 from storage.base import aware
+from storage.broadcast_decisions import Verdict
 from storage.broadcasts import (
     CHANNEL_LABELS,
     KIND_LABELS,
@@ -17,6 +18,7 @@ from storage.broadcasts import (
     Broadcast,
     BroadcastStatus,
 )
+from storage.staff import StaffRole
 from storage.surveys import Survey
 
 _AT = re.compile(r"\s+(?:at|于|定时)\s*(\d{4}-\d{1,2}-\d{1,2})[ T](\d{1,2}:\d{2})\s*$", re.I)
@@ -24,6 +26,8 @@ CONFIRM_WORDS = {"确认", "确认发送", "确定", "发送"}
 DISCARD_WORDS = {"取消", "放弃", "不发了"}
 MAX_TEXT = 600
 PREVIEW_CHARS = 120
+# 通知 skips opt-outs and the daily marketing cap, so whoever chooses it says why (issue 14).
+_REASON = re.compile(r"(?:^|\s)(?:原因|理由|reason)[=＝](\S+)", re.I)
 
 
 def split_args(args: str) -> tuple[str, str, datetime | None, str]:
@@ -58,15 +62,26 @@ def _masked(term: str) -> str:
 async def _draft(
     ctx: CommandContext, seg_text: str, text: str, when: datetime | None, *, survey: Survey | None = None
 ) -> CommandResult:
+    # Any new attempt retires the older previews, even when it is refused below: a 确认 typed
+    # after it can then never confirm a draft other than the one just shown.
+    assert ctx.staff is not None
+    await broadcast_decisions.supersede(session=ctx.session, staff_id=ctx.staff.id, now=ctx.clock())
     term = ctx.guard.find(text)
     if term is not None:
         return CommandResult(f"不能发送：内容含有仅限内部使用的词语（{_masked(term)}），请修改后重发。")
     if len(text) > MAX_TEXT:
         return CommandResult(f"内容太长（{len(text)} 字），请控制在 {MAX_TEXT} 字以内。")
+    reason_match = _REASON.search(seg_text)
+    reason = reason_match.group(1).strip() if reason_match else ""
+    if reason_match:
+        seg_text = seg_text[: reason_match.start()] + " " + seg_text[reason_match.end():]
     try:
         segment = segments.parse(seg_text)
     except segments.SegmentError as exc:
         return CommandResult(f"目标写法有误：{exc}\n发送 /help broadcast 查看写法。")
+    refused = _notice_refusal(ctx, segment, reason)
+    if refused:
+        return CommandResult(refused)
     if survey is not None:
         segment = _without_responders(segment, survey)
     ids, problems = await segments.resolve(segment, session=ctx.session, scope=ctx.scope)
@@ -88,10 +103,35 @@ async def _draft(
         reply_channel=ctx.channel, reply_to=ctx.reply_to, scheduled_at=scheduled,
         survey_id=survey.id if survey else None,
     )
+    row.notice_reason = _notice_reason(ctx, segment, reason)
     return CommandResult(preview_text(row, pv, ctx), buttons=[
         Button("✅ 确认发送", f"/confirm {row.id}", "确认"),
         Button("✖ 取消", f"/discard {row.id}", "取消"),
     ])
+
+
+def _notice_refusal(ctx: CommandContext, segment: segments.Segment, reason: str) -> str:
+    """Why this caller may not send the segment as 通知, or "".
+
+    Admins may; other staff only for communities they name (小区=, checked against their scope by
+    segments.resolve) and with a stated reason, which the preview shows and the broadcast keeps.
+    """
+    assert ctx.staff is not None
+    if segment.kind != "notice" or ctx.staff.role == StaffRole.ADMIN:
+        return ""
+    if not segment.communities:
+        return "通知类广播请用 小区= 写明您负责的小区。"
+    if not reason:
+        return "通知类广播不受退订和每日推送上限限制，请写明原因，例如：类型=通知 原因=停水"
+    return ""
+
+
+def _notice_reason(ctx: CommandContext, segment: segments.Segment, reason: str) -> str:
+    """What is recorded for a 通知: the stated reason, or that an admin chose it."""
+    if segment.kind != "notice":
+        return ""
+    assert ctx.staff is not None
+    return reason or f"管理员{ctx.staff.name}发送"
 
 
 def _without_responders(segment: segments.Segment, survey: Survey) -> segments.Segment:
@@ -108,6 +148,7 @@ def preview_text(row: Broadcast, pv: broadcasts.Preview, ctx: CommandContext) ->
     lines = [
         f"广播预览 #{row.id}（{KIND_LABELS[row.kind]}）",
         f"目标：{row.segment_obj.describe()}",
+        *([f"通知原因：{row.notice_reason}"] if row.notice_reason else []),
         f"将发送 {pv.recipients} 人：{channels}",
     ]
     if pv.skipped:
@@ -134,8 +175,9 @@ async def broadcast(ctx: CommandContext, args: str) -> CommandResult:
       下单=钟点工/90天（近90天下过单）  未下单=钟点工  未下单=任意（从未下单）
       问卷.问卷代码.题目=答案  绑定=是|否  关注=是|否  退订=是|否
       类型=通知|营销（默认营销：受每日推送上限和退订限制；通知可用模板消息）
+      非管理员发通知须用 小区= 写明自己负责的小区并写 原因=…（会记录）
     例：/broadcast 小区=翠苑 楼栋=3,5 标签=有车 | 本周六上午洗车优惠…
-    例：/broadcast 小区=翠苑 类型=通知 | 明天9点停水 at 2026-12-01 09:00"""
+    例：/broadcast 小区=翠苑 类型=通知 原因=停水 | 明天9点停水 at 2026-12-01 09:00"""
     seg_text, text, when, _ = split_args(args)
     return await _draft(ctx, seg_text, text, when)
 
@@ -149,7 +191,7 @@ async def survey_invite(ctx: CommandContext, args: str) -> CommandResult:
     if not key:
         raise UsageError("请写问卷代码")
     survey = await ctx.session.scalar(select(Survey).where(Survey.key == key))
-    if survey is None and key.isdigit():
+    if survey is None and is_id(key):
         survey = await ctx.session.get(Survey, int(key))
     if survey is None:
         return CommandResult(f"没有问卷「{key}」")
@@ -161,7 +203,7 @@ async def survey_invite(ctx: CommandContext, args: str) -> CommandResult:
 
 
 async def _own_broadcast(ctx: CommandContext, raw: str) -> Broadcast | None:
-    if not raw.strip().lstrip("#").isdigit():
+    if not is_id(raw):
         raise UsageError("请写广播编号")
     row = await broadcasts.get(session=ctx.session, broadcast_id=int(raw.strip().lstrip("#")))
     if row is None:
@@ -176,31 +218,72 @@ async def _own_broadcast(ctx: CommandContext, raw: str) -> Broadcast | None:
 async def confirm(ctx: CommandContext, args: str) -> CommandResult:
     """确认发送一条广播预览
     /confirm 编号（或在微信里回复「确认」）"""
-    row = await _own_broadcast(ctx, args) if args.strip() else await _latest(ctx)
-    if row is None or row.status != BroadcastStatus.DRAFT:
-        return CommandResult("没有待确认的广播（预览 30 分钟内有效）。")
-    await broadcasts.confirm(session=ctx.session, broadcast=row, now=ctx.clock())
-    if row.status == BroadcastStatus.SCHEDULED:
+    target = await _target(ctx, args)
+    if target is None:
+        return CommandResult(NO_DRAFT)
+    assert ctx.staff is not None
+    decision = await broadcast_decisions.confirm(
+        session=ctx.session, broadcast_id=target, staff_id=ctx.staff.id, now=ctx.clock())
+    row = decision.broadcast
+    if decision.verdict == Verdict.SCHEDULED and row is not None:
         when = aware(row.scheduled_at).astimezone(ctx.tz) if row.scheduled_at else None
         return CommandResult(f"广播 #{row.id} 已定时，将于 {when:%Y-%m-%d %H:%M} 发送。发送 /cancel_broadcast {row.id} 可取消。")
-    ctx.services.setdefault("after_commit", []).append("broadcast")
-    return CommandResult(f"广播 #{row.id} 已开始发送，完成后会告诉您结果。")
+    if decision.verdict == Verdict.QUEUED and row is not None:
+        ctx.services.setdefault("after_commit", []).append("broadcast")
+        return CommandResult(f"广播 #{row.id} 已开始发送，完成后会告诉您结果。")
+    return CommandResult(_lost_text(decision, pressed="confirm"))
 
 
 @command("discard", hidden=True)
 async def discard(ctx: CommandContext, args: str) -> CommandResult:
     """放弃一条广播预览
     /discard 编号（或在微信里回复「取消」）"""
-    row = await _own_broadcast(ctx, args) if args.strip() else await _latest(ctx)
-    if row is None or row.status != BroadcastStatus.DRAFT:
+    target = await _target(ctx, args)
+    if target is None:
         return CommandResult("没有待确认的广播。")
-    await broadcasts.cancel(session=ctx.session, broadcast=row, now=ctx.clock())
-    return CommandResult(f"已放弃广播 #{row.id}，没有发送任何消息。")
-
-
-async def _latest(ctx: CommandContext) -> Broadcast | None:
     assert ctx.staff is not None
-    return await broadcasts.latest_draft(session=ctx.session, staff_id=ctx.staff.id, now=ctx.clock())
+    decision = await broadcast_decisions.discard(
+        session=ctx.session, broadcast_id=target, staff_id=ctx.staff.id, now=ctx.clock())
+    if decision.verdict == Verdict.DISCARDED:
+        return CommandResult(f"已放弃广播 #{target}，没有发送任何消息。")
+    return CommandResult(_lost_text(decision, pressed="discard"))
+
+
+NO_DRAFT = "没有待确认的广播（预览 30 分钟内有效）。"
+_STATUS_WORDS = {"scheduled": "已定时", "queued": "排队发送中", "sending": "正在发送", "done": "已发送完毕",
+                 "cancelled": "确认后又被取消"}
+
+
+def _lost_text(decision: broadcast_decisions.Decision, *, pressed: str) -> str:
+    """What a press that changed nothing is told: what actually happened to the draft."""
+    row = decision.broadcast
+    if row is None or decision.verdict == Verdict.NOT_FOUND:
+        return NO_DRAFT
+    n = row.id
+    if decision.verdict == Verdict.ALREADY_CONFIRMED:
+        state = _STATUS_WORDS.get(row.status, row.status)
+        if pressed == "confirm":
+            return f"广播 #{n} 已经确认过了（{state}），不会重复发送。"
+        stop = f"如需停止未发出的部分，请发送 /cancel_broadcast {n}。" if row.status != "done" else ""
+        return f"未能放弃：广播 #{n} 已经确认发送（{state}）。{stop}"
+    if decision.verdict == Verdict.ALREADY_DISCARDED:
+        return f"广播 #{n} 已被放弃，没有发送任何消息；如需发送，请重新预览。"
+    if decision.verdict == Verdict.SUPERSEDED:
+        return f"广播 #{n} 的预览已被您之后的新预览取代，没有发送；请以最新的预览为准。"
+    return f"广播 #{n} 的预览已超过 30 分钟，已经失效，没有发送；请重新发送 /broadcast 预览。"
+
+
+async def _target(ctx: CommandContext, args: str) -> int | None:
+    """The draft a press or a typed word refers to: the id on the button, else the last one shown here."""
+    raw = args.strip().lstrip("#")
+    if raw:
+        if not is_id(raw):
+            raise UsageError("请写广播编号")
+        return int(raw)
+    assert ctx.staff is not None
+    row = await broadcast_decisions.latest_shown(
+        session=ctx.session, staff_id=ctx.staff.id, channel=ctx.channel, reply_to=ctx.reply_to)
+    return row.id if row is not None else None
 
 
 @command("broadcasts")

@@ -17,6 +17,7 @@ from bot.commands.registry import (
     UsageError,
     command,
     help_text,
+    is_id,
 )
 from storage import dispatch, feedback, households, merchants, reports, supplier
 from storage.base import aware
@@ -84,7 +85,7 @@ async def assign(ctx: CommandContext, args: str) -> CommandResult:
     """把订单指派（或改派）给商家
     /assign 订单号 商家编号"""
     parts = args.split()
-    if len(parts) != 2 or not parts[1].lstrip("#").isdigit():
+    if len(parts) != 2 or not is_id(parts[1]):
         raise UsageError("请写订单号和商家编号")
     assert ctx.staff is not None
     result = await dispatch.assign(
@@ -97,6 +98,8 @@ async def assign(ctx: CommandContext, args: str) -> CommandResult:
 async def _merchant(ctx: CommandContext, ref: str) -> Merchant | None:
     ref = ref.strip().lstrip("#")
     if ref.isdigit():
+        if not is_id(ref):
+            return None
         return await merchants.get(session=ctx.session, merchant_id=int(ref))
     return await ctx.session.scalar(select(Merchant).where(Merchant.name == ref))
 
@@ -154,7 +157,7 @@ async def _merchant_status(ctx: CommandContext, m: Merchant) -> str:
 async def _owner(ctx: CommandContext, ref: str) -> Owner | None:
     ref = ref.strip().lstrip("#")
     conditions = [Owner.openid == ref, Owner.phone == ref]
-    if ref.isdigit() and len(ref) < 11:
+    if is_id(ref) and len(ref) < 11:
         conditions.append(Owner.id == int(ref))
     return await ctx.session.scalar(select(Owner).where(or_(*conditions)).limit(1))
 
@@ -170,7 +173,7 @@ async def record_survey(ctx: CommandContext, args: str) -> CommandResult:
         raise UsageError("请写问卷、业主和渠道")
     key, owner_ref, channel_word, *pairs = parts
     survey = await ctx.session.scalar(select(Survey).where(Survey.key == key))
-    if survey is None and key.isdigit():
+    if survey is None and is_id(key):
         survey = await ctx.session.get(Survey, int(key))
     if survey is None:
         return CommandResult(f"没有问卷「{key}」")
@@ -217,10 +220,10 @@ async def report(ctx: CommandContext, args: str) -> CommandResult:
             day = date.fromisoformat(args.strip())
         except ValueError as exc:
             raise UsageError(f"日期写法如 2026-11-25，收到「{args.strip()}」") from exc
-    built = await reports.build(session=ctx.session, day=day, tz=ctx.tz, sla=ctx.services.get("sla"))
-    scope = ctx.scope.community_ids
-    if scope is not None:
-        built.communities = [c for c in built.communities if c.community_id in scope]
+    # Scoped staff get every figure (broadcasts, surveys, channels too) from their communities only.
+    built = await reports.build(
+        session=ctx.session, day=day, tz=ctx.tz, sla=ctx.services.get("sla"), community_ids=ctx.scope.community_ids
+    )
     folder = Path(ctx.services.get("report_dir") or tempfile.gettempdir())
     path = folder / f"report-{day:%Y%m%d}-{ctx.staff.id if ctx.staff else 0}.png"
     await asyncio.to_thread(reports.render_chart, built, path)

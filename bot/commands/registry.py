@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 REFUSAL = "抱歉，这个功能仅限物业工作人员使用。如需帮助，请直接留言，我们会尽快回复您。"
 FORBIDDEN = "抱歉，这个命令需要管理员权限。"
+_LEAD_CLAUSE = re.compile(r"[，：；（(,;:]")
 UNKNOWN = "没有这个命令：/{name}。发送 /help 查看可用命令。"
 
 
@@ -170,7 +171,16 @@ class UsageError(ValueError):
     """The arguments don't fit the command; the usage text is appended for the caller."""
 
 
-_COMMAND = re.compile(r"^[/／]([A-Za-z_][A-Za-z0-9_]*)(?:@\w+)?(?:\s+(.*))?$", re.S)
+MAX_ID = 2**31 - 1  # ids are INTEGER keys: a longer number would overflow the query (issue 14)
+
+
+def is_id(raw: str) -> bool:
+    """True for '12' or '#12' within the id range; a 30-digit number is not an id."""
+    digits = raw.strip().lstrip("#")
+    return digits.isdigit() and len(digits) <= 10 and 1 <= int(digits) <= MAX_ID
+
+
+_COMMAND = re.compile(r"^[/／]([A-Za-z_][A-Za-z0-9_]*)(?:@(\w+))?(?:\s+(.*))?$", re.S)
 
 
 def parse(text: str) -> tuple[str, str] | None:
@@ -178,7 +188,13 @@ def parse(text: str) -> tuple[str, str] | None:
     m = _COMMAND.match(text.strip())
     if m is None:
         return None
-    return m.group(1), (m.group(2) or "").strip()
+    return m.group(1), (m.group(3) or "").strip()
+
+
+def addressee(text: str) -> str | None:
+    """The bot a Telegram command names ('/orders@other_bot' → 'other_bot'), or None."""
+    m = _COMMAND.match(text.strip())
+    return m.group(2) if m is not None else None
 
 
 def looks_like_command(text: str) -> bool:
@@ -198,5 +214,6 @@ def help_text(staff: Staff | None, topic: str = "") -> str:
             return UNKNOWN.format(name=topic.lstrip("/／"))
         return f"/{cmd.name} — {cmd.summary}\n{cmd.usage}".strip()
     lines = ["可用命令（发送 /help 命令名 查看详细用法）："]
-    lines += [f"/{c.name} — {c.summary}" for c in REGISTRY.visible_to(staff)]
+    # One short clause per command: the whole list must fit one WeChat reply (2,048 bytes).
+    lines += [f"/{c.name} — {_LEAD_CLAUSE.split(c.summary, 1)[0]}" for c in REGISTRY.visible_to(staff)]
     return "\n".join(lines)

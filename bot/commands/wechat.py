@@ -8,8 +8,7 @@ from bot.commands.broadcast_cmds import is_confirmation
 from bot.commands.registry import CommandResult, looks_like_command
 from bot.commands.service import StaffCommands
 from dialogs.events import InboundMessage, MessageKind, Reply
-from storage import broadcasts, messages, staff
-from storage.base import utcnow
+from storage import broadcast_decisions, messages, staff
 from storage.db import unit_of_work
 
 # WeChat drops a text message over 2,048 bytes; keep room for the note.
@@ -59,4 +58,6 @@ async def _has_draft(commands: StaffCommands, openid: str) -> bool:
         member = await staff.get_by_openid(session=session, openid=openid)
         if member is None:
             return False
-        return await broadcasts.latest_draft(session=session, staff_id=member.id, now=utcnow()) is not None
+        # Fresh or not: a stale preview's 确认 is answered "expired", never passed to the dialogs.
+        return await broadcast_decisions.latest_shown(
+            session=session, staff_id=member.id, channel="wechat", reply_to=openid) is not None

@@ -15,10 +15,26 @@ from storage import dispatch
 
 log = logging.getLogger(__name__)
 BUSY = "系统繁忙，请稍后再按一次"
+NOT_HERE = "请在商家群的订单卡片上点「接单」。"
+STALE = "这个按钮已失效，请在商家群最新的订单卡片上接单。"
+
+
+async def _from_merchant_group(query: CallbackQuery, tg: TelegramService) -> bool:
+    if query.message is None:  # an inline-mode press has no chat to check
+        return False
+    return await tg.chats.resolve(query.message.chat.id) == await tg.chats.merchant_chat()
 
 
 async def accept_job(query: CallbackQuery, callback_data: JobCb, tg: TelegramService) -> None:
-    """Decide in one short transaction, answer the press, then deliver the consequences."""
+    """Check where the press came from and that we signed it; decide in one short transaction,
+    answer the press, then deliver the consequences."""
+    if not callback_data.valid(tg.runtime.settings.callback_key):
+        log.warning("接单 with a bad signature from %s for order %s", query.from_user.id, callback_data.order_id)
+        await query.answer(STALE, show_alert=True)
+        return
+    if not await _from_merchant_group(query, tg):
+        await query.answer(NOT_HERE, show_alert=True)
+        return
 
     async def work(session: AsyncSession) -> dispatch.AcceptResult:
         return await dispatch.accept(

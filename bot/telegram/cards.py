@@ -1,16 +1,22 @@
 """What merchants read: job cards (no owner details), contact slips, and the buttons on them.
 
 CallbackData carries ids only (Telegram allows 64 bytes); everything else is looked up again
-when the button is pressed, so a stale card can never act on stale facts.
+when the button is pressed, so a stale card can never act on stale facts. Ids are bounded (a
+press with an out-of-range id fails the filter instead of reaching the database), and the 接单
+button is HMAC-signed (issue 14): a forged or guessed `job:N` is not a job.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from pydantic import Field
 
 from storage import privacy
 from storage.base import aware
@@ -20,17 +26,36 @@ from storage.orders import Order, OrderStatus
 WEEKDAYS = "一二三四五六日"
 
 
-class JobCb(CallbackData, prefix="job"):
-    """接单 on a job card."""
+MAX_ID = 2**31 - 1  # an INTEGER primary key; anything larger is not one of ours
+SIG_CHARS = 16  # 96 bits of HMAC-SHA256, base64url
 
-    order_id: int
+
+class JobCb(CallbackData, prefix="jb"):
+    """接单 on a job card: the order id and its signature (see job_data)."""
+
+    order_id: int = Field(ge=1, le=MAX_ID)
+    sig: str = Field(min_length=SIG_CHARS, max_length=SIG_CHARS)
+
+    def valid(self, key: bytes) -> bool:
+        """True when the signature was made with our key for this order."""
+        return hmac.compare_digest(self.sig, _sign(key, self.order_id))
+
+
+def _sign(key: bytes, order_id: int) -> str:
+    digest = hmac.new(key, f"jb:{order_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:SIG_CHARS]
+
+
+def job_data(order_id: int, key: bytes) -> str:
+    """The signed callback data of an order's 接单 button."""
+    return JobCb(order_id=order_id, sig=_sign(key, order_id)).pack()
 
 
 class StepCb(CallbackData, prefix="st"):
     """A progress button: step is go (已出发), arr (已到达), done (已完成) or fail (无法完成)."""
 
-    order_id: int
-    step: str
+    order_id: int = Field(ge=1, le=MAX_ID)
+    step: str = Field(max_length=8)
 
 
 class PayCb(CallbackData, prefix="pay"):
@@ -39,8 +64,8 @@ class PayCb(CallbackData, prefix="pay"):
     The amount itself waits in the merchant's FSM data, so callback data stays ids only.
     """
 
-    order_id: int
-    m: int
+    order_id: int = Field(ge=1, le=MAX_ID)
+    m: int = Field(ge=0, le=9)
 
 
 STEP_TARGETS: dict[str, OrderStatus] = {
@@ -108,11 +133,11 @@ def card_text(order: Order, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(order: Order) -> InlineKeyboardMarkup | None:
+def card_keyboard(order: Order, key: bytes) -> InlineKeyboardMarkup | None:
     """接单 while the job is open; no buttons afterwards."""
     if order.status != OrderStatus.PENDING_DISPATCH:
         return None
-    button = InlineKeyboardButton(text="接单", callback_data=JobCb(order_id=order.id).pack())
+    button = InlineKeyboardButton(text="接单", callback_data=job_data(order.id, key))
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 

@@ -53,7 +53,7 @@ class TelegramDeliveries:
         if chat_id is None:
             raise PermanentFailure("BUTLER_MERCHANT_CHAT_ID is not set")
         message = await self.tg.bot.send_message(
-            chat_id, cards.card_text(order, self.tg.tz), reply_markup=cards.card_keyboard(order)
+            chat_id, cards.card_text(order, self.tg.tz), reply_markup=cards.card_keyboard(order, self.tg.runtime.settings.callback_key)
         )
         await dispatch.record_card(
             session=session, order_id=order.id, chat_id=message.chat.id, message_id=message.message_id
@@ -68,7 +68,7 @@ class TelegramDeliveries:
                 text=cards.card_text(order, self.tg.tz) + suffix,
                 chat_id=await self.tg.chats.resolve(order.card_chat_id),
                 message_id=order.card_message_id,
-                reply_markup=cards.card_keyboard(order) if not suffix else None,
+                reply_markup=cards.card_keyboard(order, self.tg.runtime.settings.callback_key) if not suffix else None,
             )
         except TelegramBadRequest as exc:
             # Deleted by an admin, or lost in a group migration: the card is cosmetic by now.

@@ -26,6 +26,13 @@ from storage.orders import Order, OrderStatus
 
 log = logging.getLogger(__name__)
 BUSY = "系统繁忙，请稍后再试"
+PRIVATE_ONLY = "进度按钮只在您与机器人的私聊中有效。"
+
+
+def _in_own_private_chat(query: CallbackQuery) -> bool:
+    """Progress buttons live on the holder's private slip; a press from anywhere else is refused
+    (issue 14: callback data is checked against the chat it came from)."""
+    return query.message is not None and query.message.chat.id == query.from_user.id
 
 
 class Ask(StatesGroup):
@@ -70,6 +77,9 @@ async def _show_buttons(query: CallbackQuery, order: Order | None) -> None:
 
 async def press_step(query: CallbackQuery, callback_data: StepCb, tg: TelegramService, state: FSMContext) -> None:
     """A progress button: simple steps apply at once, 已完成/无法完成 ask a question first."""
+    if not _in_own_private_chat(query):
+        await query.answer(PRIVATE_ONLY, show_alert=True)
+        return
     target = STEP_TARGETS.get(callback_data.step)
     if target is None:
         await query.answer("未知操作", show_alert=True)
@@ -129,6 +139,9 @@ async def typed_reason(message: Message, tg: TelegramService, state: FSMContext)
 
 async def press_payment(query: CallbackQuery, callback_data: PayCb, tg: TelegramService, state: FSMContext) -> None:
     """The payment method: the job is completed and the money recorded."""
+    if not _in_own_private_chat(query):
+        await query.answer(PRIVATE_ONLY, show_alert=True)
+        return
     data = await state.get_data()
     if not 0 <= callback_data.m < len(PAYMENT_METHODS):
         await query.answer("无效的选择", show_alert=True)

@@ -52,6 +52,7 @@ FEATURES: tuple[str, ...] = (
     "bot.telegram.progress",
     "bot.telegram.staff_chat",
     "bot.telegram.staff_commands",  # issue 6
+    "bot.telegram.unknown_buttons",  # issue 14: keep last, it answers any press left over
 )
 
 

@@ -15,6 +15,7 @@ from aiogram import F, Router
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands.registry import looks_like_command
 from bot.telegram.deliveries import staff_message_key
 from bot.telegram.service import TelegramService
 
@@ -29,6 +30,9 @@ async def handoff_reply_filter(message: Message, tg: TelegramService) -> bool | 
     reply_to = message.reply_to_message
     if reply_to is None or message.from_user is None:
         return False
+    text = (message.text or "").strip()
+    if looks_like_command(text) and text.split()[0].split("@")[0] not in CLOSE_WORDS:
+        return False  # "/orders" typed as a reply is a command for the staff router, not a text for the owner
     refs = await tg.runtime.kv.get_json(staff_message_key(message.chat.id, reply_to.message_id))
     if not refs or "handoff_id" not in refs:
         return False

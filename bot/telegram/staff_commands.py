@@ -1,9 +1,13 @@
 """Staff commands on Telegram (issue 6): the shared registry behind aiogram handlers.
 
-Any "/command" the registry knows, in the staff chat or a private chat with the bot, runs through
-`StaffCommands.run` exactly like on WeChat; the sender is identified by their Telegram user id.
+Any "/command" the registry knows, typed in the staff chat, runs through `StaffCommands.run`
+exactly like on WeChat; the sender is identified by their Telegram user id. Anywhere else (the
+merchant group, a private chat, another group the bot was added to) it is refused without running,
+because a command's answer (orders, revenue, previews with addresses) is for staff eyes only
+(issue 14). A command addressed to another bot ("/orders@other_bot") is not ours and is ignored.
 Forwarded and edited messages are refused: a command must be typed, now, by the staff member.
-Preview buttons carry the command line they stand for ("sc:/confirm 12").
+Preview buttons carry the command line they stand for ("sc:/confirm 12"); they too count only
+when pressed in the staff chat.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from aiogram.types import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands.registry import REFUSAL, REGISTRY, CommandResult, parse
+from bot.commands.registry import REFUSAL, REGISTRY, CommandResult, addressee, parse
 from bot.commands.service import StaffCommands
 from bot.commands.wiring import STAFF_COMMANDS
 from bot.telegram.service import TelegramService
@@ -33,6 +37,7 @@ PREFIX = "sc:"
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4000
 NOT_LIVE = "为安全起见，命令必须直接输入：转发或编辑过的消息不会执行。"
+WRONG_CHAT = "抱歉，工作人员命令只能在员工群中使用，这里不会执行。"
 
 
 class KnownCommand(Filter):
@@ -72,8 +77,25 @@ async def _run(tg: TelegramService, text: str, user_id: int, chat_id: int) -> Co
     return result
 
 
+async def _for_us(tg: TelegramService, text: str) -> bool:
+    """False for '/x@other_bot': in a group, that command belongs to another bot."""
+    named = addressee(text)
+    return named is None or named.lower() == (await tg.username()).lower()
+
+
+async def _in_staff_chat(tg: TelegramService, chat_id: int) -> bool:
+    return chat_id == await tg.chats.staff_chat()
+
+
 async def on_command(message: Message, tg: TelegramService) -> None:
-    """A typed command: refuse forwards; run it; answer in the same chat."""
+    """A typed command: only in the staff chat, never forwarded; run it; answer in the same chat."""
+    if not await _for_us(tg, message.text or ""):
+        return
+    if not await _in_staff_chat(tg, message.chat.id):
+        log.info("staff command refused in chat %s from %s", message.chat.id,
+                 message.from_user.id if message.from_user else None)
+        await message.reply(WRONG_CHAT)
+        return
     if message.forward_origin is not None or message.from_user is None:
         await message.reply(NOT_LIVE)
         return
@@ -81,15 +103,19 @@ async def on_command(message: Message, tg: TelegramService) -> None:
     await _send(tg, message.chat.id, result, reply_to=message.message_id)
 
 
-async def on_edited(message: Message) -> None:
+async def on_edited(message: Message, tg: TelegramService) -> None:
     """An edited command is never executed (it could change what was already previewed)."""
-    await message.reply(NOT_LIVE)
+    if await _for_us(tg, message.text or ""):
+        await message.reply(NOT_LIVE)
 
 
 async def on_button(query: CallbackQuery, tg: TelegramService) -> None:
     """A preview button: the pressing user must be staff too; the buttons go away once used."""
     line = (query.data or "")[len(PREFIX):]
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    if query.message is None or not await _in_staff_chat(tg, query.message.chat.id):
+        await query.answer(WRONG_CHAT, show_alert=True)
+        return
+    chat_id = query.message.chat.id
     result = await _run(tg, line, query.from_user.id, chat_id)
     await query.answer(result.text[:180])
     if result.text == REFUSAL:

@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage.files import private_sqlite
 from storage.models import Base
 
 config = context.config
@@ -26,7 +27,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url") or ""
+    private_sqlite(url)  # `butler db upgrade` may be what creates the file: 0600 from the start
+    engine = create_async_engine(url)
     async with engine.connect() as connection:
         if connection.dialect.name == "sqlite" and ":memory:" not in str(engine.url):
             # WAL is a property of the file, set once here: switching needs the file to itself,

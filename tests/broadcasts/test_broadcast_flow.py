@@ -92,7 +92,7 @@ async def test_notices_use_templates_and_are_not_capped_opted_out_owners_get_no_
         await wait_broadcast(hub, await latest_broadcast_id(hub, place.staff_id))
         assert cs_texts_to(hub, out) == []
 
-        notice = await say(hub, place.staff_openid, f"/broadcast 小区={place.community} 类型=通知 | 明天上午9点到11点停水")
+        notice = await say(hub, place.staff_openid, f"/broadcast 小区={place.community} 类型=通知 原因=停水 | 明天上午9点到11点停水")
         assert "（通知）" in notice and "模板消息 3" in notice, notice
         await say(hub, place.staff_openid, "确认")
         bid = await latest_broadcast_id(hub, place.staff_id)

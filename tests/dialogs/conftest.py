@@ -96,3 +96,21 @@ def sent_texts(hub: Hub, openid: str) -> list[str]:
         for c in hub.fake_wechat.calls_to("/cgi-bin/message/custom/send")
         if c.body.get("touser") == openid and "text" in c.body
     ]
+
+
+async def staff_member(hub: Hub, *, community: str | None = None, admin: bool = False) -> int:
+    """A registered staff member (scoped to community, or an admin); returns their Telegram id.
+
+    Hand-off replies are checked against the staff register (issue 14), so tests speak as one.
+    """
+    from storage import staff
+
+    telegram_id = uuid.uuid4().int % 10**9 + 2 * 10**9
+    async with unit_of_work(hub.runtime.sessions) as session:
+        found = await communities.get_by_name(session=session, name=community) if community else None
+        await staff.create(
+            session=session, name=f"客服{telegram_id}", telegram_id=telegram_id,
+            role=staff.StaffRole.ADMIN if admin else staff.StaffRole.STAFF,
+            communities=[found] if found is not None else [],
+        )
+    return telegram_id

@@ -13,7 +13,7 @@ from storage.db import unit_of_work
 from storage.handoffs import Handoff
 from storage.outbox import OutboxEvent
 from tests.conftest import Hub
-from tests.dialogs.conftest import bound_owner, drain, owner_row, sent_texts
+from tests.dialogs.conftest import bound_owner, drain, owner_row, sent_texts, staff_member
 
 
 async def test_guard_refuses_a_text_with_an_internal_term(hub: Hub, caplog: pytest.LogCaptureFixture) -> None:
@@ -32,11 +32,12 @@ async def test_guard_refuses_a_text_with_an_internal_term(hub: Hub, caplog: pyte
     # The same phrase from a staff reply is never sent through the customer-service API either.
     await me.say("人工")
     owner = await owner_row(hub, me.openid)
+    member = await staff_member(hub, admin=True)
     async with unit_of_work(hub.runtime.sessions) as session:
         held = await session.scalar(select(Handoff).where(Handoff.owner_id == owner.id))
         assert held is not None
         assert await handoff.relay_staff_reply(session=session, kv=hub.runtime.kv, handoff_id=held.id,
-                                               staff_telegram_id=7, text="告诉您，零 物业费 快了") is None
+                                               staff_telegram_id=member, text="告诉您，零 物业费 快了") is None
     await drain(hub)
     assert not [t for t in sent_texts(hub, me.openid) if "物业费" in t]
     async with hub.runtime.sessions() as session:

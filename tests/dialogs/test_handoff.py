@@ -15,7 +15,15 @@ from storage.db import unit_of_work
 from storage.handoffs import Handoff, HandoffStatus
 from storage.outbox import OutboxEvent
 from tests.conftest import Backend, Hub, make_settings, start_hub
-from tests.dialogs.conftest import bound_owner, chat, drain, events, owner_row, sent_texts
+from tests.dialogs.conftest import (
+    bound_owner,
+    chat,
+    drain,
+    events,
+    owner_row,
+    sent_texts,
+    staff_member,
+)
 
 
 async def _handoff_of(hub: Hub, openid: str) -> Handoff:
@@ -40,21 +48,22 @@ async def test_handoff_round_trip(hub: Hub) -> None:
     forwarded = await events(hub, "staff.notify", handoff_id=held.id)
     assert len(forwarded) == 2 and "师傅今天能来吗" in forwarded[1]["text"]
 
+    member = await staff_member(hub, community=community)
     async with unit_of_work(hub.runtime.sessions) as session:
         refused = await handoff.relay_staff_reply(
-            session=session, kv=hub.runtime.kv, handoff_id=held.id, staff_telegram_id=4242, text="您好，师傅下午两点到。"
+            session=session, kv=hub.runtime.kv, handoff_id=held.id, staff_telegram_id=member, text="您好，师傅下午两点到。"
         )
     assert refused is None
     await drain(hub)
     assert "您好，师傅下午两点到。" in sent_texts(hub, me.openid)
 
     async with unit_of_work(hub.runtime.sessions) as session:
-        await handoff.close_handoff(session=session, kv=hub.runtime.kv, handoff_id=held.id, staff_telegram_id=4242)
+        await handoff.close_handoff(session=session, kv=hub.runtime.kv, handoff_id=held.id, staff_telegram_id=member)
     await drain(hub)
     assert texts.HANDOFF_CLOSED in sent_texts(hub, me.openid)
     assert "管家服务" in await me.say("你好")  # the bot answers again
     async with unit_of_work(hub.runtime.sessions) as session:
-        late = await handoff.relay_staff_reply(session=session, kv=hub.runtime.kv, handoff_id=held.id, staff_telegram_id=4242, text="还在吗")
+        late = await handoff.relay_staff_reply(session=session, kv=hub.runtime.kv, handoff_id=held.id, staff_telegram_id=member, text="还在吗")
     assert late == texts.STAFF_HANDOFF_CLOSED
 
 
@@ -69,11 +78,12 @@ async def test_a_reply_outside_the_48_hour_window_is_refused_with_a_reason(hub: 
     me, _ = await bound_owner(hub)
     await me.say("人工")
     held = await _handoff_of(hub, me.openid)
+    member = await staff_member(hub, admin=True)
     async with unit_of_work(hub.runtime.sessions) as session:
         owner = await session.get(type(await owner_row(hub, me.openid)), held.owner_id)
         owner.last_message_at = utcnow() - timedelta(hours=49)  # type: ignore[union-attr]
     async with unit_of_work(hub.runtime.sessions) as session:
-        reason = await handoff.relay_staff_reply(session=session, kv=hub.runtime.kv, handoff_id=held.id, staff_telegram_id=1, text="您好")
+        reason = await handoff.relay_staff_reply(session=session, kv=hub.runtime.kv, handoff_id=held.id, staff_telegram_id=member, text="您好")
     assert reason is not None and "48 小时" in reason and "13900001111" in reason
     async with hub.runtime.sessions() as session:
         rows = await session.scalars(select(OutboxEvent).where(OutboxEvent.kind == "owner.notify"))

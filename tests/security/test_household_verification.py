@@ -14,7 +14,6 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.app import RELAY
-from bot.telegram.cards import JobCb
 from dialogs import texts
 from storage import communities
 from storage.base import utcnow
@@ -29,6 +28,7 @@ from tests.telegram.conftest import (
     TgHub,
     World,
     fake_telegram,
+    job_button,
     make_world,
     tg_hub,
     wechat_to,
@@ -118,7 +118,7 @@ async def test_pending_claims_are_decided_by_staff_and_waiting_orders_reach_no_m
     assert _cards(tg_hub, a_code) == [] and _cards(tg_hub, b_code) == []
     # A forged 接单 on the waiting order takes nothing, and no slip with the address goes out.
     merchant = world.merchants["张师傅"]
-    pressed = await tg_hub.press(merchant, JobCb(order_id=(await _order_row(tg_hub, a_code)).id).pack())
+    pressed = await tg_hub.press(merchant, job_button((await _order_row(tg_hub, a_code)).id))
     assert tg_hub.answer_for(pressed)["text"] != "接单成功"
     assert not [c for c in tg_hub.fake.sent_to(merchant) if "5号楼" in c.text]
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.app import RELAY
 from bot.devtools.wechat_sender import text_xml
-from bot.telegram.cards import JobCb, PayCb, StepCb
+from bot.telegram.cards import PayCb, StepCb
 from storage.limits import AmountPolicy
 from storage.money import PAYMENT_METHODS, PaymentMethod
 from storage.orders import Order
@@ -26,6 +26,7 @@ from tests.telegram.conftest import (
     TgHub,
     create_order,
     fake_telegram,
+    job_button,
     load_order,
     make_world,
     tg_hub,
@@ -54,7 +55,7 @@ async def test_an_absurd_amount_waits_for_the_owner_and_alerts_staff(tg_hub: TgH
     order_id, code = await create_order(tg_hub.hub, world)
     await tg_hub.hub.client.app[RELAY].drain()
     holder = world.merchants["张师傅"]
-    await tg_hub.press(holder, JobCb(order_id=order_id).pack())
+    await tg_hub.press(holder, job_button(order_id))
 
     assert await _complete(tg_hub, holder, order_id, "10000000", PaymentMethod.CASH) == "已发给业主确认"
     await tg_hub.hub.client.app[RELAY].drain()
@@ -85,7 +86,7 @@ async def test_on_account_needs_the_owners_confirmation_of_the_amount(tg_hub: Tg
     order_id, code = await create_order(tg_hub.hub, world)
     await tg_hub.hub.client.app[RELAY].drain()
     holder = world.merchants["张师傅"]
-    await tg_hub.press(holder, JobCb(order_id=order_id).pack())
+    await tg_hub.press(holder, job_button(order_id))
     assert await _complete(tg_hub, holder, order_id, "88", PaymentMethod.ON_ACCOUNT) == "已发给业主确认"
     ask = wechat_to(tg_hub.hub.fake_wechat, world.owner_openid)[-1]
     assert "88.00元" in ask and "记入本月物业账单" in ask and "挂账" not in ask
@@ -114,7 +115,7 @@ async def test_on_account_is_refused_for_an_unverified_household(tg_hub: TgHub) 
     order_id, _ = await create_order(tg_hub.hub, world)
     await tg_hub.hub.client.app[RELAY].drain()
     holder = world.merchants["张师傅"]
-    await tg_hub.press(holder, JobCb(order_id=order_id).pack())
+    await tg_hub.press(holder, job_button(order_id))
     # Dispatched before verification existed (data from before migration 0009), claim still open.
     async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
         await session.execute(update(Owner).where(Owner.id == world.owner_id).values(binding_status=BindingStatus.PENDING))
@@ -167,13 +168,13 @@ async def test_reports_per_hour_are_limited_politely(tg_hub: TgHub) -> None:
     world = await make_world(tg_hub.hub)
     owner = OwnerChat(tg_hub.hub, world.owner_openid)
     replies = [await owner.say(f"小区电梯坏了，一直停在{n}楼") for n in range(2, 10)]
-    assert sum("工单号" in r and "已转物业处理" in r for r in replies) == 3
+    assert sum("工单号" in r and "已为您登记报修" in r for r in replies) == 3
     assert all("这一小时已经报修 3 次" in r and "人工" in r for r in replies[3:]), replies
     async with tg_hub.hub.runtime.sessions() as session:
         made = await session.scalar(select(func.count()).select_from(WorkOrder).where(WorkOrder.owner_id == world.owner_id))
     assert made == 3
     # Someone trapped in the lift is reported whatever the count.
-    assert "工单号" in await owner.say("电梯里有人被困住了") and "已转物业处理" in await owner.say("电梯困人，快来")
+    assert "工单号" in await owner.say("电梯里有人被困住了") and "工单号" in await owner.say("电梯困人，快来")
     await tg_hub.hub.client.app[RELAY].drain()
     assert len([c for c in tg_hub.fake.sent_to(STAFF_CHAT) if "【物业报修" in c.text and "一直停在" in c.text
                 and any(f"停在{n}楼" in c.text for n in range(2, 10))]) >= 3
@@ -193,7 +194,7 @@ async def test_an_amount_left_unconfirmed_is_brought_to_staff_once(tg_hub: TgHub
     order_id, code = await create_order(tg_hub.hub, world)
     await tg_hub.hub.client.app[RELAY].drain()
     holder = world.merchants["张师傅"]
-    await tg_hub.press(holder, JobCb(order_id=order_id).pack())
+    await tg_hub.press(holder, job_button(order_id))
     assert await _complete(tg_hub, holder, order_id, "66", PaymentMethod.ON_ACCOUNT) == "已发给业主确认"
     async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
         await session.execute(update(Order).where(Order.id == order_id).values(proposed_at=utcnow() - timedelta(days=4)))

@@ -16,7 +16,14 @@ from bot.app import RELAY
 from bot.telegram.cards import JobCb
 from storage.privacy import scrub
 from tests.dialogs.conftest import OwnerChat
-from tests.telegram.conftest import MERCHANT_CHAT, TgHub, fake_telegram, make_world, tg_hub
+from tests.telegram.conftest import (
+    MERCHANT_CHAT,
+    TgHub,
+    fake_telegram,
+    job_button,
+    make_world,
+    tg_hub,
+)
 
 __all__ = ["fake_telegram", "tg_hub"]  # fixtures
 
@@ -93,6 +100,6 @@ async def test_an_order_typed_on_wechat_reaches_the_group_scrubbed_and_the_winne
     for secret in ("138", "1234", "5678", "502", "张三", "王女士", "13800138000"):
         assert secret not in card.text, (secret, card.text)
     order_id = JobCb.unpack(card.buttons()[0]["callback_data"]).order_id
-    await tg_hub.press(world.merchants["张师傅"], JobCb(order_id=order_id).pack())
+    await tg_hub.press(world.merchants["张师傅"], job_button(order_id))
     (slip,) = tg_hub.fake.sent_to(world.merchants["张师傅"])
     assert "138.1234.5678" in slip.text and "张三" in slip.text and "502房" in slip.text

@@ -212,3 +212,14 @@ def _cs_text(body: dict[str, Any]) -> str:
 def sends_mentioning(fake: FakeTelegramAPI, chat_id: int, needle: str) -> list[Any]:
     """Messages/photos sent to a chat whose text contains needle."""
     return [c for c in fake.sent_to(chat_id) if needle in c.text]
+
+
+def job_button(order_id: int) -> str:
+    """The signed 接单 callback data the hub puts on an order's card (issue 14).
+
+    Test hubs use the fake server's bot token and no BUTLER_CALLBACK_SECRET, so the key is the
+    one derived from that token, exactly as the hub derives it.
+    """
+    from bot.telegram.cards import job_data
+
+    return job_data(order_id, Settings(_env_file=None, telegram_token=FakeTelegramAPI.token).callback_key)  # type: ignore[call-arg]

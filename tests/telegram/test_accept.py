@@ -6,12 +6,12 @@ from datetime import date, timedelta
 
 from bot.app import RELAY
 from bot.devtools.fake_telegram import BOT_USERNAME
-from bot.telegram.cards import JobCb
 from storage.merchants import MerchantStatus
 from tests.telegram.conftest import (
     MERCHANT_CHAT,
     TgHub,
     create_order,
+    job_button,
     load_order,
     make_world,
     unique_int,
@@ -34,7 +34,7 @@ async def test_first_eligible_press_wins_and_everyone_hears_why(tg_hub: TgHub) -
     )
     order_id, code = await create_order(tg_hub.hub, world)
     await tg_hub.hub.client.app[RELAY].drain()
-    data = JobCb(order_id=order_id).pack()
+    data = job_button(order_id)
     m = world.merchants
 
     # Ineligible presses first: they don't take the job.
@@ -79,7 +79,7 @@ async def test_template_notice_when_configured(backend, fake_wechat, fake_telegr
     try:
         world = await make_world(running.hub)
         order_id, code = await create_order(running.hub, world)
-        await running.press(world.merchants["张师傅"], JobCb(order_id=order_id).pack())
+        await running.press(world.merchants["张师傅"], job_button(order_id))
         (notice,) = [c for c in fake_wechat.calls_to("/cgi-bin/message/template/send") if c.body["touser"] == world.owner_openid]
         assert notice.body["template_id"] == "TPL-ORDER" and code in str(notice.body["data"])
         assert wechat_to(fake_wechat, world.owner_openid) == []
@@ -94,7 +94,7 @@ async def test_merchant_who_never_started_the_bot_gets_a_deep_link(tg_hub: TgHub
     tg_hub.fake.block_user(merchant)
 
     # The card's message is older than 48 h (InaccessibleMessage): the press still works.
-    query = await tg_hub.press(merchant, JobCb(order_id=order_id).pack(), inaccessible=True)
+    query = await tg_hub.press(merchant, job_button(order_id), inaccessible=True)
     assert tg_hub.answer_for(query)["text"] == "接单成功"
     link = f"https://t.me/{BOT_USERNAME}?start=job_{order_id}"
     group = [c for c in tg_hub.fake.sent_to(MERCHANT_CHAT) if link in c.text]

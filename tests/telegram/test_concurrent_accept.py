@@ -9,12 +9,12 @@ import pytest
 from bot.app import RELAY
 from bot.devtools.fake_telegram import FakeTelegramAPI
 from bot.devtools.fake_wechat import FakeWeChatAPI
-from bot.telegram.cards import JobCb
 from tests.conftest import REDIS_URL, Backend
 from tests.telegram.conftest import (
     MERCHANT_CHAT,
     TgHub,
     create_order,
+    job_button,
     load_order,
     make_world,
     sends_mentioning,
@@ -45,7 +45,7 @@ async def test_ten_presses_over_two_apps_have_exactly_one_winner(
         await first.hub.client.app[RELAY].drain()
         assert len(sends_mentioning(fake_telegram, MERCHANT_CHAT, code)) == 1
 
-        data = JobCb(order_id=order_id).pack()
+        data = job_button(order_id)
         hubs: list[TgHub] = [first, second]
         query_ids = await asyncio.gather(
             *(hubs[i % 2].press(world.merchants[n], data) for i, n in enumerate(names))
@@ -78,7 +78,7 @@ async def test_ten_simultaneous_presses_on_one_app(tg_hub: TgHub) -> None:
     names = [f"师傅{i}" for i in range(10)]
     world = await make_world(tg_hub.hub, merchants_spec={n: {} for n in names})
     order_id, _ = await create_order(tg_hub.hub, world)
-    data = JobCb(order_id=order_id).pack()
+    data = job_button(order_id)
     query_ids = await asyncio.gather(*(tg_hub.press(world.merchants[n], data) for n in names))
     answers = [tg_hub.answer_for(q)["text"] for q in query_ids]
     assert answers.count("接单成功") == 1, answers

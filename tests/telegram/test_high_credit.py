@@ -12,13 +12,13 @@ from sqlalchemy import update
 from bot.app import RELAY
 from bot.devtools.fake_telegram import FakeTelegramAPI
 from bot.devtools.fake_wechat import FakeWeChatAPI
-from bot.telegram.cards import JobCb
 from storage.db import unit_of_work
 from storage.orders import Order, OrderStatus
 from tests.conftest import Backend
 from tests.telegram.conftest import (
     TgHub,
     create_order,
+    job_button,
     load_order,
     make_world,
     start_tg_hub,
@@ -41,7 +41,7 @@ async def _posted_card(tg: TgHub, world_spec: dict[str, dict[str, object]]) -> t
     world = await make_world(tg.hub, merchants_spec=world_spec)
     order_id, _ = await create_order(tg.hub, world)
     await tg.hub.client.app[RELAY].drain()
-    return world.merchants, order_id, JobCb(order_id=order_id).pack()
+    return world.merchants, order_id, job_button(order_id)
 
 
 async def _age_card(tg: TgHub, order_id: int, seconds: float) -> None:

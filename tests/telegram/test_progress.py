@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from bot.app import RELAY
 from bot.devtools.wechat_sender import text_xml
-from bot.telegram.cards import JobCb, PayCb, StepCb
+from bot.telegram.cards import PayCb, StepCb
 from storage import catalog, orders
 from storage.db import unit_of_work
 from storage.money import PAYMENT_METHODS, PaymentMethod
@@ -17,6 +17,7 @@ from tests.telegram.conftest import (
     STAFF_CHAT,
     TgHub,
     create_order,
+    job_button,
     load_order,
     make_world,
     sends_mentioning,
@@ -39,7 +40,7 @@ async def _accepted_order(tg: TgHub, service: str = "护理") -> tuple[int, str,
     order_id, code = await create_order(tg.hub, world)
     await tg.hub.client.app[RELAY].drain()  # the card is in the group
     holder, other = world.merchants["张师傅"], world.merchants["李师傅"]
-    query = await tg.press(holder, JobCb(order_id=order_id).pack())
+    query = await tg.press(holder, job_button(order_id))
     assert tg.answer_for(query)["text"] == "接单成功"
     return order_id, code, holder, other
 

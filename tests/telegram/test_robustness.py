@@ -15,6 +15,7 @@ from tests.telegram.conftest import (
     MERCHANT_CHAT,
     TgHub,
     create_order,
+    job_button,
     load_order,
     make_world,
     sends_mentioning,
@@ -97,13 +98,11 @@ async def test_group_migrated_to_supergroup_is_followed_and_remembered(
 
 
 async def test_cancelled_order_closes_the_card_and_tells_the_merchant(tg_hub: TgHub) -> None:
-    from bot.telegram.cards import JobCb
-
     world = await make_world(tg_hub.hub)
     order_id, code = await create_order(tg_hub.hub, world)
     await tg_hub.hub.client.app[RELAY].drain()
     merchant = world.merchants["张师傅"]
-    await tg_hub.press(merchant, JobCb(order_id=order_id).pack())
+    await tg_hub.press(merchant, job_button(order_id))
     async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
         order = await orders.get(session=session, order_id=order_id)
         assert order is not None
@@ -113,7 +112,7 @@ async def test_cancelled_order_closes_the_card_and_tells_the_merchant(tg_hub: Tg
     assert card.text.startswith("❌ 已取消")
     assert "已取消，请不要上门" in tg_hub.fake.sent_to(merchant)[-1].text
     # A press on the cancelled card is refused.
-    query = await tg_hub.press(world.merchants["张师傅"], JobCb(order_id=order_id).pack())
+    query = await tg_hub.press(world.merchants["张师傅"], job_button(order_id))
     assert tg_hub.answer_for(query)["text"] == "该订单已取消或已结束"
 
 
@@ -137,12 +136,12 @@ async def test_merchant_notify_reaches_the_merchant_or_asks_them_to_start_the_bo
 async def test_a_press_is_answered_even_when_the_database_is_down(
     fake_wechat: FakeWeChatAPI, fake_telegram: FakeTelegramAPI
 ) -> None:
-    from bot.telegram.cards import JobCb, StepCb
+    from bot.telegram.cards import StepCb
 
     down = Backend("db_down", "sqlite+aiosqlite:////nonexistent-dir/butler.db", "")  # cannot be opened
     tg = await start_tg_hub(telegram_settings(down, fake_wechat, fake_telegram), fake_wechat, fake_telegram)
     try:
-        query = await tg.press(12345, JobCb(order_id=1).pack())
+        query = await tg.press(12345, job_button(1))
         assert tg.answer_for(query) == {"callback_query_id": query, "text": "系统繁忙，请稍后再按一次", "show_alert": "true"}
         query = await tg.press(12345, StepCb(order_id=1, step="go").pack(), chat_id=12345)
         assert tg.answer_for(query)["text"] == "系统繁忙，请稍后再试"

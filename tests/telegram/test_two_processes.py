@@ -17,7 +17,6 @@ import pytest
 
 from bot.devtools.fake_telegram import FakeTelegramAPI, callback_update
 from bot.devtools.fake_wechat import FakeWeChatAPI
-from bot.telegram.cards import JobCb
 from storage.db import create_engine, create_session_factory
 from tests.conftest import REDIS_URL, TEST_APP_ID, TEST_TOKEN
 from tests.telegram.conftest import (
@@ -25,6 +24,7 @@ from tests.telegram.conftest import (
     SECRET,
     STAFF_CHAT,
     create_order,
+    job_button,
     load_order,
     make_world,
     wechat_to,
@@ -93,7 +93,7 @@ async def test_ten_presses_over_two_butler_serve_processes(
         order_id, code = await create_order(hub, world)
         await asyncio.gather(*(_wait_healthy(p, proc, log) for p, proc, log in zip(ports, procs, logs, strict=True)))
 
-        data = JobCb(order_id=order_id).pack()
+        data = job_button(order_id)
         updates = [
             callback_update(user_id=world.merchants[n], data=data, chat_id=MERCHANT_CHAT, message_id=1) for n in names
         ]
