@@ -240,7 +240,7 @@ async def on_menu(intent: str, env: Env) -> str:
     of the form, which resumes after it; 联系管家 hands off as it always does.
     """
     await inquiries.close_browser(env)
-    pending = await state.load(env.kv, env.owner.openid)
+    pending = await state.load(env.kv, env.owner.openid, session=env.session)
     if pending is None:
         return await MENU_ROUTES[intent](env)
     if intent == "human_agent":
@@ -249,9 +249,9 @@ async def on_menu(intent: str, env: Env) -> str:
         return await engine.answer_then_resume(pending, env, await inquiries.answer_in_form(intent, env))
     if _MENU_FLOWS[intent] == pending.flow:
         return texts.WELCOME_BACK + "\n" + await engine.prompt_again(pending, env)
-    await state.clear(env.kv, env.owner.openid)
+    await state.clear(env.kv, env.owner.openid, session=env.session)
     text = await MENU_ROUTES[intent](env)
-    started = await state.load(env.kv, env.owner.openid)
+    started = await state.load(env.kv, env.owner.openid, session=env.session)
     if started is None:  # nothing to ask (already bound, no open survey): carry on with the form
         return await engine.answer_then_resume(pending, env, text)
     await engine.start_on_top(started, pending, env)
@@ -295,7 +295,7 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
         return Reply(f"{texts.WELCOME}\n{await on_greet(env)}")
     if not text:
         return Reply(await on_greet(env))
-    pending = await state.load(ctx.kv, owner.openid)
+    pending = await state.load(ctx.kv, owner.openid, session=ctx.session)
     if pending is not None:
         return Reply(await engine.reply(pending, env))
     return Reply(await route(env))

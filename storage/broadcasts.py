@@ -129,6 +129,9 @@ class Broadcast(Timestamped, Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     lease_owner: Mapped[str] = mapped_column(String(64), default="")
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # 45009 / rate limit (issue 15): sending stops until then, the remaining rows stay pending.
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    pause_reason: Mapped[str] = mapped_column(String(64), default="", server_default="")
     mass_batches: Mapped[int] = mapped_column(Integer, default=0)
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

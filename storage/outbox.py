@@ -28,6 +28,11 @@ class OutboxEvent(Timestamped, Base):
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    # Committed before the platform call (issue 15): a row with it set and no processed_at is in
+    # flight or was cut off mid-call, and is never sent again blindly.
+    send_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # "" delivered / pending; "unknown": the call may or may not have reached the platform.
+    outcome: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 def emit(session: AsyncSession, kind: str, **payload: Any) -> OutboxEvent:
