@@ -15,6 +15,7 @@ from bot.conversation import Conversations
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from bot.wechat.late import LateReplies
 from bot.wechat.notify import owner_notifier
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
 from scheduler.setup import create_scheduler
@@ -40,6 +41,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
 
         setup_telegram(app, runtime, relay)
     conversations = Conversations(runtime, relay)
+    late_replies = LateReplies(runtime.sessions, runtime.wechat.send_text)  # issue 15
     staff_commands = install_staff_commands(runtime, relay)  # issue 6: staff commands + broadcasts
     conversations.staff_route = lambda event: route_staff_command(event, staff_commands)
     webhook = WeChatWebhook(
@@ -55,6 +57,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         kv=runtime.kv,
         handle=conversations.handle,
         deliver_later=runtime.wechat.send_text,
+        late=late_replies,
     )
     app[RUNTIME], app[RELAY], app[WEBHOOK], app[CONVERSATIONS] = runtime, relay, webhook, conversations
 
@@ -75,6 +78,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         if run_scheduler:
             sched = create_scheduler(settings.tz)
             sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
+            sched.add_job(late_replies.sweep, "interval", seconds=5, id="late-reply-sweep")
             install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
             sched.start()
             app[SCHEDULER] = sched
