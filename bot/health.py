@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -29,6 +30,10 @@ async def healthz(request: web.Request, runtime: Runtime) -> web.Response:
         "redis": redis,
         "redis_backend": "redis" if runtime.settings.redis_url else "in-process",
     }
+    # Sending paused after a persistent token rejection (issue 15): reported, not a 503, since
+    # owners' messages are still received and answered passively.
+    paused = runtime.wechat.paused_until()
+    body["wechat"] = "ok" if not paused else f"paused until {time.strftime('%H:%M:%S', time.localtime(paused))}: access token rejected"
     if runtime.nlu is not None:
         body["nlu"] = await runtime.nlu.health()
         body["nlu_backend"] = runtime.settings.nlu

@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     # The clock runs on the event loop, so a busy process adds its own delay: 5 s is WeChat's reply
     # window (a dependency slower than that fails owners too), not a measure of a loaded loop.
     health_timeout_seconds: float = 5.0
+    # Issue 15: nothing lost, nothing sent twice.
+    # A token rejected again right after a refresh pauses all WeChat sending this long, doubling
+    # on each further rejection up to the cap (the daily token quota is small).
+    wechat_token_pause_seconds: float = 30.0
+    wechat_token_pause_max_seconds: float = 1800.0
+    # The late-reply sweeper leaves a lapsed lease this long for WeChat's own retries to take over.
+    late_reply_grace_seconds: float = 12.0
+    # 45009 / a rate limit pauses a broadcast until the quota window resets (next local midnight
+    # for the daily quota) or, for rate limits, this long.
+    broadcast_rate_limit_pause_seconds: float = 60.0
 
     @property
     def is_sqlite(self) -> bool:

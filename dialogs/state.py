@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 STORE_DOWN = (RedisError, OSError)
 # A cache entry outlives no write by more than this, even one whose invalidation failed.
 CACHE_SECONDS = 60
-_NONE = {"none": True}  # cached "no dialog pending": most messages come with none
+_NONE = {"none": True}
+OWNER_LOCK_SECONDS = 6  # cached "no dialog pending": most messages come with none
 
 
 class Flow(StrEnum):
@@ -175,7 +176,8 @@ async def owner_turn(kv: KeyValueStore, openid: str, *, wait: float = 25) -> Asy
     If Redis is down the caller takes the lock in the database (Turn.hold_in_database).
     """
     try:
-        lock = kv.lock(f"owner:{openid}", timeout=30, wait=wait)
+        # Short and renewed: a worker killed mid-turn frees the owner within OWNER_LOCK_SECONDS.
+        lock = kv.lock(f"owner:{openid}", timeout=OWNER_LOCK_SECONDS, wait=wait, renew=True)
         await lock.__aenter__()
     except STORE_DOWN:
         log.warning("owner lock unavailable in Redis; locking %s in the database", openid)

@@ -6,7 +6,8 @@ Transport code (bot/) delivers them after the commit, so a crash between "order 
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, select, update
@@ -62,6 +63,7 @@ async def claim_pending(
         select(OutboxEvent)
         .where(
             OutboxEvent.processed_at.is_(None),
+            OutboxEvent.send_started_at.is_(None),  # a recorded send is never claimed again
             OutboxEvent.attempts < max_attempts,
             OutboxEvent.kind.in_(kinds),
         )
@@ -85,5 +87,53 @@ async def mark_failed(*, session: AsyncSession, event_id: int, error: str) -> No
     await session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id == event_id)
-        .values(attempts=OutboxEvent.attempts + 1, last_error=error[:500])
+        .values(attempts=OutboxEvent.attempts + 1, last_error=error[:500], send_started_at=None)
     )
+
+
+# --- the send record (issue 15) ----------------------------------------------------------------
+
+# A claimed event still not done after this long was cut off mid-call (its process died).
+IN_DOUBT_SECONDS = 120
+
+
+async def mark_started(*, session: AsyncSession, event_ids: list[int]) -> None:
+    """Record, before any call, that these events are being sent (committed by the caller)."""
+    if event_ids:
+        await session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(send_started_at=utcnow())
+        )
+
+
+async def mark_unknown(*, session: AsyncSession, event_id: int, error: str) -> None:
+    """The call may have reached the platform: closed as `unknown`, never sent again."""
+    await session.execute(
+        update(OutboxEvent).where(OutboxEvent.id == event_id)
+        .values(processed_at=utcnow(), outcome="unknown", last_error=error[:500])
+    )
+
+
+async def release(*, session: AsyncSession, event_ids: list[int], error: str) -> None:
+    """Sending is paused: back to pending without counting an attempt."""
+    await session.execute(
+        update(OutboxEvent).where(OutboxEvent.id.in_(event_ids), OutboxEvent.processed_at.is_(None))
+        .values(send_started_at=None, last_error=error[:500])
+    )
+
+
+async def settle_in_doubt(
+    *, session: AsyncSession, on_unknown: Callable[[AsyncSession, str, dict[str, Any]], None]
+) -> int:
+    """Events whose sender died mid-call: closed as `unknown` and reported, never resent."""
+    stale = utcnow() - timedelta(seconds=IN_DOUBT_SECONDS)
+    stmt = select(OutboxEvent).where(
+        OutboxEvent.processed_at.is_(None), OutboxEvent.send_started_at.is_not(None),
+        OutboxEvent.send_started_at < stale,
+    ).limit(50)
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(await session.scalars(stmt))
+    for row in rows:
+        await mark_unknown(session=session, event_id=row.id, error="sender stopped mid-call")
+        on_unknown(session, row.kind, row.payload)
+    return len(rows)
