@@ -28,7 +28,14 @@ from typing import Protocol
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import outbox
+from storage.broadcast_pause import (
+    OUTCOME_UNKNOWN,
+    PAUSING,
+    UNKNOWN,
+    notify_sender,
+    pause_broadcast,
+    resumes_at,
+)
 from storage.broadcasts import (
     Broadcast,
     BroadcastStatus,
@@ -79,6 +86,7 @@ class SendConfig:
     mass_batch_size: int = 5000
     chunk_size: int = 50
     lease_seconds: float = 60.0
+    rate_limit_pause_seconds: float = 60.0
 
 
 class _RateLimiter:
@@ -119,6 +127,7 @@ class BroadcastSender:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[int] | None = None
         self._stopping = False
+        self._mass_unknown = 0
 
     def kick(self) -> None:
         """Start sending in the background now (after a confirm), instead of at the next tick."""
@@ -155,6 +164,7 @@ class BroadcastSender:
                     Broadcast.status.in_([BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING]),
                     or_(Broadcast.scheduled_at.is_(None), Broadcast.scheduled_at <= now),
                     or_(Broadcast.lease_until.is_(None), Broadcast.lease_until < now),
+                    or_(Broadcast.paused_until.is_(None), Broadcast.paused_until <= now),
                 )
                 .order_by(Broadcast.id)
                 .limit(1)
@@ -165,6 +175,7 @@ class BroadcastSender:
             if broadcast is None:
                 return None
             broadcast.lease_owner = self.worker_id
+            broadcast.paused_until, broadcast.pause_reason = None, ""  # the quota window has reset
             broadcast.lease_until = now + timedelta(seconds=self.config.lease_seconds)
             if broadcast.status != BroadcastStatus.SENDING:
                 broadcast.status = BroadcastStatus.SENDING
@@ -207,11 +218,14 @@ class BroadcastSender:
                 batch = await self._next_mass_batch(session, broadcast)
                 chunk = [] if batch else await self._next_chunk(session, broadcast_id)
             if batch:
-                await self._send_mass(broadcast_id, batch[0], batch[1], text)
+                paused = await self._send_mass(broadcast_id, batch[0], batch[1], text)
             elif chunk:
-                await self._send_chunk(broadcast_id, chunk, text, kind)
+                paused = await self._send_chunk(broadcast_id, chunk, text, kind)
             else:
                 return await self._finish(broadcast_id)
+            if paused is not None:
+                await self._pause(broadcast_id, paused)
+                return False
 
     async def _recover(self, session: AsyncSession, broadcast_id: int) -> None:
         """After a takeover: per-recipient rows caught mid-call are never resent."""
@@ -282,10 +296,23 @@ class BroadcastSender:
         )).all()
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
-    async def _send_mass(self, broadcast_id: int, key: str, rows: list[tuple[int, str]], text: str) -> None:
+    async def _send_mass(self, broadcast_id: int, key: str, rows: list[tuple[int, str]], text: str) -> int | None:
+        """One mass send; returns the errcode that pauses the broadcast, if any."""
         await self.limiter.wait()
         outcome = await self.gateway.mass_send([openid for _, openid in rows], text, key)
+        if outcome.errcode == OUTCOME_UNKNOWN:
+            # The rows stay `sending` with their clientmsgid: the next round repeats the very same
+            # call, which WeChat deduplicates. Timing out again and again pauses instead of spinning.
+            self._mass_unknown += 1
+            return OUTCOME_UNKNOWN if self._mass_unknown >= 3 else None
+        self._mass_unknown = 0
         async with unit_of_work(self.sessions) as session:
+            if outcome.errcode in PAUSING:  # not sent: back to pending, under a new batch later
+                await session.execute(
+                    update(Delivery).where(Delivery.broadcast_id == broadcast_id, Delivery.batch_key == key)
+                    .values(status=DeliveryStatus.PENDING, batch_key=None)
+                )
+                return outcome.errcode
             values = (
                 {"status": DeliveryStatus.SENT, "sent_at": self.clock()}
                 if outcome.ok
@@ -294,11 +321,14 @@ class BroadcastSender:
             await session.execute(
                 update(Delivery).where(Delivery.broadcast_id == broadcast_id, Delivery.batch_key == key).values(**values)
             )
+        return None
 
     async def _send_chunk(
         self, broadcast_id: int, chunk: list[tuple[int, int, str, str]], text: str, kind: str
-    ) -> None:
-        """One commit per message: it records the previous result and marks the next row `sending`."""
+    ) -> int | None:
+        """One commit per message: it records the previous result and marks the next row `sending`.
+
+        Returns the errcode that pauses the broadcast (its row goes back to pending), if any."""
         previous: tuple[tuple[int, int, str, str], SendOutcome] | None = None
         for row in chunk:
             if self._stopping:
@@ -318,15 +348,28 @@ class BroadcastSender:
                 outcome = await self.gateway.send_template(row[2], text, "通知")
             else:
                 outcome = await self.gateway.send_cs(row[2], text)
+            if outcome.errcode in PAUSING:
+                async with unit_of_work(self.sessions) as session:
+                    await session.execute(
+                        update(Delivery).where(Delivery.id == row[0]).values(status=DeliveryStatus.PENDING)
+                    )
+                return outcome.errcode
             previous = (row, outcome)
         if previous is not None:
             async with unit_of_work(self.sessions) as session:
                 await self._record(session, *previous, kind=kind)
+        return None
 
     async def _record(
         self, session: AsyncSession, row: tuple[int, int, str, str], outcome: SendOutcome, *, kind: str
     ) -> None:
         delivery_id, owner_id, _, channel = row
+        if outcome.errcode == OUTCOME_UNKNOWN:  # may have arrived: neither failed nor resent
+            await session.execute(
+                update(Delivery).where(Delivery.id == delivery_id)
+                .values(status=UNKNOWN, errcode=OUTCOME_UNKNOWN, reason="timeout")
+            )
+            return
         if outcome.ok:
             await session.execute(
                 update(Delivery).where(Delivery.id == delivery_id)
@@ -368,6 +411,13 @@ class BroadcastSender:
         )
         return int(used or 0) < self.policy.mass_monthly_quota
 
+    async def _pause(self, broadcast_id: int, errcode: int) -> None:
+        """Stop until the quota window resets; the remaining rows stay pending; staff told once."""
+        until = resumes_at(errcode, self.clock(), self.policy.tz, rate_pause_seconds=self.config.rate_limit_pause_seconds)
+        await pause_broadcast(self.sessions, broadcast_id, errcode, until, self.policy.tz)
+        if self.on_outbox is not None:
+            self.on_outbox()
+
     async def _finish(self, broadcast_id: int) -> bool:
         async with unit_of_work(self.sessions) as session:
             if not await self._renew(session, broadcast_id):
@@ -384,11 +434,3 @@ class BroadcastSender:
             self.on_outbox()
         log.info("broadcast %s done: %s", broadcast_id, totals.get("status"))
         return True
-
-
-def notify_sender(session: AsyncSession, broadcast: Broadcast, text: str) -> None:
-    """Tell whoever sent the broadcast, on the channel they used."""
-    if broadcast.reply_channel == "wechat" and broadcast.reply_to:
-        outbox.emit(session, "owner.notify", openid=broadcast.reply_to, text=text)
-    else:
-        outbox.emit(session, "staff.notify", text=text)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.wechat.client import WeChatAPIError, WeChatClient
+from bot.wechat.client import SendingPaused, SendOutcomeUnknown, WeChatAPIError, WeChatClient
 from dialogs.guard import GuardRefused
 from storage.broadcast_delivery import SendOutcome
+from storage.broadcast_pause import OUTCOME_UNKNOWN
 
 GUARD_ERRCODE = -2  # ours, not WeChat's: the content guard refused the text
 
@@ -21,6 +22,10 @@ class WeChatGateway:
             await coro
         except GuardRefused as exc:
             return SendOutcome(GUARD_ERRCODE, str(exc))
+        except SendOutcomeUnknown as exc:  # reached WeChat, answer lost: unknown, not failed
+            return SendOutcome(OUTCOME_UNKNOWN, exc.errmsg)
+        except SendingPaused as exc:  # token persistently rejected: pause, don't fail
+            return SendOutcome(-3, exc.errmsg)
         except WeChatAPIError as exc:
             return SendOutcome(exc.errcode, exc.errmsg)
         return SendOutcome()
