@@ -32,7 +32,7 @@ async def healthz(request: web.Request, runtime: Runtime) -> web.Response:
     }
     # Sending paused after a persistent token rejection (issue 15): reported, not a 503, since
     # owners' messages are still received and answered passively.
-    paused = runtime.wechat.paused_until()
+    paused = await runtime.wechat.shared_pause()
     body["wechat"] = "ok" if not paused else f"paused until {time.strftime('%H:%M:%S', time.localtime(paused))}: access token rejected"
     if runtime.nlu is not None:
         body["nlu"] = await runtime.nlu.health()

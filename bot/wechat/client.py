@@ -150,6 +150,15 @@ class WeChatClient:
         """Epoch seconds until which sending is paused (0 when not), as this process knows it."""
         return self._paused_until if self._paused_until > time.time() else 0.0
 
+    async def shared_pause(self) -> float:
+        """Like paused_until, but also seeing a pause another process started (for /healthz)."""
+        try:
+            shared = float(await self.kv.get(PAUSE_KEY) or 0)
+        except Exception:
+            shared = 0.0
+        self._paused_until = max(self._paused_until, shared)
+        return self.paused_until()
+
     def _check_paused(self) -> None:
         if self._paused_until > time.time():
             raise SendingPaused(-3, f"sending paused for {self._paused_until - time.time():.0f}s: access token rejected")
