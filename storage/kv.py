@@ -34,6 +34,14 @@ class KeyValueStore:
         """SET NX with a TTL: True for the first caller only, across every process."""
         return bool(await self.client.set(self.key(name), value, nx=True, ex=ttl_seconds))
 
+    async def claim_and_get(self, name: str, other: str, *, ttl_seconds: int) -> tuple[bool, str | None]:
+        """`claim(name)` and `get(other)` in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(self.key(name), "1", nx=True, ex=ttl_seconds)
+        pipe.get(self.key(other))
+        claimed, value = await pipe.execute()
+        return bool(claimed), value.decode() if isinstance(value, bytes) else value
+
     async def get(self, name: str) -> str | None:
         """The string value, or None."""
         value = await self.client.get(self.key(name))

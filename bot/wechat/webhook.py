@@ -198,6 +198,7 @@ class WeChatWebhook:
     ) -> str:
         """Past the deadline: answer WeChat now with nothing, send the reply when it is ready."""
         LATE_REPLIES.inc()
+        await self._store(f"{dedupe}:late", "1")  # outlives the lease, for whoever takes over
         await self._store(reply_key, _LEASED, ttl=math.ceil(LEASE_SECONDS))
         await self._store(dedupe, "1", ttl=math.ceil(LEASE_SECONDS))
         late = asyncio.create_task(self._deliver_when_ready(task, event, reply_key, dedupe))
@@ -272,14 +273,19 @@ class WeChatWebhook:
 
     async def _claim(self, dedupe: str) -> object:
         """Claim a message for handling: _CLAIMED, _TAKEN (someone else has it) or _RECOVERING
-        (Redis is down, so this may be a retry). The claim is short until the reply is stored, so
+        (Redis is down, so this may be a retry; or an earlier attempt went late). The claim is short until the reply is stored, so
         a worker killed mid-message doesn't hold it for the whole dedupe TTL."""
         ttl = math.ceil(self.config.reply_deadline_seconds) + 2
         try:
-            return _CLAIMED if await self.kv.claim(dedupe, ttl_seconds=ttl) else _TAKEN
+            claimed, went_late = await self.kv.claim_and_get(dedupe, f"{dedupe}:late", ttl_seconds=ttl)
         except Exception:  # Redis down: the message log's unique key still stops double effects
             log.warning("dedupe store unavailable; relying on the database", exc_info=True)
             return _RECOVERING
+        if not claimed:
+            return _TAKEN
+        # Free again, but an earlier attempt went past the deadline (and maybe died): whoever
+        # answers must first settle with that attempt's lease.
+        return _RECOVERING if went_late else _CLAIMED
 
     async def _await_first_reply(self, reply_key: str, dedupe: str, deadline: float) -> str | None:
         """The first attempt's reply; None when nobody holds the message any more (take it over)."""
