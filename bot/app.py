@@ -26,6 +26,7 @@ RUNTIME = web.AppKey("runtime", Runtime)
 RELAY = web.AppKey("relay", OutboxRelay)
 WEBHOOK = web.AppKey("wechat_webhook", WeChatWebhook)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
+LATE = web.AppKey("late_replies", LateReplies)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 
 
@@ -41,7 +42,9 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
 
         setup_telegram(app, runtime, relay)
     conversations = Conversations(runtime, relay)
-    late_replies = LateReplies(runtime.sessions, runtime.wechat.send_text)  # issue 15
+    late_replies = LateReplies(runtime.sessions, runtime.wechat.send_text, handle=conversations.handle,
+                               grace_seconds=settings.late_reply_grace_seconds,
+                               replay_after_seconds=settings.late_reply_replay_seconds)  # issue 15
     staff_commands = install_staff_commands(runtime, relay)  # issue 6: staff commands + broadcasts
     conversations.staff_route = lambda event: route_staff_command(event, staff_commands)
     webhook = WeChatWebhook(
@@ -60,6 +63,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         late=late_replies,
     )
     app[RUNTIME], app[RELAY], app[WEBHOOK], app[CONVERSATIONS] = runtime, relay, webhook, conversations
+    app[LATE] = late_replies
 
     app.router.add_get("/wechat", webhook.verify_url)
     app.router.add_post("/wechat", webhook.receive)
@@ -75,15 +79,16 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         if runtime.nlu is not None and hasattr(runtime.nlu, "warm_up"):
             await runtime.nlu.warm_up()
         relay.kick()  # deliver anything a previous process committed but did not send
+        late_replies.start()  # answer for workers that died past the reply deadline (issue 15)
         if run_scheduler:
             sched = create_scheduler(settings.tz)
             sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
-            sched.add_job(late_replies.sweep, "interval", seconds=5, id="late-reply-sweep")
             install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
             sched.start()
             app[SCHEDULER] = sched
 
     async def stop(app: web.Application) -> None:
+        await late_replies.stop()
         await shutdown_staff_commands(runtime)  # before the scheduler cancels jobs
         if SCHEDULER in app:
             app[SCHEDULER].shutdown(wait=False)

@@ -10,7 +10,6 @@ from bot.commands.wiring import shutdown as shutdown_staff_commands
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import build_runtime
 from bot.settings import Settings
-from bot.wechat.late import LateReplies
 from bot.wechat.notify import owner_notifier
 from scheduler.setup import create_scheduler
 
@@ -27,8 +26,6 @@ async def run_scheduler_forever(settings: Settings) -> None:
         telegram = setup_telegram_outbox(runtime, relay)
     sched = create_scheduler(settings.tz)
     sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
-    late = LateReplies(runtime.sessions, runtime.wechat.send_text)  # issue 15: replies of dead workers
-    sched.add_job(late.sweep, "interval", seconds=5, id="late-reply-sweep")
     install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
     sched.start()
     stop = asyncio.Event()

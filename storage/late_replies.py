@@ -10,8 +10,9 @@ the only one who sends.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Index, String, select, update
+from sqlalchemy import JSON, Index, String, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,13 +35,19 @@ class LateReply(Timestamped, Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # "sent" (customer-service message), "passive" (a takeover answered in time), "none" (no reply).
     outcome: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # The inbound message itself, so a message whose worker died before committing anything can
+    # still be handled by the sweeper when WeChat sends no retry.
+    event: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-async def hold(*, session: AsyncSession, dedupe_key: str, user_id: str, lease_seconds: float) -> None:
+async def hold(
+    *, session: AsyncSession, dedupe_key: str, user_id: str, lease_seconds: float, event: dict[str, Any] | None = None
+) -> None:
     """Record (or renew) the lease on a message being answered late."""
     until = utcnow() + timedelta(seconds=lease_seconds)
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    stmt = insert(LateReply).values(dedupe_key=dedupe_key, user_id=user_id, lease_until=until, created_at=utcnow())
+    stmt = insert(LateReply).values(dedupe_key=dedupe_key, user_id=user_id, lease_until=until, created_at=utcnow(),
+                                    event=event)
     stmt = stmt.on_conflict_do_update(
         index_elements=[LateReply.dedupe_key], set_={"lease_until": until},
         where=LateReply.delivered_at.is_(None),
@@ -65,13 +72,16 @@ async def is_late(*, session: AsyncSession, dedupe_key: str) -> bool:
     return await session.scalar(select(LateReply.dedupe_key).where(LateReply.dedupe_key == dedupe_key)) is not None
 
 
-async def lapsed(*, session: AsyncSession, grace_seconds: float, limit: int = 50) -> list[tuple[str, str, str | None]]:
-    """(dedupe_key, user_id, logged reply or None) of leases that lapsed with nothing delivered."""
+async def lapsed(
+    *, session: AsyncSession, grace_seconds: float, limit: int = 50
+) -> list[tuple[str, str, str | None, dict[str, Any] | None]]:
+    """(dedupe_key, user_id, logged reply or None if never logged, event) of leases that lapsed
+    with nothing delivered."""
     rows = await session.execute(
-        select(LateReply.dedupe_key, LateReply.user_id, InboundMessageLog.reply, InboundMessageLog.id)
+        select(LateReply.dedupe_key, LateReply.user_id, InboundMessageLog.reply, InboundMessageLog.id, LateReply.event)
         .outerjoin(InboundMessageLog, InboundMessageLog.dedupe_key == LateReply.dedupe_key)
         .where(LateReply.delivered_at.is_(None), LateReply.lease_until < utcnow() - timedelta(seconds=grace_seconds))
         .order_by(LateReply.created_at)
         .limit(limit)
     )
-    return [(r[0], r[1], r[2] if r[3] is not None else None) for r in rows]
+    return [(r[0], r[1], r[2] if r[3] is not None else None, r[4]) for r in rows]

@@ -8,42 +8,68 @@ worker, a retry that took over, or the sweeper — the right to send the reply.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialogs.events import Channel, InboundMessage, MessageKind, Reply
 from storage import late_replies
+from storage.base import aware, utcnow
 from storage.db import unit_of_work
 from storage.messages import InboundMessageLog
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 3.0  # renewed every second: a dead worker's message is free again within 3 s
-# The sweeper waits this long past a lapsed lease, so WeChat's own retries (5 s apart) go first.
-SWEEP_GRACE_SECONDS = 12.0
-# A lapsed lease whose message never committed and was never retried: give up after this long.
-GIVE_UP_SECONDS = 120.0
+SWEEP_EVERY_SECONDS = 5.0
+
+Handle = Callable[[InboundMessage], Awaitable[Reply | None]]
+
+
+def event_to_json(event: InboundMessage) -> dict[str, Any]:
+    """The message as stored with its lease."""
+    out = dataclasses.asdict(event)
+    out["received_at"] = event.received_at.isoformat()
+    return out
+
+
+def event_from_json(raw: dict[str, Any]) -> InboundMessage:
+    """Rebuild a stored message."""
+    return InboundMessage(**{**raw, "channel": Channel(raw["channel"]), "kind": MessageKind(raw["kind"]),
+                             "received_at": datetime.fromisoformat(raw["received_at"])})
 
 
 class LateReplies:
     """The database side of late replies; every method degrades (logs) when the database is down."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], send: Callable[[str, str], Awaitable[None]]
+        self, sessions: async_sessionmaker[AsyncSession], send: Callable[[str, str], Awaitable[None]],
+        *, handle: Handle | None = None, grace_seconds: float = 12.0, replay_after_seconds: float = 30.0,
     ) -> None:
         self.sessions = sessions
         self.send = send
+        self.handle = handle
+        # The sweeper leaves a lapsed lease this long, so WeChat's own retries (5 s apart) go first.
+        self.grace_seconds = grace_seconds
+        # A message that never committed is handled here only once WeChat's retries are over.
+        self.replay_after_seconds = replay_after_seconds
+        self._loop: asyncio.Task[None] | None = None
 
-    async def hold(self, dedupe_key: str, openid: str) -> None:
+    async def hold(self, event: InboundMessage) -> None:
         """Take or renew the lease on a message being answered late."""
         try:
             async with unit_of_work(self.sessions) as session:
-                await late_replies.hold(session=session, dedupe_key=dedupe_key, user_id=openid,
-                                        lease_seconds=LEASE_SECONDS)
+                await late_replies.hold(session=session, dedupe_key=event.dedupe_key, user_id=event.user_id,
+                                        lease_seconds=LEASE_SECONDS, event=event_to_json(event))
         except Exception:
-            log.warning("late-reply lease for %s not recorded", dedupe_key, exc_info=True)
+            log.warning("late-reply lease for %s not recorded", event.dedupe_key, exc_info=True)
 
     async def settle(self, dedupe_key: str, outcome: str) -> bool:
         """The one right to answer; if the database cannot say, answer (silence is the worse loss)."""
@@ -68,34 +94,62 @@ class LateReplies:
             return ""
         return reply or ""
 
+    # --- the sweeper ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Sweep every few seconds in this process (each serve process: settle() picks one sender)."""
+        if self._loop is None:
+            self._loop = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop sweeping."""
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_EVERY_SECONDS)
+            try:
+                await self.sweep()
+            except Exception:
+                log.warning("late-reply sweep failed; next one in %s s", SWEEP_EVERY_SECONDS, exc_info=True)
+
     async def sweep(self) -> int:
-        """Send the logged reply of every message whose worker died with its lease; returns how many."""
+        """Answer every message whose worker died with its lease; returns how many were sent.
+
+        Logged already: its recorded reply is sent. Never logged (the worker died before its commit)
+        and no retry came: the stored message is handled here, then answered.
+        """
         sent = 0
         async with unit_of_work(self.sessions) as session:
-            lapsed = await late_replies.lapsed(session=session, grace_seconds=SWEEP_GRACE_SECONDS)
-        for dedupe_key, openid, reply in lapsed:
-            if reply is None and not await self._given_up(dedupe_key):
-                continue  # never committed: a retry may still come and handle it
-            outcome = "sent" if reply else ("none" if reply == "" else "lost")
-            if not await self.settle(dedupe_key, outcome):
-                continue
-            if not reply:
+            lapsed = await late_replies.lapsed(session=session, grace_seconds=self.grace_seconds)
+        for dedupe_key, openid, reply, raw in lapsed:
+            if reply is None:
+                reply = await self._handle_stored(dedupe_key, raw)
                 if reply is None:
-                    log.error("message %s from %s was never handled and never retried", dedupe_key, openid)
+                    continue
+            if not await self.settle(dedupe_key, "sent" if reply else "none") or not reply:
                 continue
             try:
                 await self.send(openid, reply)
                 sent += 1
             except Exception:
-                # Settled before the call: at most once. The failure is logged for staff to follow up.
+                # Settled before the call: at most once. Logged for staff to follow up.
                 log.exception("recovered reply %s to %s could not be delivered", dedupe_key, openid)
         return sent
 
-    async def _given_up(self, dedupe_key: str) -> bool:
-        from datetime import timedelta
-
-        from storage.base import aware, utcnow
-
+    async def _handle_stored(self, dedupe_key: str, raw: dict[str, Any] | None) -> str | None:
+        """Handle a message nobody committed; None while a retry may still come (or if we can't)."""
         async with self.sessions() as session:
             row = await session.get(late_replies.LateReply, dedupe_key)
-        return row is not None and aware(row.created_at) < utcnow() - timedelta(seconds=GIVE_UP_SECONDS)
+        if row is None or aware(row.created_at) > utcnow() - timedelta(seconds=self.replay_after_seconds):
+            return None
+        if self.handle is None or not raw:
+            log.error("message %s was never handled and cannot be replayed here", dedupe_key)
+            return None
+        answer = await self.handle(event_from_json(raw))
+        # None: the message log already had it (a retry committed meanwhile): its reply then.
+        return answer.text if answer is not None else await self.logged_reply(dedupe_key)

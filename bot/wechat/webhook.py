@@ -265,7 +265,7 @@ class WeChatWebhook:
         ttl = math.ceil(LEASE_SECONDS)
         while not done.is_set():
             if self.late is not None:
-                await self.late.hold(event.dedupe_key, event.user_id)
+                await self.late.hold(event)
             await self._store(reply_key, _LEASED, ttl=ttl)
             await self._store(dedupe, "1", ttl=ttl)
             with contextlib.suppress(TimeoutError):

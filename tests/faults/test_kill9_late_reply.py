@@ -60,11 +60,16 @@ async def test_kill9_after_the_4s_mark_the_retry_takes_over_and_answers_once(
         "BUTLER_WECHAT_APP_ID": TEST_APP_ID,
         "BUTLER_WECHAT_APP_SECRET": "s", "BUTLER_WECHAT_API_BASE": fake_wechat.base_url,  # type: ignore[attr-defined]
         "BUTLER_LATE_REPLY_GRACE_SECONDS": "1",  # the sweeper would pounce on any unsettled lease
+        "BUTLER_LATE_REPLY_REPLAY_SECONDS": "4",
     }
     sender = WeChatSender(token=TEST_TOKEN, aes_key=TEST_AES_KEY, app_id=TEST_APP_ID)
     url = f"http://127.0.0.1:{port}/wechat"
     openids = [f"o_k4_{uuid.uuid4().hex[:8]}" for _ in range(4)]
     messages = [text_xml(o, "你好", msg_id=secrets.randbits(62)) for o in openids]
+    # One more whose retries never come (WeChat gave up, or the network ate them): the sweeper
+    # must handle it from its lease record and answer by customer-service message.
+    unretried = f"o_k4_noretry_{uuid.uuid4().hex[:6]}"
+    orphan = text_xml(unretried, "你好", msg_id=secrets.randbits(62))
 
     async def deliver(http: aiohttp.ClientSession, xml: str) -> tuple[int, dict[str, str], float]:
         query, body = sender.request(xml)  # each (re)try is signed afresh, as WeChat does
@@ -79,13 +84,13 @@ async def test_kill9_after_the_4s_mark_the_retry_takes_over_and_answers_once(
     first = await start(["serve", "--no-scheduler"], env, tmp_path / "serve1.log", health_port=port)
     try:
         async with message_log_locked(postgres_url), aiohttp.ClientSession() as http:
-            answered = await asyncio.gather(*(deliver(http, xml) for xml in messages))
+            answered = await asyncio.gather(*(deliver(http, xml) for xml in [*messages, orphan]))
             await asyncio.sleep(0.6)  # past the 4 s mark, still handling: now it dies
             first.kill9()
             await asyncio.sleep(2)  # the table stays locked a while longer (8 s in the report)
     finally:
         await first.stop()
-    assert [(s, r) for s, r, _ in answered] == [(200, {})] * len(messages)  # "success" at the deadline
+    assert [(s, r) for s, r, _ in answered] == [(200, {})] * (len(messages) + 1)  # "success" at the deadline
     assert all(3.5 < t < 5 for _, _, t in answered)
 
     second = await start(["serve"], env, tmp_path / "serve2.log", health_port=port)  # with the sweeper
@@ -101,12 +106,17 @@ async def test_kill9_after_the_4s_mark_the_retry_takes_over_and_answers_once(
                     timings.append(took)
                     passive[o] += bool(reply.get("Content"))
                 await asyncio.sleep(1)
-        await asyncio.sleep(7)  # a sweep (every 5 s) must not send anything on top
+        for _ in range(200):  # the orphan: answered by the sweeper once its replay time has come
+            if any(c.body.get("touser") == unretried for c in fake_wechat.calls_to(CS)):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(6)  # another sweep (every 5 s) must not send anything on top
     finally:
         await second.stop()
 
-    late = {o: sum(1 for c in fake_wechat.calls_to(CS) if c.body.get("touser") == o) for o in openids}
-    answers = {o: passive[o] + late[o] for o in openids}
+    passive[unretried] = 0
+    late = {o: sum(1 for c in fake_wechat.calls_to(CS) if c.body.get("touser") == o) for o in passive}
+    answers = {o: passive[o] + late[o] for o in passive}
     lost = [o for o, n in answers.items() if n == 0]
     duplicated = [o for o, n in answers.items() if n > 1]
     assert (len(lost), len(duplicated)) == (0, 0), (passive, late, timings)
@@ -114,7 +124,7 @@ async def test_kill9_after_the_4s_mark_the_retry_takes_over_and_answers_once(
     engine = create_engine(postgres_url)
     try:
         async with create_session_factory(engine)() as session:
-            for xml in messages:
+            for xml in [*messages, orphan]:
                 key = "msg:" + xml.split("<MsgId>")[1].split("</MsgId>")[0]
                 logged = await session.scalar(
                     select(func.count()).select_from(InboundMessageLog).where(InboundMessageLog.dedupe_key == key)

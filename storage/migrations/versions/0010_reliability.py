@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=32), server_default="", nullable=False),
+        sa.Column("event", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("dedupe_key", name=op.f("pk_late_replies")),
     )
