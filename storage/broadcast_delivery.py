@@ -28,10 +28,12 @@ from typing import Protocol
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.broadcast_outcomes import (
+    OutcomeRecorder,
+)
 from storage.broadcast_pause import (
     OUTCOME_UNKNOWN,
     PAUSING,
-    UNKNOWN,
     notify_sender,
     pause_broadcast,
     resumes_at,
@@ -43,18 +45,16 @@ from storage.broadcasts import (
     DeliveryChannel,
     DeliveryPolicy,
     DeliveryStatus,
-    Kind,
     counts,
     finish_text,
     materialise,
 )
 from storage.db import is_postgres, unit_of_work
-from storage.owners import Owner
 
 log = logging.getLogger(__name__)
 
 # WeChat errcodes with a meaning for delivery.
-WINDOW_CLOSED, CS_COUNT_EXCEEDED, NOT_FOLLOWING, CLIENTMSGID_USED = 45015, 45047, 43004, 45065
+CLIENTMSGID_USED = 45065
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class _RateLimiter:
         self.next_at = max(now, self.next_at) + self.interval
 
 
-class BroadcastSender:
+class BroadcastSender(OutcomeRecorder):
     """Claims due broadcasts and delivers them; `run_once()` is what the scheduler tick calls."""
 
     def __init__(
@@ -359,57 +359,6 @@ class BroadcastSender:
             async with unit_of_work(self.sessions) as session:
                 await self._record(session, *previous, kind=kind)
         return None
-
-    async def _record(
-        self, session: AsyncSession, row: tuple[int, int, str, str], outcome: SendOutcome, *, kind: str
-    ) -> None:
-        delivery_id, owner_id, _, channel = row
-        if outcome.errcode == OUTCOME_UNKNOWN:  # may have arrived: neither failed nor resent
-            await session.execute(
-                update(Delivery).where(Delivery.id == delivery_id)
-                .values(status=UNKNOWN, errcode=OUTCOME_UNKNOWN, reason="timeout")
-            )
-            return
-        if outcome.ok:
-            await session.execute(
-                update(Delivery).where(Delivery.id == delivery_id)
-                .values(status=DeliveryStatus.SENT, sent_at=self.clock())
-            )
-            return
-        if outcome.errcode == NOT_FOLLOWING:
-            await session.execute(update(Owner).where(Owner.id == owner_id).values(following=False))
-        fallback = self._fallback(channel, outcome.errcode, kind)
-        if fallback is not None and await self._fallback_allowed(session, owner_id, fallback):
-            # The message did not go out, so routing it through another channel is not a duplicate.
-            await session.execute(
-                update(Delivery).where(Delivery.id == delivery_id)
-                .values(status=DeliveryStatus.PENDING, channel=fallback)
-            )
-            return
-        await session.execute(
-            update(Delivery).where(Delivery.id == delivery_id)
-            .values(status=DeliveryStatus.FAILED, errcode=outcome.errcode, reason=outcome.errmsg[:64])
-        )
-
-    def _fallback(self, channel: str, errcode: int, kind: str) -> str | None:
-        if channel != DeliveryChannel.CS or errcode not in (WINDOW_CLOSED, CS_COUNT_EXCEEDED):
-            return None
-        if kind == Kind.MARKETING:
-            return DeliveryChannel.MASS
-        return DeliveryChannel.TEMPLATE if self.policy.template_configured else None
-
-    async def _fallback_allowed(self, session: AsyncSession, owner_id: int, channel: str) -> bool:
-        if channel != DeliveryChannel.MASS:
-            return True
-        month_start = self.clock().astimezone(self.policy.tz).replace(
-            day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-        used = await session.scalar(
-            select(func.count()).select_from(Delivery)
-            .where(Delivery.owner_id == owner_id, Delivery.channel == DeliveryChannel.MASS,
-                   Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.SENT]),
-                   Delivery.planned_at >= month_start)
-        )
-        return int(used or 0) < self.policy.mass_monthly_quota
 
     async def _pause(self, broadcast_id: int, errcode: int) -> None:
         """Stop until the quota window resets; the remaining rows stay pending; staff told once."""

@@ -111,3 +111,39 @@ async def test_45009_pauses_the_broadcast_and_it_resumes_when_the_quota_resets(
     texts_to_staff = [p["text"] for p in await outbox_events(hub, "owner.notify", openid=place.staff_openid)]
     assert sum("已暂停" in t for t in texts_to_staff) == 1, texts_to_staff
     assert any(f"广播 #{bid} 已发送完毕" in t and "可能未送达" in t for t in texts_to_staff)
+
+
+MASS = "/cgi-bin/message/mass/send"
+
+
+async def test_a_mass_send_timing_out_after_delivery_is_repeated_only_with_its_clientmsgid(
+    postgres_url: str, fake_wechat: FakeWeChatAPI
+) -> None:
+    proxy = DelayingProxy(fake_wechat.base_url, hold=lambda n, path: 1.2 if path == MASS and n == 2 else 0.0)  # type: ignore[attr-defined]
+    base = await proxy.start()
+    hub = await start_hub(make_settings(Backend("pg+redis", postgres_url, REDIS_URL), fake_wechat, wechat_api_base=base,
+                                        outbound_timeout_seconds=0.5, broadcast_rate_per_second=200,
+                                        broadcast_mass_batch=5), fake_wechat)
+    try:
+        place = await make_place(hub)
+        for i in range(15):  # out of the customer-service window: openid-list mass sends of 5
+            await add_owner(hub, place, f"m{i}", building="8")
+        await say(hub, place.staff_openid, f"/broadcast 小区={place.community} 楼栋=8 类型=营销 | 本周末社区集市，欢迎光临")
+        await say(hub, place.staff_openid, "确认")
+        bid = await latest_broadcast_id(hub, place.staff_id)
+        done = await wait_broadcast(hub, bid)
+        rows = await deliveries(hub, bid)
+    finally:
+        await hub.client.close()
+        await proxy.close()
+
+    calls = [c.body for c in fake_wechat.calls_to(MASS) if c.body["touser"][0] in rows]
+    assert len(calls) == 4 and len({c["clientmsgid"] for c in calls}) == 3  # the timed-out one, once more
+    accepted: dict[str, list[str]] = {}
+    for body in calls:  # WeChat acts on a clientmsgid once; a repeat is refused with 45065
+        accepted.setdefault(body["clientmsgid"], body["touser"])
+    reached = Counter(o for touser in accepted.values() for o in touser)
+    lost = [o for o in place.owners.values() if reached[o] == 0]
+    duplicated = [o for o in place.owners.values() if reached[o] > 1]
+    assert (len(lost), len(duplicated)) == (0, 0)
+    assert done.totals["status"] == {"sent": 15}
