@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -144,7 +145,8 @@ async def _drop(kv: KeyValueStore, keys: list[str]) -> None:
 
 # --- one turn at a time per owner ------------------------------------------------------------------
 
-_SQLITE_WRITER = asyncio.Lock()  # SQLite has one writer anyway; this keeps turns from interleaving
+# SQLite has one writer anyway; this keeps turns from interleaving (one lock per event loop).
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -165,8 +167,9 @@ class Turn:
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 15))"), {"k": f"owner:{openid}"}
             )
             return
-        await asyncio.wait_for(_SQLITE_WRITER.acquire(), wait)
-        self._local = _SQLITE_WRITER
+        writer = _SQLITE_WRITERS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        await asyncio.wait_for(writer.acquire(), wait)
+        self._local = writer
 
 
 @asynccontextmanager

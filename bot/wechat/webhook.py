@@ -273,8 +273,9 @@ class WeChatWebhook:
 
     async def _claim(self, dedupe: str) -> object:
         """Claim a message for handling: _CLAIMED, _TAKEN (someone else has it) or _RECOVERING
-        (Redis is down, so this may be a retry; or an earlier attempt went late). The claim is short until the reply is stored, so
-        a worker killed mid-message doesn't hold it for the whole dedupe TTL."""
+        (Redis is down, so this may be a retry; or an earlier attempt went late). The claim is
+        short until the reply is stored, so a worker killed mid-message doesn't hold it for the
+        whole dedupe TTL."""
         ttl = math.ceil(self.config.reply_deadline_seconds) + 2
         try:
             claimed, went_late = await self.kv.claim_and_get(dedupe, f"{dedupe}:late", ttl_seconds=ttl)

@@ -17,7 +17,7 @@ from bot.devtools.fake_wechat import FakeWeChatAPI
 from storage import owners
 from storage.surveys import ResponseStatus, SurveyAnswer, SurveyResponse
 from tests.conftest import Backend, make_settings, start_hub
-from tests.dialogs.conftest import OwnerChat
+from tests.dialogs.conftest import OwnerChat, make_community, owner_row
 from tests.dialogs.test_survey import load_copy
 from tests.faults.services import PrivateRedis
 
@@ -85,3 +85,25 @@ async def test_survey_answers_given_while_redis_is_down_are_all_stored_once(
             )
             duplicated += int(rows or 0) - sum(len(v) for v in EXPECTED.values())
     assert (lost, duplicated) == (0, 0)
+
+
+async def test_one_owners_messages_stay_in_order_while_redis_is_down(
+    postgres_url: str, fake_wechat: FakeWeChatAPI, private_redis: PrivateRedis
+) -> None:
+    """The owner lock falls back to a PostgreSQL advisory lock: two answers sent at once are
+    taken one after the other (building, then unit), not both as the building."""
+    hub = await start_hub(make_settings(Backend("pg+private-redis", postgres_url, private_redis.url), fake_wechat), fake_wechat)
+    try:
+        community = await make_community(hub)
+        for _ in range(3):  # three owners, each racing two answers
+            me = OwnerChat(hub, f"o_lk_{uuid.uuid4().hex[:12]}")
+            await me.say("绑定")
+            await me.say(community)
+            private_redis.stop()
+            await asyncio.gather(me.say("3"), me.say("2"))
+            owner = await owner_row(hub, me.openid)
+            assert {owner.building, owner.unit} == {"3", "2"}
+            assert "手机号" in await me.say("301")
+            private_redis.start()
+    finally:
+        await hub.client.close()
