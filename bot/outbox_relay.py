@@ -87,8 +87,13 @@ class OutboxRelay:
                 session=session, kinds=list(self.handlers), limit=batch
             )
             await outbox.mark_started(session=session, event_ids=[e.id for e in events])
-        for index, event in enumerate(events):
+        paused: dict[str, str] = {}  # kind -> why: the rest of that kind waits, other kinds go on
+        held: list[int] = []
+        for event in events:
             handler = self.handlers[event.kind]
+            if event.kind in paused:
+                held.append(event.id)
+                continue
             try:
                 async with unit_of_work(self.sessions) as session:
                     await handler(event.payload, session)
@@ -107,17 +112,20 @@ class OutboxRelay:
                     report_unknown(session, event.kind, event.payload)
                 continue
             except RetryLater as exc:
-                log.warning("outbox paused: %s", exc)
-                async with unit_of_work(self.sessions) as session:  # this and the rest: not attempts
-                    await outbox.release(session=session, event_ids=[e.id for e in events[index:]], error=repr(exc))
-                return len(events), len(events) - index
+                log.warning("outbox %s paused: %s", event.kind, exc)
+                paused[event.kind] = repr(exc)
+                held.append(event.id)
+                continue
             except Exception as exc:
                 log.warning("outbox %s #%s failed: %r", event.kind, event.id, exc)
                 failed += 1
                 error = repr(exc)
             async with unit_of_work(self.sessions) as session:  # pending again, for the sweeper
                 await outbox.mark_failed(session=session, event_id=event.id, error=error)
-        return len(events), failed
+        if held:  # paused, not attempted: pending again as they were
+            async with unit_of_work(self.sessions) as session:
+                await outbox.release(session=session, event_ids=held, error="; ".join(sorted(set(paused.values()))))
+        return len(events), failed + len(held)
 
 
 def report_unknown(session: AsyncSession, kind: str, payload: dict[str, Any]) -> None:

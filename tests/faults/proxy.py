@@ -5,8 +5,10 @@ retry would send a message twice."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -15,12 +17,11 @@ from aiohttp.test_utils import TestServer
 
 @dataclass
 class DelayingProxy:
-    """Forwards every request upstream; `hold(call_no, path)` says how long to sit on the answer."""
+    """Forwards every request upstream; `hold(path, body)` says how long to sit on the answer."""
 
     upstream: str
-    hold: Callable[[int, str], float] = lambda _n, _path: 0.0
+    hold: Callable[[str, dict[str, Any]], float] = lambda _path, _body: 0.0
     delayed: list[str] = field(default_factory=list)  # paths whose answer was held back
-    _count: dict[str, int] = field(default_factory=dict)
     _server: TestServer | None = None
     _http: aiohttp.ClientSession | None = None
 
@@ -48,8 +49,7 @@ class DelayingProxy:
             headers={"Content-Type": request.headers.get("Content-Type", "application/json")},
         ) as resp:
             payload, status = await resp.read(), resp.status
-        n = self._count[request.path] = self._count.get(request.path, 0) + 1
-        seconds = self.hold(n, request.path)
+        seconds = self.hold(request.path, json.loads(body) if body.strip() else {})
         if seconds:
             self.delayed.append(request.path)
             await asyncio.sleep(seconds)  # delivered upstream already; only the answer is late

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -37,7 +38,15 @@ OWNERS, QUOTA_AT, SLOW = 30, 12, {3, 6, 9}  # the 12th send hits the quota; send
 
 @pytest.fixture
 async def quota_hub(postgres_url: str, fake_wechat: FakeWeChatAPI) -> AsyncIterator[Hub]:
-    proxy = DelayingProxy(fake_wechat.base_url, hold=lambda n, path: 1.2 if path == CS and n in SLOW else 0.0)  # type: ignore[attr-defined]
+    seen: list[str] = []
+
+    def hold(path: str, body: dict[str, Any]) -> float:
+        if path != CS or body.get("text", {}).get("content") != TEXT:
+            return 0.0
+        seen.append(body["touser"])
+        return 1.2 if len(seen) in SLOW else 0.0  # the 3rd, 6th and 9th send: answer too late
+
+    proxy = DelayingProxy(fake_wechat.base_url, hold=hold)  # type: ignore[attr-defined]
     base = await proxy.start()
     settings = make_settings(Backend("pg+redis", postgres_url, REDIS_URL), fake_wechat, wechat_api_base=base,
                              outbound_timeout_seconds=0.5, broadcast_rate_per_second=200)
@@ -119,7 +128,15 @@ MASS = "/cgi-bin/message/mass/send"
 async def test_a_mass_send_timing_out_after_delivery_is_repeated_only_with_its_clientmsgid(
     postgres_url: str, fake_wechat: FakeWeChatAPI
 ) -> None:
-    proxy = DelayingProxy(fake_wechat.base_url, hold=lambda n, path: 1.2 if path == MASS and n == 2 else 0.0)  # type: ignore[attr-defined]
+    mass_calls: list[str] = []
+
+    def hold(path: str, body: dict[str, Any]) -> float:
+        if path != MASS or body.get("text", {}).get("content") != "本周末社区集市，欢迎光临":
+            return 0.0
+        mass_calls.append(body["clientmsgid"])
+        return 1.2 if len(mass_calls) == 2 else 0.0  # the second batch's answer comes too late
+
+    proxy = DelayingProxy(fake_wechat.base_url, hold=hold)  # type: ignore[attr-defined]
     base = await proxy.start()
     hub = await start_hub(make_settings(Backend("pg+redis", postgres_url, REDIS_URL), fake_wechat, wechat_api_base=base,
                                         outbound_timeout_seconds=0.5, broadcast_rate_per_second=200,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import select
 
@@ -25,14 +26,22 @@ SLOW = {4, 9, 15}
 
 
 async def test_notices_that_time_out_after_delivery_are_never_sent_twice(postgres_url: str, fake_wechat: FakeWeChatAPI) -> None:
-    proxy = DelayingProxy(fake_wechat.base_url, hold=lambda n, path: 1.0 if path == CS and n in SLOW else 0.0)  # type: ignore[attr-defined]
+    openids = [f"o_slow_{uuid.uuid4().hex[:8]}_{i}" for i in range(20)]
+    seen: list[str] = []
+
+    def hold(path: str, body: dict[str, Any]) -> float:
+        if path != CS or body.get("touser") not in openids:
+            return 0.0
+        seen.append(body["touser"])
+        return 1.0 if len(seen) in SLOW else 0.0  # the 4th, 9th and 15th notice: answer too late
+
+    proxy = DelayingProxy(fake_wechat.base_url, hold=hold)  # type: ignore[attr-defined]
     base = await proxy.start()
     hub = await start_hub(make_settings(Backend("pg+redis", postgres_url, REDIS_URL), fake_wechat,
                                         wechat_api_base=base, outbound_timeout_seconds=0.4), fake_wechat)
     try:
         relay = hub.client.app[RELAY]
         await relay.drain()
-        openids = [f"o_slow_{uuid.uuid4().hex[:8]}_{i}" for i in range(20)]
         async with unit_of_work(hub.runtime.sessions) as session:
             events = [outbox.emit(session, "owner.notify", openid=o, text="您预约的保洁已接单，阿姨明天上午九点到。") for o in openids]
         ids = [e.id for e in events]

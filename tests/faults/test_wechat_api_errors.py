@@ -119,7 +119,8 @@ async def test_closed_customer_service_channel_falls_back_to_a_template_notice(
 async def test_45009_daily_quota_is_retried_later_not_rerouted(notify_hub: Hub, fake_wechat: FakeWeChatAPI) -> None:
     fake_wechat.fail(CS, 45009)
     row = await notify_once(notify_hub)
-    assert row.processed_at is None and row.attempts == 1 and "45009" in row.last_error
+    # Not an attempt: however long the quota day lasts, the notice is never used up and dropped.
+    assert row.processed_at is None and row.attempts == 0 and "45009" in row.last_error
     assert not fake_wechat.calls_to(TEMPLATE)  # the same daily quota covers templates
 
 
