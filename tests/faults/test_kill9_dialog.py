@@ -2,8 +2,9 @@
 retries are handled once each, so nothing is lost and nothing is duplicated.
 
 The dead worker's dedupe claims are short-lived (reply deadline + 2 s), so the retries get through;
-its per-owner conversation locks live until their TTL (30 s), so those retries are answered through
-the customer-service API once the lock frees rather than passively. Either way: exactly one answer.
+its per-owner conversation locks live until their TTL (6 s, no longer renewed), so a retry that
+comes before is answered through the customer-service API once the lock frees rather than
+passively. Either way: exactly one answer.
 """
 
 from __future__ import annotations
