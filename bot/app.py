@@ -42,7 +42,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
 
         setup_telegram(app, runtime, relay)
     conversations = Conversations(runtime, relay)
-    late_replies = LateReplies(runtime.sessions, runtime.wechat.send_text, handle=conversations.handle,
+    late_replies = LateReplies(runtime.sessions, on_emit=relay.kick, handle=conversations.handle,
                                grace_seconds=settings.late_reply_grace_seconds,
                                replay_after_seconds=settings.late_reply_replay_seconds)  # issue 15
     staff_commands = install_staff_commands(runtime, relay)  # issue 6: staff commands + broadcasts

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.events import Channel, InboundMessage, MessageKind, Reply
-from storage import late_replies
+from storage import late_replies, outbox
 from storage.base import aware, utcnow
 from storage.db import unit_of_work
 from storage.messages import InboundMessageLog
@@ -50,11 +50,11 @@ class LateReplies:
     """The database side of late replies; every method degrades (logs) when the database is down."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], send: Callable[[str, str], Awaitable[None]],
-        *, handle: Handle | None = None, grace_seconds: float = 12.0, replay_after_seconds: float = 30.0,
+        self, sessions: async_sessionmaker[AsyncSession], *, on_emit: Callable[[], None] = lambda: None,
+        handle: Handle | None = None, grace_seconds: float = 12.0, replay_after_seconds: float = 30.0,
     ) -> None:
         self.sessions = sessions
-        self.send = send
+        self.on_emit = on_emit  # the outbox relay's kick: deliver what answer() queued, now
         self.handle = handle
         # The sweeper leaves a lapsed lease this long, so WeChat's own retries (5 s apart) go first.
         self.grace_seconds = grace_seconds
@@ -81,6 +81,24 @@ class LateReplies:
         except Exception:
             log.warning("late-reply %s not settled in the database", dedupe_key, exc_info=True)
             return True
+
+    async def answer(self, dedupe_key: str, openid: str, text: str, *, outcome: str = "sent") -> bool:
+        """Settle the message and queue its reply (`owner.notify`, by customer-service message) in
+        the same commit, so the send gets the outbox's guarantees: recorded before the call, an
+        unknown outcome reported to staff, never sent twice. False if someone else answered.
+
+        Raises if the database is down: the lease then lapses and the sweeper answers later.
+        """
+        async with unit_of_work(self.sessions) as session:
+            late = await late_replies.is_late(session=session, dedupe_key=dedupe_key)
+            if late and not await late_replies.settle(session=session, dedupe_key=dedupe_key,
+                                                      outcome=outcome if text else "none"):
+                return False
+            if text:
+                outbox.emit(session, "owner.notify", openid=openid, text=text)
+        if text:
+            self.on_emit()
+        return True
 
     async def logged_reply(self, dedupe_key: str) -> str:
         """The reply the message log recorded for a message already handled ('' if none)."""
@@ -131,14 +149,8 @@ class LateReplies:
                 reply = await self._handle_stored(dedupe_key, raw)
                 if reply is None:
                     continue
-            if not await self.settle(dedupe_key, "sent" if reply else "none") or not reply:
-                continue
-            try:
-                await self.send(openid, reply)
+            if await self.answer(dedupe_key, openid, reply, outcome="recovered") and reply:
                 sent += 1
-            except Exception:
-                # Settled before the call: at most once. Logged for staff to follow up.
-                log.exception("recovered reply %s to %s could not be delivered", dedupe_key, openid)
         return sent
 
     async def _handle_stored(self, dedupe_key: str, raw: dict[str, Any] | None) -> str | None:

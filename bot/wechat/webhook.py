@@ -250,10 +250,14 @@ class WeChatWebhook:
             done.set()
             await renewer
         try:
-            if text and (self.late is None or await self.late.settle(event.dedupe_key, "sent")):
+            if self.late is not None:  # settled and queued in the outbox in one commit
+                try:
+                    await self.late.answer(event.dedupe_key, event.user_id, text)
+                    text = ""
+                except Exception:  # the database is down (the reply is then 系统繁忙): send it directly
+                    log.warning("late reply %s not queued; sending it directly", event.dedupe_key, exc_info=True)
+            if text:
                 await self.deliver_later(event.user_id, text)
-            elif self.late is not None and not text:
-                await self.late.settle(event.dedupe_key, "none")
         except Exception:
             log.exception("late reply to %s could not be delivered", event.user_id)
         finally:
