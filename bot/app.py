@@ -15,7 +15,7 @@ from bot.conversation import Conversations
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.wechat.late import LateReplies
+from bot.wechat.late import LateReplies, housekeeping
 from bot.wechat.notify import owner_notifier
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
 from scheduler.setup import create_scheduler
@@ -83,6 +83,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         if run_scheduler:
             sched = create_scheduler(settings.tz)
             sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
+            sched.add_job(housekeeping, "interval", hours=1, id="reliability-housekeeping", args=[runtime.sessions])
             install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
             sched.start()
             app[SCHEDULER] = sched

@@ -10,6 +10,7 @@ from bot.commands.wiring import shutdown as shutdown_staff_commands
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import build_runtime
 from bot.settings import Settings
+from bot.wechat.late import housekeeping
 from bot.wechat.notify import owner_notifier
 from scheduler.setup import create_scheduler
 
@@ -26,6 +27,7 @@ async def run_scheduler_forever(settings: Settings) -> None:
         telegram = setup_telegram_outbox(runtime, relay)
     sched = create_scheduler(settings.tz)
     sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
+    sched.add_job(housekeeping, "interval", hours=1, id="reliability-housekeeping", args=[runtime.sessions])
     install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
     sched.start()
     stop = asyncio.Event()

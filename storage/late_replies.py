@@ -85,3 +85,12 @@ async def lapsed(
         .limit(limit)
     )
     return [(r[0], r[1], r[2] if r[3] is not None else None, r[4]) for r in rows]
+
+
+async def purge_settled(*, session: AsyncSession, older_than_hours: float = 24) -> int:
+    """Forget answered messages once no retry can come for them (WeChat retries within 15 s)."""
+    from sqlalchemy import delete
+
+    result = await session.execute(delete(LateReply).where(
+        LateReply.delivered_at.is_not(None), LateReply.delivered_at < utcnow() - timedelta(hours=older_than_hours)))
+    return int(result.rowcount or 0)

@@ -165,3 +165,12 @@ class LateReplies:
         answer = await self.handle(event_from_json(raw))
         # None: the message log already had it (a retry committed meanwhile): its reply then.
         return answer.text if answer is not None else await self.logged_reply(dedupe_key)
+
+
+async def housekeeping(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Hourly: drop expired dialog states and long-settled late-reply leases (tables stay small)."""
+    from storage import dialog_states
+
+    async with unit_of_work(sessions) as session:
+        await dialog_states.purge_expired(session=session)
+        await late_replies.purge_settled(session=session)
