@@ -134,7 +134,7 @@ async def _invalidate(kv: KeyValueStore, openid: str, session: AsyncSession) -> 
             session.info.pop(_DIRTY, None)
 
         event.listen(session.sync_session, "after_commit", after_commit, once=True)
-        event.listen(session.sync_session, "after_soft_rollback", after_rollback, once=True)
+        event.listen(session.sync_session, "after_rollback", after_rollback, once=True)  # outermost only
     dirty.add(openid)
 
 
