@@ -25,6 +25,7 @@ from tests.dialogs.conftest import OwnerChat, bound_owner, owner_row
 from tests.faults.services import PrivatePostgres
 
 OWNERS = 4
+CS = "/cgi-bin/message/custom/send"
 
 
 async def test_postgres_restart_mid_order_loses_no_order_and_doubles_none(
@@ -32,6 +33,9 @@ async def test_postgres_restart_mid_order_loses_no_order_and_doubles_none(
 ) -> None:
     hub = await start_hub(make_settings(Backend("private-pg+redis", private_pg_url, REDIS_URL), fake_wechat), fake_wechat)
     statuses: list[int] = []
+
+    def cs_texts(openid: str) -> list[str]:
+        return [c.body["text"]["content"] for c in fake_wechat.calls_to(CS) if c.body.get("touser") == openid]
     msg_ids: list[int] = []
 
     async def say(me: OwnerChat, text: str) -> str:
@@ -60,6 +64,10 @@ async def test_postgres_restart_mid_order_loses_no_order_and_doubles_none(
         await asyncio.to_thread(private_pg.start)
         await asyncio.sleep(1)  # the late answers (系统繁忙) go out by customer-service message
         replies = [await say(me, "1") for me in chats]  # each owner tries again, as the apology asks
+        for _ in range(100):  # on a loaded machine a reply may miss the 4 s mark and come by CS
+            if all("下单成功" in r or any("下单成功" in t for t in cs_texts(me.openid)) for me, r in zip(chats, replies, strict=True)):
+                break
+            await asyncio.sleep(0.1)
     finally:
         await hub.client.close()
 
@@ -69,7 +77,7 @@ async def test_postgres_restart_mid_order_loses_no_order_and_doubles_none(
         for me, reply in zip(chats, replies, strict=True):
             owner = await owner_row(hub, me.openid)
             orders = list(await session.scalars(select(Order).where(Order.owner_id == owner.id)))
-            lost += not orders or "下单成功" not in reply
+            lost += not orders or ("下单成功" not in reply and not any("下单成功" in t for t in cs_texts(me.openid)))
             duplicated += max(0, len(orders) - 1)
             for order in orders:
                 created = await session.scalar(select(func.count()).select_from(OutboxEvent).where(
