@@ -5,7 +5,7 @@ Guarantees, for any number of processes:
   PostgreSQL); a dead sender's lease expires and another process resumes;
 - nobody gets a message twice: a per-recipient message (template / customer service) is marked
   `sending` in a committed transaction before the API call, and a resumed sender never resends a
-  `sending` row — it records it as failed `unknown_after_crash`; a mass-send batch gets its
+  `sending` row — it records it as `unknown` (`unknown_after_crash`); a mass-send batch gets its
   `clientmsgid` committed before the call, so a resend after a crash is a no-op at WeChat;
 - everyone is accounted for: the plan rows exist before the first send and end sent / failed /
   skipped.
@@ -233,7 +233,7 @@ class BroadcastSender(OutcomeRecorder):
             update(Delivery)
             .where(Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.SENDING,
                    Delivery.channel != DeliveryChannel.MASS)
-            .values(status=DeliveryStatus.FAILED, reason="unknown_after_crash")
+            .values(status=DeliveryStatus.UNKNOWN, reason="unknown_after_crash")  # may have arrived: unknown, not failed
         )
 
     async def _next_mass_batch(
