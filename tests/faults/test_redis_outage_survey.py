@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.devtools.fake_wechat import FakeWeChatAPI
@@ -87,12 +88,21 @@ async def test_survey_answers_given_while_redis_is_down_are_all_stored_once(
     assert (lost, duplicated) == (0, 0)
 
 
+@pytest.fixture(params=["postgres", "sqlite"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The shared test PostgreSQL database, or the session's SQLite file."""
+    return str(request.getfixturevalue("postgres_url" if request.param == "postgres" else "sqlite_url"))
+
+
 async def test_one_owners_messages_stay_in_order_while_redis_is_down(
-    postgres_url: str, fake_wechat: FakeWeChatAPI, private_redis: PrivateRedis
+    database_url: str, fake_wechat: FakeWeChatAPI, private_redis: PrivateRedis
 ) -> None:
-    """The owner lock falls back to a PostgreSQL advisory lock: two answers sent at once are
-    taken one after the other (building, then unit), not both as the building."""
-    hub = await start_hub(make_settings(Backend("pg+private-redis", postgres_url, private_redis.url), fake_wechat), fake_wechat)
+    """The owner lock falls back to a PostgreSQL advisory lock (on SQLite: one writer): two answers
+    sent at once are taken one after the other (building, then unit), not both as the building.
+
+    On PostgreSQL this fails without the advisory lock. SQLite already serializes the two turns at
+    their first write (the message log), so there it checks the durable state, not the lock."""
+    hub = await start_hub(make_settings(Backend("private-redis", database_url, private_redis.url), fake_wechat), fake_wechat)
     try:
         community = await make_community(hub)
         for _ in range(3):  # three owners, each racing two answers
