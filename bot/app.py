@@ -17,6 +17,7 @@ from bot.outbox_handlers import register_base_handlers
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from bot.wechat.late import LateReplies, housekeeping
 from bot.wechat.results import send_result_recorder
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
 from scheduler.setup import create_scheduler
@@ -27,6 +28,7 @@ RUNTIME = web.AppKey("runtime", Runtime)
 RELAY = web.AppKey("relay", OutboxRelay)
 WEBHOOK = web.AppKey("wechat_webhook", WeChatWebhook)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
+LATE = web.AppKey("late_replies", LateReplies)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 
 
@@ -42,6 +44,9 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
 
         setup_telegram(app, runtime, relay)
     conversations = Conversations(runtime, relay)
+    late_replies = LateReplies(runtime.sessions, on_emit=relay.kick, handle=conversations.handle,
+                               grace_seconds=settings.late_reply_grace_seconds,
+                               replay_after_seconds=settings.late_reply_replay_seconds)  # issue 15
     staff_commands = install_staff_commands(runtime, relay)  # issue 6: staff commands + broadcasts
     conversations.staff_route = lambda event: route_staff_command(event, staff_commands)
     relay.require()  # issue 16: a declared outbox kind with no handler stops the app here
@@ -59,8 +64,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         handle=conversations.handle,
         deliver_later=runtime.wechat.send_text,
         on_notification=send_result_recorder(runtime.sessions),
+        late=late_replies,
     )
     app[RUNTIME], app[RELAY], app[WEBHOOK], app[CONVERSATIONS] = runtime, relay, webhook, conversations
+    app[LATE] = late_replies
 
     app.router.add_get("/wechat", webhook.verify_url)
     app.router.add_post("/wechat", webhook.receive)
@@ -83,14 +90,17 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         if runtime.nlu is not None and hasattr(runtime.nlu, "warm_up"):
             await runtime.nlu.warm_up()
         relay.kick()  # deliver anything a previous process committed but did not send
+        late_replies.start()  # answer for workers that died past the reply deadline (issue 15)
         if run_scheduler:
             sched = create_scheduler(settings.tz)
             sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
+            sched.add_job(housekeeping, "interval", hours=1, id="reliability-housekeeping", args=[runtime.sessions])
             install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
             sched.start()
             app[SCHEDULER] = sched
 
     async def stop(app: web.Application) -> None:
+        await late_replies.stop()
         await shutdown_staff_commands(runtime)  # before the scheduler cancels jobs
         if SCHEDULER in app:
             app[SCHEDULER].shutdown(wait=False)

@@ -15,7 +15,7 @@ from bot.runtime import Runtime
 from dialogs import hub, state, texts
 from dialogs.events import InboundMessage, Reply
 from dialogs.guard import GuardRefused
-from storage import outbox
+from storage import messages, outbox
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,12 @@ class Conversations:
             if self.staff_route is not None and (routed := await self.staff_route(event)) is not None:
                 return self.guarded(routed)
             # One conversation per owner: their messages run one at a time, across processes.
-            async with state.owner_turn(self.runtime.kv, event.user_id), \
+            async with state.owner_turn(self.runtime.kv, event.user_id) as turn, \
                     unit_of_work(self.runtime.sessions) as session:
-                reply = await hub.handle(event, self.runtime.context(session))
+                await turn.hold_in_database(session, event.user_id)  # only when Redis is down
+                reply = self.guarded(await hub.handle(event, self.runtime.context(session)))
+                if reply is not None and event.dedupe_key:
+                    await messages.record_reply(session=session, dedupe_key=event.dedupe_key, text=reply.text)
         except IntegrityError:
             log.info("duplicate %s absorbed by the message log", event.dedupe_key)
             return None
@@ -52,7 +55,7 @@ class Conversations:
             HANDLE_SECONDS.labels(event.channel).observe(time.perf_counter() - started)
         if outbox.emitted(session):
             self.relay.kick()
-        return self.guarded(reply)
+        return reply
 
     def guarded(self, reply: Reply | None) -> Reply | None:
         """Pass the reply through the content guard; a refused text is never sent."""

@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import logging
 import secrets
+import time
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -77,9 +78,14 @@ async def healthz(request: web.Request, runtime: Runtime) -> web.Response:
         "redis": redis,
         "redis_backend": "redis" if runtime.settings.redis_url else "in-process",
     }
+    # Sending paused after a persistent token rejection (issue 15): reported, not a 503, since
+    # owners' messages are still received and answered passively.
+    paused = await runtime.wechat.shared_pause()
     if not runtime.settings.wechat_token:
         # Reported, not a 503: the database and store are fine, but no WeChat message gets in.
         body["wechat"] = "refusing: BUTLER_WECHAT_TOKEN is not set"
+    else:
+        body["wechat"] = "ok" if not paused else f"paused until {time.strftime('%H:%M:%S', time.localtime(paused))}: access token rejected"
     if runtime.nlu is not None:
         body["nlu"] = await runtime.nlu.health()
         body["nlu_backend"] = runtime.settings.nlu

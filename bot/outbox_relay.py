@@ -26,6 +26,15 @@ class UnhandledOutboxKind(RuntimeError):
     """A kind with no handler: its rows would wait forever, so the process refuses to start."""
 
 
+class OutcomeUnknown(Exception):
+    """The platform may have acted on the call (timeout, dropped connection after sending): the
+    event is marked `unknown` and never sent again blindly; staff hear it may not have arrived."""
+
+
+class RetryLater(Exception):
+    """Sending is paused (e.g. a persistently rejected token): not an attempt; stays pending."""
+
+
 class OutboxRelay:
     """Maps event kinds to delivery handlers; `kick()` after a commit, `drain()` on a timer."""
 
@@ -97,25 +106,66 @@ class OutboxRelay:
                     return handled
 
     async def _drain_batch(self, batch: int) -> tuple[int, int]:
+        """Claim a batch, then send each event in its own unit of work.
+
+        The claim (send_started_at, the event id being the idempotency key) commits before any
+        call, so a process killed mid-call leaves a recorded send that is never repeated blindly.
+        """
         failed = 0
         async with unit_of_work(self.sessions) as session:
+            await outbox.settle_in_doubt(session=session, on_unknown=report_unknown)
             events = await outbox.claim_pending(
                 session=session, kinds=list(self.handlers), limit=batch, max_attempts=self.max_attempts
             )
-            for event in events:
-                handler = self.handlers[event.kind]
-                try:
-                    async with session.begin_nested():
-                        await handler(event.payload, session)
+            await outbox.mark_started(session=session, event_ids=[e.id for e in events])
+        paused: dict[str, str] = {}  # kind -> why: the rest of that kind waits, other kinds go on
+        held: list[int] = []
+        for event in events:
+            handler = self.handlers[event.kind]
+            if event.kind in paused:
+                held.append(event.id)
+                continue
+            try:
+                async with unit_of_work(self.sessions) as session:
+                    await handler(event.payload, session)
                     await outbox.mark_done(session=session, event_id=event.id)
-                except PermanentFailure as exc:
-                    log.info("outbox %s #%s dropped: %s", event.kind, event.id, exc)
+                continue
+            except PermanentFailure as exc:
+                log.info("outbox %s #%s dropped: %s", event.kind, event.id, exc)
+                async with unit_of_work(self.sessions) as session:
                     await outbox.mark_done(session=session, event_id=event.id)
                     await outbox.mark_failed(session=session, event_id=event.id, error=str(exc))
-                except Exception as exc:
-                    log.warning("outbox %s #%s failed: %r", event.kind, event.id, exc)
-                    await outbox.mark_failed(
-                        session=session, event_id=event.id, error=repr(exc), max_attempts=self.max_attempts
-                    )
-                    failed += 1
-            return len(events), failed
+                continue
+            except OutcomeUnknown as exc:
+                log.warning("outbox %s #%s may have been delivered: %r", event.kind, event.id, exc)
+                async with unit_of_work(self.sessions) as session:
+                    await outbox.mark_unknown(session=session, event_id=event.id, error=repr(exc))
+                    report_unknown(session, event.kind, event.payload)
+                continue
+            except RetryLater as exc:
+                log.warning("outbox %s paused: %s", event.kind, exc)
+                paused[event.kind] = repr(exc)
+                held.append(event.id)
+                continue
+            except Exception as exc:
+                log.warning("outbox %s #%s failed: %r", event.kind, event.id, exc)
+                failed += 1
+                error = repr(exc)
+            async with unit_of_work(self.sessions) as session:  # pending again, for the sweeper
+                await outbox.mark_failed(session=session, event_id=event.id, error=error, max_attempts=self.max_attempts)
+        if held:  # paused, not attempted: pending again as they were
+            async with unit_of_work(self.sessions) as session:
+                await outbox.release(session=session, event_ids=held, error="; ".join(sorted(set(paused.values()))))
+        return len(events), failed + len(held)
+
+
+def report_unknown(session: AsyncSession, kind: str, payload: dict[str, Any]) -> None:
+    """Tell staff a message may not have arrived, in the same commit that records it `unknown`."""
+    if kind == "staff.notify":
+        return  # reporting a lost report would loop
+    who = payload.get("openid") or payload.get("merchant_id") or ""
+    text = str(payload.get("text", ""))[:80]
+    outbox.emit(
+        session, "staff.notify",
+        text=f"【可能未送达】{kind} → {who}：「{text}」\n平台接口超时，无法确认对方是否收到；为免重复，系统不会自动重发，请核实后视情况人工联系。",
+    )

@@ -78,6 +78,8 @@ def build_runtime(settings: Settings) -> Runtime:
             kv=kv,
             guard=guard,
             timeout_seconds=settings.outbound_timeout_seconds,
+            pause_seconds=settings.wechat_token_pause_seconds,
+            pause_max_seconds=settings.wechat_token_pause_max_seconds,
         ),
         nlu=build_nlu(settings),
     )

@@ -11,6 +11,7 @@ from bot.outbox_handlers import register_base_handlers
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import build_runtime
 from bot.settings import Settings
+from bot.wechat.late import housekeeping
 from scheduler.setup import create_scheduler
 
 
@@ -28,6 +29,7 @@ async def run_scheduler_forever(settings: Settings) -> None:
     await relay.verify_pending()
     sched = create_scheduler(settings.tz)
     sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
+    sched.add_job(housekeeping, "interval", hours=1, id="reliability-housekeeping", args=[runtime.sessions])
     install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
     sched.start()
     stop = asyncio.Event()

@@ -153,6 +153,19 @@ class Settings(BaseSettings):
         import hashlib
 
         return hashlib.sha256(b"butler-callback:" + (self.callback_secret or self.telegram_token).encode()).digest()
+    # Issue 15: nothing lost, nothing sent twice.
+    # A token rejected again right after a refresh pauses all WeChat sending this long, doubling
+    # on each further rejection up to the cap (the daily token quota is small).
+    wechat_token_pause_seconds: float = 30.0
+    wechat_token_pause_max_seconds: float = 1800.0
+    # The late-reply sweeper leaves a lapsed lease this long for WeChat's own retries to take over.
+    late_reply_grace_seconds: float = 12.0
+    # A message whose worker died before committing, and that WeChat did not retry (its retries
+    # end ~15 s after the first try), is handled by the sweeper this long after it arrived.
+    late_reply_replay_seconds: float = 30.0
+    # 45009 / a rate limit pauses a broadcast until the quota window resets (next local midnight
+    # for the daily quota) or, for rate limits, this long.
+    broadcast_rate_limit_pause_seconds: float = 60.0
 
     @property
     def is_sqlite(self) -> bool:

@@ -36,7 +36,7 @@ async def _advance(current: DialogState, env: Env, *, prefix: str = "") -> str:
     step = await form.next_step(current, env)
     if step is not None:
         current.step = step
-        await state.save(env.kv, env.owner.openid, current, ttl_seconds=env.ctx.dialog_ttl_seconds)
+        await state.save(env.kv, env.owner.openid, current, ttl_seconds=env.ctx.dialog_ttl_seconds, session=env.session)
         return _join(prefix, await form.prompt(current, env))
     done = await form.finish(current, env)
     text = _join(prefix, done.text)
@@ -45,7 +45,7 @@ async def _advance(current: DialogState, env: Env, *, prefix: str = "") -> str:
         return await _advance(done.then, env, prefix=text)
     if current.parent is not None:
         return await _advance(current.parent, env, prefix=text)
-    await state.clear(env.kv, env.owner.openid)
+    await state.clear(env.kv, env.owner.openid, session=env.session)
     return text
 
 
@@ -72,7 +72,7 @@ async def start_on_top(new: DialogState, pending: DialogState, env: Env) -> None
 async def cancel(current: DialogState, env: Env) -> str:
     """Leave the dialog (and any it interrupted) cleanly; answers given so far stay stored."""
     text = await FORMS[current.flow].on_cancel(current, env)
-    await state.clear(env.kv, env.owner.openid)
+    await state.clear(env.kv, env.owner.openid, session=env.session)
     return text
 
 
@@ -86,7 +86,7 @@ async def hand_off(env: Env, *, reason: str, pending: DialogState | None = None)
     while dropped is not None:
         await FORMS[dropped.flow].on_hand_off(dropped, env)
         dropped = dropped.parent
-    await state.clear(env.kv, env.owner.openid)
+    await state.clear(env.kv, env.owner.openid, session=env.session)
     await handoff.open_handoff(session=env.session, owner=env.owner, reason=reason)
     return texts.HANDOFF_OPENED if reason != "validation" else texts.TOO_MANY_FAILURES
 
@@ -122,4 +122,4 @@ async def reply(current: DialogState, env: Env) -> str:
 
 
 async def _touch(current: DialogState, env: Env) -> None:
-    await state.save(env.kv, env.owner.openid, current, ttl_seconds=env.ctx.dialog_ttl_seconds)
+    await state.save(env.kv, env.owner.openid, current, ttl_seconds=env.ctx.dialog_ttl_seconds, session=env.session)

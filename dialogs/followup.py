@@ -193,7 +193,7 @@ async def start_followup(
         return Start.POSTPONED
     env = offline_env(session, kv, order.owner, ttl_seconds)
     current = DialogState(flow=Flow.FOLLOWUP, data={"order_id": order.id})
-    interrupted = await state.load(kv, order.owner.openid)
+    interrupted = await state.load(kv, order.owner.openid, session=session)
     if interrupted is not None and not (interrupted.flow == Flow.FOLLOWUP and interrupted.data.get("order_id") == order.id):
         current.parent = interrupted
     text = await engine.start(current, env)

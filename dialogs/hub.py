@@ -242,7 +242,7 @@ async def on_menu(intent: str, env: Env) -> str:
     of the form, which resumes after it; 联系管家 hands off as it always does.
     """
     await inquiries.close_browser(env)
-    pending = await state.load(env.kv, env.owner.openid)
+    pending = await state.load(env.kv, env.owner.openid, session=env.session)
     if pending is None:
         return await MENU_ROUTES[intent](env)
     if intent == "human_agent":
@@ -251,9 +251,9 @@ async def on_menu(intent: str, env: Env) -> str:
         return await engine.answer_then_resume(pending, env, await inquiries.answer_in_form(intent, env))
     if _MENU_FLOWS[intent] == pending.flow:
         return texts.WELCOME_BACK + "\n" + await engine.prompt_again(pending, env)
-    await state.clear(env.kv, env.owner.openid)
+    await state.clear(env.kv, env.owner.openid, session=env.session)
     text = await MENU_ROUTES[intent](env)
-    started = await state.load(env.kv, env.owner.openid)
+    started = await state.load(env.kv, env.owner.openid, session=env.session)
     if started is None:  # nothing to ask (already bound, no open survey): carry on with the form
         return await engine.answer_then_resume(pending, env, text)
     await engine.start_on_top(started, pending, env)
@@ -314,7 +314,7 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
         return Reply(f"{texts.WELCOME}\n{await on_greet(env)}")
     if event.kind in _SILENT_ACTIONS:
         return None
-    pending = await state.load(ctx.kv, owner.openid)
+    pending = await state.load(ctx.kv, owner.openid, session=ctx.session)
     if event.kind in (MessageKind.LOCATION, MessageKind.VOICE, *MEDIA_KINDS) and not text:
         return Reply(await media.handle(event, env, pending))
     if not text:  # a SCAN of our QR code, a click on an unknown key: say hello, or resume the form

@@ -1,8 +1,17 @@
-"""Where an owner is in a dialog, kept in Redis (answers themselves are already in the database)."""
+"""Where an owner is in a dialog: durable in the database, cached in Redis.
+
+The database row (storage/dialog_states.py) is written in the same unit of work as the answer it
+follows, so the two commit together. Redis only caches it: a write invalidates the cache entry
+(before the write, and again after the commit), a read fills it from the database. While Redis is
+down every read goes to the database, and a Redis that comes back empty (or stale for at most
+CACHE_SECONDS) needs no repair.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -10,12 +19,21 @@ from enum import StrEnum
 from typing import Any
 
 from redis.exceptions import RedisError
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import dialog_states
+from storage.base import utcnow
+from storage.db import is_postgres
 from storage.kv import KeyValueStore
 
 log = logging.getLogger(__name__)
-# Redis down: the owner still gets answers (as if no dialog were pending) rather than silence.
+# Redis down: the owner still gets answers (the database has the state) rather than silence.
 STORE_DOWN = (RedisError, OSError)
+# A cache entry outlives no write by more than this, even one whose invalidation failed.
+CACHE_SECONDS = 60
+_NONE = {"none": True}
+OWNER_LOCK_SECONDS = 6  # cached "no dialog pending": most messages come with none
 
 
 class Flow(StrEnum):
@@ -58,47 +76,123 @@ def _key(openid: str) -> str:
     return f"dialog:{openid}"
 
 
-async def load(kv: KeyValueStore, openid: str) -> DialogState | None:
+async def load(kv: KeyValueStore, openid: str, *, session: AsyncSession) -> DialogState | None:
     """The owner's dialog, or None if there is none (or it expired)."""
     try:
-        raw = await kv.get_json(_key(openid))
+        cached = await kv.get_json(_key(openid))
     except STORE_DOWN:
-        log.warning("dialog store unavailable; answering without dialog state", exc_info=True)
-        return None
-    return DialogState.from_json(raw) if raw else None
+        log.warning("dialog cache unavailable; reading the dialog from the database")
+        cached, kv_up = None, False
+    else:
+        kv_up = True
+    if cached is not None:
+        return None if cached == _NONE else DialogState.from_json(cached)
+    found = await dialog_states.get(session=session, openid=openid)
+    if kv_up and openid not in _dirty(session):  # never cache what this unit of work may roll back
+        ttl = CACHE_SECONDS if found is None else max(1, min(CACHE_SECONDS, int((found[1] - utcnow()).total_seconds())))
+        with suppress(*STORE_DOWN):
+            await kv.set_json(_key(openid), _NONE if found is None else found[0], ttl_seconds=ttl)
+    return None if found is None else DialogState.from_json(found[0])
 
 
-async def save(kv: KeyValueStore, openid: str, state: DialogState, *, ttl_seconds: int) -> None:
-    """Store the dialog; every save restarts the expiry clock."""
-    try:
-        await kv.set_json(_key(openid), state.to_json(), ttl_seconds=ttl_seconds)
-    except STORE_DOWN:
-        log.warning("dialog store unavailable; dialog state not saved", exc_info=True)
+async def save(kv: KeyValueStore, openid: str, state: DialogState, *, ttl_seconds: int, session: AsyncSession) -> None:
+    """Store the dialog in the unit of work; every save restarts the expiry clock."""
+    await _invalidate(kv, openid, session)
+    await dialog_states.put(session=session, openid=openid, state=state.to_json(), ttl_seconds=ttl_seconds)
 
 
-async def clear(kv: KeyValueStore, openid: str) -> None:
-    """Forget the owner's dialog."""
-    try:
+async def clear(kv: KeyValueStore, openid: str, *, session: AsyncSession) -> None:
+    """Forget the owner's dialog (in the unit of work)."""
+    await _invalidate(kv, openid, session)
+    await dialog_states.remove(session=session, openid=openid)
+
+
+# --- cache invalidation around the commit --------------------------------------------------------
+
+_DIRTY = "dialog_cache_dirty"
+_after_commit_tasks: set[asyncio.Task[None]] = set()
+
+
+def _dirty(session: AsyncSession) -> set[str]:
+    return session.info.get(_DIRTY, set())
+
+
+async def _invalidate(kv: KeyValueStore, openid: str, session: AsyncSession) -> None:
+    """Drop the cache entry now and once more after the commit, so a reader that filled it from
+    the old row in between cannot leave it stale."""
+    with suppress(*STORE_DOWN):
         await kv.delete(_key(openid))
-    except STORE_DOWN:
-        log.warning("dialog store unavailable; dialog state not cleared", exc_info=True)
+    dirty = session.info.setdefault(_DIRTY, set())
+    if not dirty:
+        def after_commit(_sync_session: Any) -> None:
+            keys = [_key(o) for o in session.info.pop(_DIRTY, set())]
+            task = asyncio.get_running_loop().create_task(_drop(kv, keys))
+            _after_commit_tasks.add(task)
+            task.add_done_callback(_after_commit_tasks.discard)
+
+        def after_rollback(_sync_session: Any) -> None:
+            session.info.pop(_DIRTY, None)
+
+        event.listen(session.sync_session, "after_commit", after_commit, once=True)
+        event.listen(session.sync_session, "after_rollback", after_rollback, once=True)  # outermost only
+    dirty.add(openid)
+
+
+async def _drop(kv: KeyValueStore, keys: list[str]) -> None:
+    with suppress(*STORE_DOWN):
+        await kv.delete(*keys)
+
+
+# --- one turn at a time per owner ------------------------------------------------------------------
+
+# SQLite has one writer anyway; this keeps turns from interleaving (one lock per event loop).
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class Turn:
+    """An owner's turn; `in_redis` False means the lock must be taken in the database instead."""
+
+    in_redis: bool
+    _local: asyncio.Lock | None = None
+
+    async def hold_in_database(self, session: AsyncSession, openid: str, *, wait: float = 25) -> None:
+        """Redis is down: take the owner's lock in the database, released when the unit of work ends
+        (a PostgreSQL transaction-level advisory lock; on SQLite, one writer per process)."""
+        if self.in_redis:
+            return
+        if is_postgres(session):
+            await session.execute(text(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'"))
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 15))"), {"k": f"owner:{openid}"}
+            )
+            return
+        writer = _SQLITE_WRITERS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        await asyncio.wait_for(writer.acquire(), wait)
+        self._local = writer
 
 
 @asynccontextmanager
-async def owner_turn(kv: KeyValueStore, openid: str, *, wait: float = 25) -> AsyncIterator[None]:
+async def owner_turn(kv: KeyValueStore, openid: str, *, wait: float = 25) -> AsyncIterator[Turn]:
     """Hold the owner's conversation lock (across processes) so their messages never interleave.
 
-    If the store is down the turn runs unlocked: answering matters more than strict ordering.
+    If Redis is down the caller takes the lock in the database (Turn.hold_in_database).
     """
     try:
-        lock = kv.lock(f"owner:{openid}", timeout=30, wait=wait)
+        # Short and renewed: a worker killed mid-turn frees the owner within OWNER_LOCK_SECONDS.
+        lock = kv.lock(f"owner:{openid}", timeout=OWNER_LOCK_SECONDS, wait=wait, renew=True)
         await lock.__aenter__()
     except STORE_DOWN:
-        log.warning("owner lock unavailable; handling %s unlocked", openid)
-        yield
+        log.warning("owner lock unavailable in Redis; locking %s in the database", openid)
+        turn = Turn(in_redis=False)
+        try:
+            yield turn
+        finally:
+            if turn._local is not None:
+                turn._local.release()
         return
     try:
-        yield
+        yield Turn(in_redis=True)
     finally:
         with suppress(*STORE_DOWN):  # if it fails, the lock's TTL frees it
             await lock.__aexit__(None, None, None)

@@ -166,7 +166,7 @@ async def invite_to_survey(*, session: AsyncSession, kv: KeyValueStore, owner_id
         return False
     env = offline_env(session, kv, owner, ttl_seconds)
     state = await begin(env, survey)
-    interrupted = await dialog_state.load(kv, owner.openid)
+    interrupted = await dialog_state.load(kv, owner.openid, session=session)
     if interrupted is not None and interrupted.data.get("survey_id") != survey.id:
         state.parent = interrupted  # what the owner was doing resumes after the survey
     spec = spec_of(survey)

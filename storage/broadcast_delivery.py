@@ -5,7 +5,7 @@ Guarantees, for any number of processes:
   PostgreSQL); a dead sender's lease expires and another process resumes;
 - nobody gets a message twice: a per-recipient message (template / customer service) is marked
   `sending` in a committed transaction before the API call, and a resumed sender never resends a
-  `sending` row — it records it as failed `unknown_after_crash`; a mass-send batch gets its
+  `sending` row — it records it as `unknown` (`unknown_after_crash`); a mass-send batch gets its
   `clientmsgid` committed before the call, so a resend after a crash is a no-op at WeChat;
 - everyone is accounted for: the plan rows exist before the first send and end sent / failed /
   skipped.
@@ -28,7 +28,16 @@ from typing import Protocol
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import outbox
+from storage.broadcast_outcomes import (
+    OutcomeRecorder,
+)
+from storage.broadcast_pause import (
+    OUTCOME_UNKNOWN,
+    PAUSING,
+    notify_sender,
+    pause_broadcast,
+    resumes_at,
+)
 from storage.broadcasts import (
     Broadcast,
     BroadcastStatus,
@@ -36,18 +45,16 @@ from storage.broadcasts import (
     DeliveryChannel,
     DeliveryPolicy,
     DeliveryStatus,
-    Kind,
     counts,
     finish_text,
     materialise,
 )
 from storage.db import is_postgres, unit_of_work
-from storage.owners import Owner
 
 log = logging.getLogger(__name__)
 
 # WeChat errcodes with a meaning for delivery.
-WINDOW_CLOSED, CS_COUNT_EXCEEDED, NOT_FOLLOWING, CLIENTMSGID_USED = 45015, 45047, 43004, 45065
+CLIENTMSGID_USED = 45065
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class SendConfig:
     mass_batch_size: int = 5000
     chunk_size: int = 50
     lease_seconds: float = 60.0
+    rate_limit_pause_seconds: float = 60.0
 
 
 class _RateLimiter:
@@ -96,7 +104,7 @@ class _RateLimiter:
         self.next_at = max(now, self.next_at) + self.interval
 
 
-class BroadcastSender:
+class BroadcastSender(OutcomeRecorder):
     """Claims due broadcasts and delivers them; `run_once()` is what the scheduler tick calls."""
 
     def __init__(
@@ -120,6 +128,7 @@ class BroadcastSender:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[int] | None = None
         self._stopping = False
+        self._mass_unknown = 0
 
     def kick(self) -> None:
         """Start sending in the background now (after a confirm), instead of at the next tick."""
@@ -156,6 +165,7 @@ class BroadcastSender:
                     Broadcast.status.in_([BroadcastStatus.QUEUED, BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING]),
                     or_(Broadcast.scheduled_at.is_(None), Broadcast.scheduled_at <= now),
                     or_(Broadcast.lease_until.is_(None), Broadcast.lease_until < now),
+                    or_(Broadcast.paused_until.is_(None), Broadcast.paused_until <= now),
                 )
                 .order_by(Broadcast.id)
                 .limit(1)
@@ -166,6 +176,7 @@ class BroadcastSender:
             if broadcast is None:
                 return None
             broadcast.lease_owner = self.worker_id
+            broadcast.paused_until, broadcast.pause_reason = None, ""  # the quota window has reset
             broadcast.lease_until = now + timedelta(seconds=self.config.lease_seconds)
             if broadcast.status != BroadcastStatus.SENDING:
                 broadcast.status = BroadcastStatus.SENDING
@@ -208,11 +219,14 @@ class BroadcastSender:
                 batch = await self._next_mass_batch(session, broadcast)
                 chunk = [] if batch else await self._next_chunk(session, broadcast_id)
             if batch:
-                await self._send_mass(broadcast_id, batch[0], batch[1], text)
+                paused = await self._send_mass(broadcast_id, batch[0], batch[1], text)
             elif chunk:
-                await self._send_chunk(broadcast_id, chunk, text, kind)
+                paused = await self._send_chunk(broadcast_id, chunk, text, kind)
             else:
                 return await self._finish(broadcast_id)
+            if paused is not None:
+                await self._pause(broadcast_id, paused)
+                return False
 
     async def _recover(self, session: AsyncSession, broadcast_id: int) -> None:
         """After a takeover: per-recipient rows caught mid-call are never resent."""
@@ -220,7 +234,7 @@ class BroadcastSender:
             update(Delivery)
             .where(Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.SENDING,
                    Delivery.channel != DeliveryChannel.MASS)
-            .values(status=DeliveryStatus.FAILED, reason="unknown_after_crash")
+            .values(status=DeliveryStatus.UNKNOWN, reason="unknown_after_crash")  # may have arrived: unknown, not failed
         )
 
     async def _next_mass_batch(
@@ -283,10 +297,23 @@ class BroadcastSender:
         )).all()
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
-    async def _send_mass(self, broadcast_id: int, key: str, rows: list[tuple[int, str]], text: str) -> None:
+    async def _send_mass(self, broadcast_id: int, key: str, rows: list[tuple[int, str]], text: str) -> int | None:
+        """One mass send; returns the errcode that pauses the broadcast, if any."""
         await self.limiter.wait()
         outcome = await self.gateway.mass_send([openid for _, openid in rows], text, key)
+        if outcome.errcode == OUTCOME_UNKNOWN:
+            # The rows stay `sending` with their clientmsgid: the next round repeats the very same
+            # call, which WeChat deduplicates. Timing out again and again pauses instead of spinning.
+            self._mass_unknown += 1
+            return OUTCOME_UNKNOWN if self._mass_unknown >= 3 else None
+        self._mass_unknown = 0
         async with unit_of_work(self.sessions) as session:
+            if outcome.errcode in PAUSING:  # not sent: back to pending, under a new batch later
+                await session.execute(
+                    update(Delivery).where(Delivery.broadcast_id == broadcast_id, Delivery.batch_key == key)
+                    .values(status=DeliveryStatus.PENDING, batch_key=None)
+                )
+                return outcome.errcode
             values = (
                 {"status": DeliveryStatus.SENT, "sent_at": self.clock(), "wechat_msgid": outcome.msgid or None}
                 if outcome.ok
@@ -295,11 +322,14 @@ class BroadcastSender:
             await session.execute(
                 update(Delivery).where(Delivery.broadcast_id == broadcast_id, Delivery.batch_key == key).values(**values)
             )
+        return None
 
     async def _send_chunk(
         self, broadcast_id: int, chunk: list[tuple[int, int, str, str]], text: str, kind: str
-    ) -> None:
-        """One commit per message: it records the previous result and marks the next row `sending`."""
+    ) -> int | None:
+        """One commit per message: it records the previous result and marks the next row `sending`.
+
+        Returns the errcode that pauses the broadcast (its row goes back to pending), if any."""
         previous: tuple[tuple[int, int, str, str], SendOutcome] | None = None
         for row in chunk:
             if self._stopping:
@@ -319,55 +349,24 @@ class BroadcastSender:
                 outcome = await self.gateway.send_template(row[2], text, "通知")
             else:
                 outcome = await self.gateway.send_cs(row[2], text)
+            if outcome.errcode in PAUSING:
+                async with unit_of_work(self.sessions) as session:
+                    await session.execute(
+                        update(Delivery).where(Delivery.id == row[0]).values(status=DeliveryStatus.PENDING)
+                    )
+                return outcome.errcode
             previous = (row, outcome)
         if previous is not None:
             async with unit_of_work(self.sessions) as session:
                 await self._record(session, *previous, kind=kind)
+        return None
 
-    async def _record(
-        self, session: AsyncSession, row: tuple[int, int, str, str], outcome: SendOutcome, *, kind: str
-    ) -> None:
-        delivery_id, owner_id, _, channel = row
-        if outcome.ok:
-            await session.execute(
-                update(Delivery).where(Delivery.id == delivery_id)
-                .values(status=DeliveryStatus.SENT, sent_at=self.clock(), wechat_msgid=outcome.msgid or None)
-            )
-            return
-        if outcome.errcode == NOT_FOLLOWING:
-            await session.execute(update(Owner).where(Owner.id == owner_id).values(following=False))
-        fallback = self._fallback(channel, outcome.errcode, kind)
-        if fallback is not None and await self._fallback_allowed(session, owner_id, fallback):
-            # The message did not go out, so routing it through another channel is not a duplicate.
-            await session.execute(
-                update(Delivery).where(Delivery.id == delivery_id)
-                .values(status=DeliveryStatus.PENDING, channel=fallback)
-            )
-            return
-        await session.execute(
-            update(Delivery).where(Delivery.id == delivery_id)
-            .values(status=DeliveryStatus.FAILED, errcode=outcome.errcode, reason=outcome.errmsg[:64])
-        )
-
-    def _fallback(self, channel: str, errcode: int, kind: str) -> str | None:
-        if channel != DeliveryChannel.CS or errcode not in (WINDOW_CLOSED, CS_COUNT_EXCEEDED):
-            return None
-        if kind == Kind.MARKETING:
-            return DeliveryChannel.MASS
-        return DeliveryChannel.TEMPLATE if self.policy.template_configured else None
-
-    async def _fallback_allowed(self, session: AsyncSession, owner_id: int, channel: str) -> bool:
-        if channel != DeliveryChannel.MASS:
-            return True
-        month_start = self.clock().astimezone(self.policy.tz).replace(
-            day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-        used = await session.scalar(
-            select(func.count()).select_from(Delivery)
-            .where(Delivery.owner_id == owner_id, Delivery.channel == DeliveryChannel.MASS,
-                   Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.SENT]),
-                   Delivery.planned_at >= month_start)
-        )
-        return int(used or 0) < self.policy.mass_monthly_quota
+    async def _pause(self, broadcast_id: int, errcode: int) -> None:
+        """Stop until the quota window resets; the remaining rows stay pending; staff told once."""
+        until = resumes_at(errcode, self.clock(), self.policy.tz, rate_pause_seconds=self.config.rate_limit_pause_seconds)
+        await pause_broadcast(self.sessions, broadcast_id, errcode, until, self.policy.tz)
+        if self.on_outbox is not None:
+            self.on_outbox()
 
     async def _finish(self, broadcast_id: int) -> bool:
         async with unit_of_work(self.sessions) as session:
@@ -385,11 +384,3 @@ class BroadcastSender:
             self.on_outbox()
         log.info("broadcast %s done: %s", broadcast_id, totals.get("status"))
         return True
-
-
-def notify_sender(session: AsyncSession, broadcast: Broadcast, text: str) -> None:
-    """Tell whoever sent the broadcast, on the channel they used."""
-    if broadcast.reply_channel == "wechat" and broadcast.reply_to:
-        outbox.emit(session, "owner.notify", openid=broadcast.reply_to, text=text)
-    else:
-        outbox.emit(session, "staff.notify", text=text)

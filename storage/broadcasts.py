@@ -70,6 +70,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"
+    UNKNOWN = "unknown"  # timed out after reaching WeChat: may have arrived, never resent (issue 15)
 
 
 class DeliveryChannel(StrEnum):
@@ -130,6 +131,9 @@ class Broadcast(Timestamped, Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     lease_owner: Mapped[str] = mapped_column(String(64), default="")
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # 45009 / rate limit (issue 15): sending stops until then, the remaining rows stay pending.
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    pause_reason: Mapped[str] = mapped_column(String(64), default="", server_default="")
     mass_batches: Mapped[int] = mapped_column(Integer, default=0)
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Issue 14: why staff chose 通知 (it skips opt-outs and the daily cap), and who confirmed or
@@ -424,6 +428,8 @@ def finish_text(broadcast: Broadcast, totals: dict[str, Any]) -> str:
         f"广播 #{broadcast.id} 已发送完毕（{KIND_LABELS.get(broadcast.kind, broadcast.kind)}）",
         f"共 {totals.get('total', 0)} 人：成功 {st.get('sent', 0)}，失败 {st.get('failed', 0)}，跳过 {st.get('skipped', 0)}",
     ]
+    if st.get("unknown"):
+        lines.append(f"另有 {st['unknown']} 人可能未送达（接口超时，无法确认；为免重复不再重发）")
     if channels:
         lines.append(f"渠道：{channels}")
     if totals.get("skipped"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -9,7 +10,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
+
+_DOWN = (RedisError, OSError)
 
 
 class StoreUnavailable(RuntimeError):
@@ -31,10 +34,23 @@ class KeyValueStore:
         """SET NX with a TTL: True for the first caller only, across every process."""
         return bool(await self.client.set(self.key(name), value, nx=True, ex=ttl_seconds))
 
+    async def claim_and_get(self, name: str, other: str, *, ttl_seconds: int) -> tuple[bool, str | None]:
+        """`claim(name)` and `get(other)` in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(self.key(name), "1", nx=True, ex=ttl_seconds)
+        pipe.get(self.key(other))
+        claimed, value = await pipe.execute()
+        return bool(claimed), value.decode() if isinstance(value, bytes) else value
+
     async def get(self, name: str) -> str | None:
         """The string value, or None."""
         value = await self.client.get(self.key(name))
         return value.decode() if isinstance(value, bytes) else value
+
+    async def get_many(self, *names: str) -> list[str | None]:
+        """Several string values in one round trip (MGET)."""
+        values = await self.client.mget([self.key(n) for n in names])
+        return [v.decode() if isinstance(v, bytes) else v for v in values]
 
     async def set(self, name: str, value: str, *, ttl_seconds: int | None = None) -> None:
         """Store a string, optionally expiring."""
@@ -76,17 +92,37 @@ class KeyValueStore:
         return int(result[0])
 
     @asynccontextmanager
-    async def lock(self, name: str, *, timeout: float = 30, wait: float = 10) -> AsyncIterator[None]:
-        """A distributed lock (redis-py's Lua lock): held by one process at a time."""
+    async def lock(
+        self, name: str, *, timeout: float = 30, wait: float = 10, renew: bool = False
+    ) -> AsyncIterator[None]:
+        """A distributed lock (redis-py's Lua lock): held by one process at a time.
+
+        With `renew`, the lock's TTL is reset every timeout/3 while it is held, so a short timeout
+        frees the lock soon after a holder dies (kill -9) without expiring under a slow live one.
+        """
         lock = self.client.lock(self.key(f"lock:{name}"), timeout=timeout, blocking_timeout=wait)
         acquired = await lock.acquire()
         if not acquired:
             raise TimeoutError(f"lock {name} not acquired within {wait}s")
+        renewer = asyncio.create_task(self._keep(lock, timeout / 3)) if renew else None
         try:
             yield
         finally:
-            with contextlib.suppress(LockError):  # expired while held; the TTL already freed it
+            if renewer is not None:
+                renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewer
+            with contextlib.suppress(LockError, *_DOWN):  # expired while held; the TTL already freed it
                 await lock.release()
+
+    @staticmethod
+    async def _keep(lock: Any, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await lock.reacquire()
+            except (LockError, *_DOWN):  # lost it, or Redis is down: the TTL decides from here
+                return
 
     async def ping(self) -> None:
         """Raise StoreUnavailable when the server does not answer."""

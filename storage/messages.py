@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, Text, insert
+from sqlalchemy import String, Text, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,6 +22,9 @@ class InboundMessageLog(Timestamped, Base):
     # The dedupe key (MsgId, or FromUserName+CreateTime+Event); unique so a retry can't log twice.
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
     intent: Mapped[str] = mapped_column(String(32), default="")
+    # The reply text, in the same commit as the message: a retry during a Redis outage, a takeover
+    # and the late-reply sweeper read it here (issue 15).
+    reply: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 async def record(
@@ -37,3 +40,9 @@ async def record(
             channel=channel, user_id=user_id, kind=kind, text=text, dedupe_key=dedupe_key
         )
     )
+
+
+async def record_reply(*, session: AsyncSession, dedupe_key: str, text: str) -> None:
+    """Keep the reply with its message, in the same unit of work (issue 15): whoever answers for
+    a lost attempt (a retry while Redis is down, a takeover, the late-reply sweeper) reads it here."""
+    await session.execute(update(InboundMessageLog).where(InboundMessageLog.dedupe_key == dedupe_key).values(reply=text))

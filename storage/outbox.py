@@ -11,7 +11,8 @@ parked (parked_at) and counted, and delivered rows are deleted after a retention
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, delete, func, select, update
@@ -46,6 +47,11 @@ class OutboxEvent(Timestamped, Base):
     last_error: Mapped[str] = mapped_column(String(500), default="")
     # Set when the row failed max_attempts times: no longer retried, counted until staff look.
     parked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    # Committed before the platform call (issue 15): a row with it set and no processed_at is in
+    # flight or was cut off mid-call, and is never sent again blindly.
+    send_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # "" delivered / pending; "unknown": the call may or may not have reached the platform.
+    outcome: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 def emit(session: AsyncSession, kind: str, **payload: Any) -> OutboxEvent:
@@ -78,6 +84,7 @@ async def claim_pending(
         select(OutboxEvent)
         .where(
             OutboxEvent.processed_at.is_(None),
+            OutboxEvent.send_started_at.is_(None),  # a recorded send is never claimed again
             OutboxEvent.attempts < max_attempts,
             OutboxEvent.kind.in_(kinds),
         )
@@ -101,7 +108,7 @@ async def mark_failed(*, session: AsyncSession, event_id: int, error: str, max_a
     await session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id == event_id)
-        .values(attempts=OutboxEvent.attempts + 1, last_error=error[:500])
+        .values(attempts=OutboxEvent.attempts + 1, last_error=error[:500], send_started_at=None)
     )
     await session.execute(
         update(OutboxEvent)
@@ -152,3 +159,51 @@ async def counts(*, session: AsyncSession, since: datetime | None = None) -> dic
         new = await session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.parked_at >= since))
         out["parked_since"] = int(new or 0)
     return out
+
+
+# --- the send record (issue 15) ----------------------------------------------------------------
+
+# A claimed event still not done after this long was cut off mid-call (its process died).
+IN_DOUBT_SECONDS = 120
+
+
+async def mark_started(*, session: AsyncSession, event_ids: list[int]) -> None:
+    """Record, before any call, that these events are being sent (committed by the caller)."""
+    if event_ids:
+        await session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(send_started_at=utcnow())
+        )
+
+
+async def mark_unknown(*, session: AsyncSession, event_id: int, error: str) -> None:
+    """The call may have reached the platform: closed as `unknown`, never sent again."""
+    await session.execute(
+        update(OutboxEvent).where(OutboxEvent.id == event_id)
+        .values(processed_at=utcnow(), outcome="unknown", last_error=error[:500])
+    )
+
+
+async def release(*, session: AsyncSession, event_ids: list[int], error: str) -> None:
+    """Sending is paused: back to pending without counting an attempt."""
+    await session.execute(
+        update(OutboxEvent).where(OutboxEvent.id.in_(event_ids), OutboxEvent.processed_at.is_(None))
+        .values(send_started_at=None, last_error=error[:500])
+    )
+
+
+async def settle_in_doubt(
+    *, session: AsyncSession, on_unknown: Callable[[AsyncSession, str, dict[str, Any]], None]
+) -> int:
+    """Events whose sender died mid-call: closed as `unknown` and reported, never resent."""
+    stale = utcnow() - timedelta(seconds=IN_DOUBT_SECONDS)
+    stmt = select(OutboxEvent).where(
+        OutboxEvent.processed_at.is_(None), OutboxEvent.send_started_at.is_not(None),
+        OutboxEvent.send_started_at < stale,
+    ).limit(50)
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(await session.scalars(stmt))
+    for row in rows:
+        await mark_unknown(session=session, event_id=row.id, error="sender stopped mid-call")
+        on_unknown(session, row.kind, row.payload)
+    return len(rows)

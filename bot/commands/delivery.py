@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.wechat.client import WeChatAPIError, WeChatClient
+from bot.wechat.client import SendingPaused, SendOutcomeUnknown, WeChatAPIError, WeChatClient
 from bot.wechat.notices import DEFAULT_FIELDS, template_data
 from dialogs.guard import GuardRefused
 from storage.broadcast_delivery import SendOutcome
+from storage.broadcast_pause import OUTCOME_UNKNOWN
 
 GUARD_ERRCODE = -2  # ours, not WeChat's: the content guard refused the text
 
@@ -29,6 +30,10 @@ class WeChatGateway:
             msgid = await coro
         except GuardRefused as exc:
             return SendOutcome(GUARD_ERRCODE, str(exc))
+        except SendOutcomeUnknown as exc:  # reached WeChat, answer lost: unknown, not failed
+            return SendOutcome(OUTCOME_UNKNOWN, exc.errmsg)
+        except SendingPaused as exc:  # token persistently rejected: pause, don't fail
+            return SendOutcome(-3, exc.errmsg)
         except WeChatAPIError as exc:
             return SendOutcome(exc.errcode, exc.errmsg)
         # The msgid lets WeChat's later send result (TEMPLATESENDJOBFINISH …) find the delivery row.

@@ -28,7 +28,7 @@ def build_sender(runtime: Runtime, relay: OutboxRelay) -> BroadcastSender:
                             fields=s.wechat_template_fields, tz=s.tz)
     config = SendConfig(
         rate_per_second=s.broadcast_rate_per_second, mass_batch_size=s.broadcast_mass_batch,
-        lease_seconds=s.broadcast_lease_seconds,
+        lease_seconds=s.broadcast_lease_seconds, rate_limit_pause_seconds=s.broadcast_rate_limit_pause_seconds,
     )
     return BroadcastSender(runtime.sessions, gateway, policy_from(runtime), config, on_outbox=relay.kick)
 

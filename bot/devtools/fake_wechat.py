@@ -38,10 +38,15 @@ class FakeWeChatAPI:
     _server: TestServer | None = None
     listeners: list[Any] = field(default_factory=list)
     template_msgids: list[int] = field(default_factory=list)
+    _clientmsgids: dict[str, int] = field(default_factory=dict)
 
     def fail(self, path: str, errcode: int, times: int = 1) -> None:
         """Answer the next `times` calls to path with errcode."""
         self._faults[path].extend([errcode] * times)
+
+    def clear_faults(self, path: str) -> None:
+        """Stop answering path with injected errcodes (e.g. the daily quota window reset)."""
+        self._faults[path].clear()
 
     def delay(self, path: str, seconds: float) -> None:
         """Sleep before answering calls to path (to exercise client timeouts)."""
@@ -100,7 +105,14 @@ class FakeWeChatAPI:
             self.template_msgids.append(msgid)
             return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
         if path == "/cgi-bin/message/mass/send":
-            return {"errcode": 0, "errmsg": "send job submission success", "msg_id": secrets.randbits(40)}
+            # WeChat deduplicates mass sends by clientmsgid: a repeat is refused with 45065.
+            key = body.get("clientmsgid")
+            if key and key in self._clientmsgids:
+                return {"errcode": 45065, "errmsg": "clientmsgid exist", "msg_id": self._clientmsgids[key]}
+            msg_id = secrets.randbits(40)
+            if key:
+                self._clientmsgids[key] = msg_id
+            return {"errcode": 0, "errmsg": "send job submission success", "msg_id": msg_id}
         if path == "/cgi-bin/user/info":
             return {"subscribe": 1, "openid": query.get("openid"), "nickname": "业主", "tagid_list": []}
         if path == "/cgi-bin/tags/create":

@@ -197,9 +197,14 @@ class TelegramDeliveries:
             await self.tg.bot.send_message(chat_id, text[:TELEGRAM_TEXT_LIMIT])
         refs = {k: int(payload[k]) for k in ("handoff_id", "complaint_id") if payload.get(k)}
         if refs:
-            await self.tg.runtime.kv.set_json(
-                staff_message_key(message.chat.id, message.message_id), refs, ttl_seconds=HANDOFF_TTL_SECONDS
-            )
+            try:
+                await self.tg.runtime.kv.set_json(
+                    staff_message_key(message.chat.id, message.message_id), refs, ttl_seconds=HANDOFF_TTL_SECONDS
+                )
+            except Exception:
+                # Redis down (issue 15): the alert is out and must not be sent again by the sweep;
+                # only replying to this one message cannot reach the owner (/close still works).
+                log.warning("staff alert %s sent but not remembered for replies", refs, exc_info=True)
 
 
 def _escape(text: str) -> str:

@@ -50,7 +50,11 @@ class ChatDirectory:
         configured = self._configured[role]
         if configured is None:
             return None
-        moved = await self.kv.get(f"tg:migrated:{configured}")
+        try:
+            moved = await self.kv.get(f"tg:migrated:{configured}")
+        except Exception:  # Redis down: the configured chat, rather than no alert at all (issue 15)
+            log.warning("chat migrations unavailable; using the configured %s chat", role)
+            return configured
         return int(moved) if moved else configured
 
     async def merchant_chat(self) -> int | None:

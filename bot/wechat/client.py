@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from typing import Any
 
 import aiohttp
 
 from bot.metrics import GUARD_REFUSALS, OUTBOUND
+from bot.outbox_relay import OutcomeUnknown, RetryLater
 from dialogs.guard import ContentGuard, GuardRefused
 from storage.kv import KeyValueStore
 
@@ -20,6 +22,13 @@ log = logging.getLogger(__name__)
 
 TOKEN_KEY = "wechat:access_token"
 _TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / expired access token
+
+
+PAUSE_KEY = "wechat:paused_until"  # epoch seconds; set after a token is rejected right after a refresh
+BACKOFF_KEY = "wechat:pause_seconds"
+# Raised by aiohttp once the request may have reached WeChat: the outcome is unknown, not failed.
+_AFTER_SEND = (aiohttp.ServerTimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
+               aiohttp.ClientResponseError, TimeoutError, ValueError)
 
 
 class WeChatAPIError(RuntimeError):
@@ -43,6 +52,15 @@ class NotFollowing(WeChatAPIError):
     """43004: the owner no longer follows the account."""
 
 
+class SendOutcomeUnknown(WeChatAPIError, OutcomeUnknown):
+    """The call timed out or the connection dropped after the request went out: WeChat may have
+    acted on it. Never retried blindly (issue 15)."""
+
+
+class SendingPaused(WeChatAPIError, RetryLater):
+    """All sending is paused (the token was rejected again right after a refresh); try later."""
+
+
 _TYPED = {45015: WindowClosed, 45047: QuotaExceeded, 45009: QuotaExceeded, 43004: NotFollowing}
 
 
@@ -63,6 +81,8 @@ class WeChatClient:
         kv: KeyValueStore,
         guard: ContentGuard,
         timeout_seconds: float = 5.0,
+        pause_seconds: float = 30.0,
+        pause_max_seconds: float = 1800.0,
     ) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
@@ -71,6 +91,11 @@ class WeChatClient:
         self.guard = guard
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
+        self.pause_seconds = pause_seconds
+        self.pause_max_seconds = pause_max_seconds
+        # This process's view of the pause, so a Redis outage does not lift it.
+        self._paused_until = 0.0
+        self._pausing = False
 
     @property
     def configured(self) -> bool:
@@ -91,7 +116,9 @@ class WeChatClient:
 
     async def access_token(self) -> str:
         """The shared token; only one process fetches a new one, the others wait and reuse it."""
-        token = await self.kv.get(TOKEN_KEY)
+        token, paused = await self.kv.get_many(TOKEN_KEY, PAUSE_KEY)
+        self._paused_until = max(self._paused_until, float(paused or 0))
+        self._check_paused()
         if token:
             return token
         async with self.kv.lock("wechat-token", timeout=15, wait=15):
@@ -117,12 +144,66 @@ class WeChatClient:
         # Compare-and-delete: never throw away a token another process just refreshed.
         await self.kv.delete_if_equals(TOKEN_KEY, stale)
 
+    # --- pausing after a persistent token rejection ---------------------------------------------
+
+    def paused_until(self) -> float:
+        """Epoch seconds until which sending is paused (0 when not), as this process knows it."""
+        return self._paused_until if self._paused_until > time.time() else 0.0
+
+    async def shared_pause(self) -> float:
+        """Like paused_until, but also seeing a pause another process started (for /healthz)."""
+        try:
+            shared = float(await self.kv.get(PAUSE_KEY) or 0)
+        except Exception:
+            shared = 0.0
+        self._paused_until = max(self._paused_until, shared)
+        return self.paused_until()
+
+    def _check_paused(self) -> None:
+        if self._paused_until > time.time():
+            raise SendingPaused(-3, f"sending paused for {self._paused_until - time.time():.0f}s: access token rejected")
+
+    async def _pause(self, errcode: int) -> None:
+        """A token fresh from the endpoint was rejected too: stop every process sending, with a
+        doubling backoff, instead of fetching a token per message (the token quota is small)."""
+        if self._paused_until > time.time():
+            return  # a concurrent call already paused: one pause per refresh, not one per message
+        try:
+            shared, backoff = await self.kv.get_many(PAUSE_KEY, BACKOFF_KEY)
+        except Exception:
+            shared, backoff = None, None
+        if shared and float(shared) > time.time():
+            self._paused_until = float(shared)  # another process paused first
+            return
+        last = float(backoff or 0)
+        seconds = min(self.pause_max_seconds, max(self.pause_seconds, last * 2))
+        self._paused_until = time.time() + seconds
+        self._pausing = True
+        log.error("wechat access token rejected after a refresh (%s): all sending paused for %.0f s", errcode, seconds)
+        try:
+            await self.kv.set(PAUSE_KEY, str(self._paused_until), ttl_seconds=int(seconds) + 1)
+            await self.kv.set(BACKOFF_KEY, str(seconds), ttl_seconds=int(self.pause_max_seconds * 4))
+        except Exception:
+            log.warning("pause not shared through Redis; this process pauses alone", exc_info=True)
+
+    async def _resume(self) -> None:
+        if self._pausing:
+            self._pausing = False
+            try:
+                await self.kv.delete(BACKOFF_KEY)
+            except Exception:
+                log.warning("could not reset the sending backoff", exc_info=True)
+
     # --- generic call ---------------------------------------------------------------------------
 
     async def call(
         self, method: str, path: str, *, json: dict[str, Any] | None = None, params: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """Call an API path; refresh the token once on 40001/42001 and retry once, never loop."""
+        """Call an API path; refresh the token once on 40001/42001 and retry once, never loop.
+
+        Rejected again with the fresh token: all sending pauses (SendingPaused) with a backoff.
+        A timeout or dropped connection after the request went out raises SendOutcomeUnknown.
+        """
         api = path.rsplit("/", 1)[-1]
         for attempt in (1, 2):
             token = await self.access_token()
@@ -132,18 +213,26 @@ class WeChatClient:
                     method, f"{self.api_base}{path}", params=query, json=json
                 ) as resp:
                     data: dict[str, Any] = await resp.json(content_type=None)
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:  # ValueError: not JSON
+            except aiohttp.ClientConnectorError as exc:  # never connected: nothing was sent
                 OUTBOUND.labels(api, "transport_error").inc()
                 raise WeChatAPIError(-1, f"transport: {exc!r}") from exc
+            except (*_AFTER_SEND, aiohttp.ClientError) as exc:  # ValueError: not JSON
+                OUTBOUND.labels(api, "unknown").inc()
+                raise SendOutcomeUnknown(-1, f"transport (outcome unknown): {exc!r}") from exc
             errcode = int(data.get("errcode", 0) or 0)
             if errcode in _TOKEN_ERRORS and attempt == 1:
                 log.warning("wechat token rejected (%s); refreshing once", errcode)
                 await self._invalidate(token)
                 continue
+            if errcode in _TOKEN_ERRORS:
+                OUTBOUND.labels(api, str(errcode)).inc()
+                await self._pause(errcode)
+                raise SendingPaused(errcode, str(data.get("errmsg", "")) + " (sending paused)")
             if errcode:
                 OUTBOUND.labels(api, str(errcode)).inc()
                 raise api_error(errcode, str(data.get("errmsg", "")))
             OUTBOUND.labels(api, "ok").inc()
+            await self._resume()
             return data
         raise AssertionError("unreachable")  # pragma: no cover
 

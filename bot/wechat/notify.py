@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox_relay import PermanentFailure
+from bot.outbox_relay import PermanentFailure, RetryLater
 from bot.wechat.client import (
     NotFollowing,
     QuotaExceeded,
@@ -58,7 +58,9 @@ def owner_notifier(  # type: ignore[no-untyped-def]
             raise PermanentFailure(str(exc)) from exc
         except (WindowClosed, QuotaExceeded) as exc:
             if exc.errcode == 45009:
-                raise  # the daily API quota covers templates too: the sweeper retries later
+                # The daily API quota covers templates too: not an attempt (issue 15: five sweeps
+                # would otherwise use up the event's attempts and drop it); the sweeper retries.
+                raise RetryLater(str(exc)) from exc
             if not template_id or payload.get("notice"):
                 if isinstance(exc, WindowClosed):
                     raise PermanentFailure(str(exc)) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import math
@@ -17,6 +18,7 @@ from wechatpy.utils import check_signature
 
 from bot.metrics import DUPLICATES, INBOUND, LATE_REPLIES, NOTIFICATIONS, REJECTED
 from bot.wechat.classify import Classified, classify
+from bot.wechat.late import LEASE_SECONDS, LateReplies
 from bot.wechat.protocol import MalformedMessage, parse_xml, render_text_reply
 from dialogs import texts
 from dialogs.events import InboundMessage, Reply
@@ -31,7 +33,10 @@ NotificationHandler = Callable[[str, dict[str, str]], Awaitable[None]]
 
 # Stored in place of a reply when it went out through the customer-service API instead.
 _SENT_LATER = "\x00later"
+# Stored while a reply past the deadline is still being made, under a lease its worker renews.
+_LEASED = "\x00lease"
 _NO_REPLY = ""
+_CLAIMED, _TAKEN, _RECOVERING = object(), object(), object()
 
 
 @dataclass
@@ -62,9 +67,11 @@ class WeChatWebhook:
     def __init__(
         self, config: WebhookConfig, *, kv: KeyValueStore, handle: EventHandler, deliver_later: LateDelivery,
         on_notification: NotificationHandler | None = None,
+        late: LateReplies | None = None,
     ) -> None:
         self.config = config
         self.on_notification = on_notification
+        self.late = late
         self.kv = kv
         self.handle = handle
         self.deliver_later = deliver_later
@@ -204,38 +211,62 @@ class WeChatWebhook:
         log.info("wechat request rejected: %s", exc.reason)
         return web.Response(status=exc.status, text=exc.reason)
 
-    # --- dedupe and the passive-reply deadline --------------------------------------------------
+    # --- dedupe, the passive-reply deadline and the late-reply lease ------------------------------
 
     async def _respond(self, event: InboundMessage, *, account: str) -> str:
-        """The rendered reply XML ('' for none); a retry gets the first attempt's reply."""
+        """The rendered reply XML ('' for none); a retry gets the first attempt's reply.
+
+        One deadline for the whole request, waiting for an earlier attempt included, so even a
+        retry that takes a message over answers inside WeChat's 5 seconds.
+        """
+        deadline = time.monotonic() + self.config.reply_deadline_seconds
         dedupe, reply_key = f"wx:dedupe:{event.dedupe_key}", f"wx:reply:{event.dedupe_key}"
-        if not await self._claim(dedupe):
+        claim = await self._claim(dedupe)
+        if claim is _TAKEN:
             DUPLICATES.inc()
-            stored = await self._await_first_reply(reply_key, dedupe)
+            stored = await self._await_first_reply(reply_key, dedupe, deadline)
             if stored is not None:
                 return stored
-            # The first attempt's claim lapsed with no reply: its process died mid-message (kill -9,
-            # OOM). This retry takes the message over; the message log's unique key still makes
-            # sure a message that did commit has its effect once.
-            if not await self._claim(dedupe):
+            # The first attempt's claim or lease lapsed with no reply: its process died mid-message
+            # (kill -9, OOM). This retry takes the message over; the message log's unique key still
+            # makes sure a message that did commit has its effect once.
+            claim = await self._claim(dedupe)
+            if claim is _TAKEN:
                 return ""
-        task = asyncio.create_task(self._process(event, account, reply_key, dedupe))
+            claim = _RECOVERING
+        task = asyncio.create_task(self._process(event, account, reply_key, dedupe, recovering=claim is _RECOVERING))
         try:
-            xml, _text = await asyncio.wait_for(asyncio.shield(task), self.config.reply_deadline_seconds)
-            return xml
+            xml, text = await asyncio.wait_for(asyncio.shield(task), max(0.05, deadline - time.monotonic()))
         except TimeoutError:
-            LATE_REPLIES.inc()
+            return await self._answer_later(task, event, reply_key, dedupe)
+        if claim is _RECOVERING and text and self.late is not None and not await self.late.settle(event.dedupe_key, "passive"):
+            # An earlier worker went past the deadline and its reply already went out (it, or the
+            # sweeper, sent it by customer-service message): saying it again would be a duplicate.
             await self._store(reply_key, _SENT_LATER)
-            await self._store(dedupe, "1")  # alive and answering late: hold the claim for the full TTL
-            late = asyncio.create_task(self._deliver_when_ready(task, event.user_id))
-            self._background.add(late)
-            late.add_done_callback(self._background.discard)
             return ""
+        return xml
+
+    async def _answer_later(
+        self, task: asyncio.Task[tuple[str, str]], event: InboundMessage, reply_key: str, dedupe: str
+    ) -> str:
+        """Past the deadline: answer WeChat now with nothing, send the reply when it is ready."""
+        LATE_REPLIES.inc()
+        await self._store(f"{dedupe}:late", "1")  # outlives the lease, for whoever takes over
+        await self._store(reply_key, _LEASED, ttl=math.ceil(LEASE_SECONDS))
+        await self._store(dedupe, "1", ttl=math.ceil(LEASE_SECONDS))
+        late = asyncio.create_task(self._deliver_when_ready(task, event, reply_key, dedupe))
+        self._background.add(late)
+        late.add_done_callback(self._background.discard)
+        return ""
 
     async def _process(
-        self, event: InboundMessage, account: str, reply_key: str, dedupe: str
+        self, event: InboundMessage, account: str, reply_key: str, dedupe: str, *, recovering: bool = False
     ) -> tuple[str, str]:
-        """Run the dialogs; returns (rendered XML, plain text), both empty for no reply."""
+        """Run the dialogs; returns (rendered XML, plain text), both empty for no reply.
+
+        `recovering`: this may be a message an earlier attempt already handled (a takeover, or any
+        message while Redis is down); its reply then comes from the message log.
+        """
         try:
             reply = await self.handle(event)
         except Exception:
@@ -245,43 +276,77 @@ class WeChatWebhook:
             await self._forget(dedupe)
             busy = render_text_reply(to_openid=event.user_id, from_account=account, text=texts.BUSY)
             return busy, texts.BUSY
-        xml = (
-            render_text_reply(to_openid=event.user_id, from_account=account, text=reply.text)
-            if reply is not None
-            else _NO_REPLY
-        )
-        # One round trip, in order: the reply (NX: if the deadline already passed, the "sent later"
-        # marker must win for retries), then the claim held for the full TTL so retries get it.
+        text = reply.text if reply is not None else ""
+        if recovering and not text and self.late is not None:
+            # A duplicate the message log absorbed: answer with the first attempt's reply.
+            text = await self.late.logged_reply(event.dedupe_key)
+        xml = render_text_reply(to_openid=event.user_id, from_account=account, text=text) if text else _NO_REPLY
+        # One round trip, in order: the reply (NX: if the deadline already passed, the lease marker
+        # must win for retries), then the claim held for the full TTL so retries get it.
         try:
             await self.kv.set_many([(reply_key, xml, True), (dedupe, "1", False)],
                                    ttl_seconds=self.config.dedupe_ttl_seconds)
         except Exception:
             log.warning("could not cache reply %s", reply_key, exc_info=True)
-        return xml, reply.text if reply is not None else ""
+        return xml, text
 
-
-    async def _deliver_when_ready(self, task: asyncio.Task[tuple[str, str]], openid: str) -> None:
-        _xml, text = await task
-        if not text:
-            return
+    async def _deliver_when_ready(
+        self, task: asyncio.Task[tuple[str, str]], event: InboundMessage, reply_key: str, dedupe: str
+    ) -> None:
+        """Renew the lease while the reply is being made, then send it, unless a takeover or the
+        sweeper already answered for us."""
+        done = asyncio.Event()
+        renewer = asyncio.create_task(self._renew_lease(event, reply_key, dedupe, done))
         try:
-            await self.deliver_later(openid, text)
+            _xml, text = await task
+        finally:
+            done.set()
+            await renewer
+        try:
+            if self.late is not None:  # settled and queued in the outbox in one commit
+                try:
+                    await self.late.answer(event.dedupe_key, event.user_id, text)
+                    text = ""
+                except Exception:  # the database is down (the reply is then 系统繁忙): send it directly
+                    log.warning("late reply %s not queued; sending it directly", event.dedupe_key, exc_info=True)
+            if text:
+                await self.deliver_later(event.user_id, text)
         except Exception:
-            log.exception("late reply to %s could not be delivered", openid)
+            log.exception("late reply to %s could not be delivered", event.user_id)
+        finally:
+            # Answered (or nothing to say): retries now get "success" for the full dedupe TTL.
+            await self._store(reply_key, _SENT_LATER)
+            await self._store(dedupe, "1")
 
-    async def _claim(self, dedupe: str) -> bool:
-        """Claim a message for handling. The claim is short until the reply is stored, so a worker
-        killed mid-message doesn't hold it for the whole dedupe TTL and WeChat's retry gets through."""
+    async def _renew_lease(self, event: InboundMessage, reply_key: str, dedupe: str, done: asyncio.Event) -> None:
+        ttl = math.ceil(LEASE_SECONDS)
+        while not done.is_set():
+            if self.late is not None:
+                await self.late.hold(event)
+            await self._store(reply_key, _LEASED, ttl=ttl)
+            await self._store(dedupe, "1", ttl=ttl)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), LEASE_SECONDS / 3)
+
+    async def _claim(self, dedupe: str) -> object:
+        """Claim a message for handling: _CLAIMED, _TAKEN (someone else has it) or _RECOVERING
+        (Redis is down, so this may be a retry; or an earlier attempt went late). The claim is
+        short until the reply is stored, so a worker killed mid-message doesn't hold it for the
+        whole dedupe TTL."""
         ttl = math.ceil(self.config.reply_deadline_seconds) + 2
         try:
-            return await self.kv.claim(dedupe, ttl_seconds=ttl)
+            claimed, went_late = await self.kv.claim_and_get(dedupe, f"{dedupe}:late", ttl_seconds=ttl)
         except Exception:  # Redis down: the message log's unique key still stops double effects
             log.warning("dedupe store unavailable; relying on the database", exc_info=True)
-            return True
+            return _RECOVERING
+        if not claimed:
+            return _TAKEN
+        # Free again, but an earlier attempt went past the deadline (and maybe died): whoever
+        # answers must first settle with that attempt's lease.
+        return _RECOVERING if went_late else _CLAIMED
 
-    async def _await_first_reply(self, reply_key: str, dedupe: str) -> str | None:
+    async def _await_first_reply(self, reply_key: str, dedupe: str, deadline: float) -> str | None:
         """The first attempt's reply; None when nobody holds the message any more (take it over)."""
-        deadline = time.monotonic() + self.config.reply_deadline_seconds
         while time.monotonic() < deadline:
             try:
                 stored = await self.kv.get(reply_key)
@@ -289,18 +354,17 @@ class WeChatWebhook:
                     return None
             except Exception:
                 return ""
-            if stored is not None:
-                return "" if stored == _SENT_LATER else stored
+            if stored == _SENT_LATER:
+                return ""
+            if stored is not None and stored != _LEASED:
+                return stored
+            # Still being handled (or answered late under a lease that may yet lapse): wait.
             await asyncio.sleep(0.05)
         return ""
 
-    async def _store(self, key: str, value: str, *, only_if_absent: bool = False) -> None:
-        ttl = self.config.dedupe_ttl_seconds
+    async def _store(self, key: str, value: str, *, ttl: int | None = None) -> None:
         try:
-            if only_if_absent:
-                await self.kv.claim(key, ttl_seconds=ttl, value=value)
-            else:
-                await self.kv.set(key, value, ttl_seconds=ttl)
+            await self.kv.set(key, value, ttl_seconds=ttl or self.config.dedupe_ttl_seconds)
         except Exception:
             log.warning("could not cache reply %s", key, exc_info=True)
 

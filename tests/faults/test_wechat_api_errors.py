@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 
 from bot.app import RELAY
 from bot.devtools.fake_wechat import FakeWeChatAPI
@@ -86,11 +86,14 @@ async def test_40001_once_refreshes_the_token_and_delivers(notify_hub: Hub, fake
     assert len(fake_wechat.tokens_issued) == 2 and len(fake_wechat.calls_to(CS)) == 2
 
 
-async def test_persistent_40001_is_recorded_and_left_for_the_sweeper(notify_hub: Hub, fake_wechat: FakeWeChatAPI) -> None:
+async def test_persistent_40001_pauses_sending_and_leaves_the_event_pending(notify_hub: Hub, fake_wechat: FakeWeChatAPI) -> None:
     fake_wechat.fail(CS, 40001, times=10)
     row = await notify_once(notify_hub)
-    assert row.processed_at is None and row.attempts == 1 and "40001" in row.last_error
+    # A pause is not an attempt: the event waits, whole, for sending to resume.
+    assert row.processed_at is None and row.attempts == 0 and "40001" in row.last_error
     assert len(fake_wechat.calls_to(CS)) == 2  # one refresh and retry, never a loop
+    health = await (await notify_hub.client.get("/healthz")).json()
+    assert health["wechat"].startswith("paused")
 
 
 @pytest.mark.parametrize("errcode", [45015, 45047])
@@ -116,17 +119,21 @@ async def test_closed_customer_service_channel_falls_back_to_a_template_notice(
 async def test_45009_daily_quota_is_retried_later_not_rerouted(notify_hub: Hub, fake_wechat: FakeWeChatAPI) -> None:
     fake_wechat.fail(CS, 45009)
     row = await notify_once(notify_hub)
-    assert row.processed_at is None and row.attempts == 1 and "45009" in row.last_error
+    # Not an attempt: however long the quota day lasts, the notice is never used up and dropped.
+    assert row.processed_at is None and row.attempts == 0 and "45009" in row.last_error
     assert not fake_wechat.calls_to(TEMPLATE)  # the same daily quota covers templates
 
 
-async def test_timeout_is_recorded_and_retried_by_the_sweep(notify_hub: Hub, fake_wechat: FakeWeChatAPI) -> None:
+async def test_timeout_is_recorded_as_unknown_reported_and_never_resent(notify_hub: Hub, fake_wechat: FakeWeChatAPI) -> None:
     await notify_hub.runtime.wechat.access_token()
-    fake_wechat.delay(CS, 1.5)
+    fake_wechat.delay(CS, 1.5)  # WeChat got the call; its answer comes too late
     row = await notify_once(notify_hub)
-    assert row.processed_at is None and row.attempts == 1 and "transport" in row.last_error
+    assert row.processed_at is not None and row.outcome == "unknown" and "transport" in row.last_error
     fake_wechat.delay(CS, 0)
     await notify_hub.client.app[RELAY].drain()  # the 15-second sweep, run now
+    assert len(fake_wechat.calls_to(CS)) == 1  # the sweeper never resends a recorded send
     async with notify_hub.runtime.sessions() as session:
-        again = await session.get(OutboxEvent, row.id)
-    assert again is not None and again.processed_at is not None
+        alerts = list(await session.scalars(
+            select(OutboxEvent).where(OutboxEvent.kind == "staff.notify", OutboxEvent.id > row.id)
+        ))
+    assert any("可能未送达" in a.payload["text"] and row.payload["openid"] in a.payload["text"] for a in alerts)
