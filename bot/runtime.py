@@ -40,6 +40,7 @@ class Runtime:
             session=session, kv=self.kv, guard=self.guard, tz=self.tz, nlu=self.nlu,
             dialog_ttl_seconds=self.settings.dialog_ttl_seconds,
             handoff_idle_seconds=self.settings.handoff_idle_seconds,
+            confirm_ttl_seconds=self.settings.confirm_ttl_seconds,
         )
 
     async def aclose(self) -> None:

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # The clock runs on the event loop, so a busy process adds its own delay: 5 s is WeChat's reply
     # window (a dependency slower than that fails owners too), not a measure of a loaded loop.
     health_timeout_seconds: float = 5.0
+    # Issue 13 (dialogs): a "please confirm" question before an opt-out, complaint, work order,
+    # cancellation or rating lapses after this many seconds.
+    confirm_ttl_seconds: int = 10 * 60
 
     @property
     def is_sqlite(self) -> bool:

@@ -15,6 +15,7 @@ from storage.kv import KeyValueStore
 
 DEFAULT_DIALOG_TTL_SECONDS = 24 * 3600
 DEFAULT_HANDOFF_IDLE_SECONDS = 30 * 60
+DEFAULT_CONFIRM_TTL_SECONDS = 10 * 60
 
 
 @dataclass
@@ -31,6 +32,8 @@ class HubContext:
     dialog_ttl_seconds: int = DEFAULT_DIALOG_TTL_SECONDS
     # A hand-off nobody speaks in for this long ends by itself.
     handoff_idle_seconds: int = DEFAULT_HANDOFF_IDLE_SECONDS
+    # A "please confirm" question (dialogs/confirm.py) lapses after this; a later 是 acts on nothing.
+    confirm_ttl_seconds: int = DEFAULT_CONFIRM_TTL_SECONDS
 
     def now(self) -> datetime:
         """Current time in the configured time zone."""

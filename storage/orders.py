@@ -97,6 +97,9 @@ class Order(Timestamped, Base):
     assigned_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     # What the platform owes the merchant: amount_fen - commission_fen (integer fen).
     payout_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # What the owner said when they named a period, not an hour (上午/下午/晚上, migration 0007):
+    # scheduled_at holds the period's start for sorting, but owners are shown the period.
+    scheduled_period: Mapped[str | None] = mapped_column(String(8))
 
     owner: Mapped[Owner] = relationship(lazy="joined")
     service: Mapped[Service] = relationship(lazy="joined")
