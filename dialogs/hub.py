@@ -201,6 +201,7 @@ confirm.EXECUTORS.update({
     Action.CANCEL_ORDER: order.cancel_confirmed,
     Action.RATE: asking.rate_confirmed,
 })
+engine.INTERRUPTING_ACTIONS.update({"complain": asking.ask_complain, "report_issue": asking.ask_report_issue})
 # Nothing is pending, so yes/no/cancel have nothing to act on (and a bare 好的 would be a guess).
 SIMPLE = {"thanks": texts.THANKS, "goodbye": texts.GOODBYE, "affirm": texts.NOTHING_PENDING,
           "deny": texts.NOTHING_PENDING, "cancel": texts.NOTHING_TO_CANCEL}
@@ -225,11 +226,15 @@ async def route(env: Env) -> str:
     if picked is not None:
         text, service = picked
         return text if service is None else await engine.start(await order.new_order(env, service=service), env)
+    # Not a pick: the list is stale now, so a later "1" is never read against it.
+    await inquiries.close_browser(env)
     several = await multi.answer_all(env, act)
     if several is not None:
         return several
     intent = asking.checked(await classify(env), env)
     streak_key = f"fallbacks:{env.owner.openid}"
+    if intent == "nlu_fallback" and reading.missed_message(env.text):
+        return texts.MISSED_MESSAGE  # understood: a question about a message, no misread to count
     if intent == "nlu_fallback":
         try:
             streak = await env.kv.incr(streak_key, ttl_seconds=_FALLBACK_TTL)
@@ -316,7 +321,7 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     if event.kind == MessageKind.SUBSCRIBE:
         owner.following = True
         await inquiries.close_browser(env)
-        return Reply(texts.WELCOME if owner.is_bound else f"{texts.WELCOME}\n{texts.OFFER_BINDING}")
+        return Reply(texts.WELCOME + (texts.WELCOME_HOW if owner.is_bound else texts.WELCOME_BIND))
     if not text:
         return Reply(await on_greet(env))
     pending = await state.load(ctx.kv, owner.openid)

@@ -24,7 +24,7 @@ def _menu_key(openid: str) -> str:
 async def greeting(env: Env) -> str:
     """A short hello (≤ 5 phone lines): what I can do and how to ask; the list only when asked."""
     await close_browser(env)
-    return texts.GREETING if env.owner.is_bound else f"{texts.GREETING}\n{texts.OFFER_BINDING}"
+    return texts.GREETING if env.owner.is_bound else texts.GREETING_UNBOUND
 
 
 async def lines_menu(env: Env) -> str:
@@ -204,7 +204,7 @@ async def answer_in_form(intent: str, env: Env) -> str:
     """A question's answer while a form waits: the catalog as one line, since no numbered pick is open."""
     if intent == "ask_services":
         lines = await catalog.list_lines(session=env.session)
-        return "、".join(line.name for line in lines)
+        return texts.SERVICES_IN_FORM.format(lines="、".join(line.name.removesuffix("管家") for line in lines))
     if intent == "ask_price":
         # Never the whole menu inside a form: it would bury the question the form is waiting on.
         known = await _priced_service(env)

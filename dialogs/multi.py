@@ -45,3 +45,17 @@ async def answer_all(env: Env, act: Act) -> str | None:
     if actions:
         out.append(await act(*actions[0]))
     return "\n".join(out)
+
+
+async def side_answers(env: Env) -> str:
+    """Answers to the questions in a message a form took as its answer ("明天上午，另外物业费多少")."""
+    parts = reading.clauses(env.text)
+    if env.ctx.nlu is None or len(parts) < 2:
+        return ""
+    out = []
+    for part in parts:
+        sub = Env(ctx=env.ctx, owner=env.owner, text=part)
+        intent, _ = await sub.intent()
+        if intent in inquiries.QUESTION_INTENTS:
+            out.append(await inquiries.faq_answer(sub) or await inquiries.answer_in_form(intent, sub))
+    return "\n".join(out)

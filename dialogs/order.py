@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from dialogs import choices, dates, inquiries, names, people, texts
+from dialogs import choices, confirm, dates, inquiries, names, people, texts
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
 from storage import catalog, orders
@@ -115,9 +115,13 @@ def validate_phone(text: str) -> Any:
 
 
 def validate_confirm(text: str) -> Any:
-    """1/确认 → True, 2/取消 → False."""
-    answer = choices.yes_no(text, yes="确认下单", no="取消")
-    return Invalid(texts.ORDER_BAD_CONFIRM) if answer is None else answer
+    """1/是/确认 → True, 2/否/取消 → False; anything else (嗯？) is no answer: an order is never a guess."""
+    s = choices.squash(text)
+    if s in confirm.YES or s == "确认下单":
+        return True
+    if s in confirm.NO or s in ("取消", "不下单"):
+        return False
+    return Invalid(texts.ORDER_BAD_CONFIRM)
 
 
 def _time_label(env: Env, value: str, period: str | None) -> str:
@@ -175,6 +179,13 @@ class OrderForm(Form):
             service=names.display(d["service"]), time=_time_label(env, d["time"], d.get("period")),
             address=d["address"], phone=d["phone"],
         )
+
+    async def prompt_again(self, state: DialogState, env: Env) -> str:
+        d = state.data
+        if state.step != Step.CONFIRM:
+            return await self.prompt(state, env)
+        when = _time_label(env, d["time"], d.get("period"))
+        return texts.ORDER_CONFIRM_AGAIN.format(service=names.display(d["service"]), time=when)
 
     async def accept(self, state: DialogState, text: str, env: Env) -> Any:
         step = Step(state.step)

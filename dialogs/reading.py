@@ -21,6 +21,9 @@ _NEGATIVE_BY_NATURE = frozenset({"unsubscribe_push", "cancel"})
 _PUSH_TOPIC = re.compile(r"推送|消息|通知|信息|广告|活动|优惠|订阅|打扰|骚扰|发")
 _OPT_OUT = re.compile(r"不想|不要|别|不用|不需要|不再|退订|取消|停|关|屏蔽|拒收|太多|烦|打扰|骚扰|少发")
 _OPT_IN = re.compile(r"恢复|重新|开启|打开|继续|再次|订阅|开通")
+_MISSED = re.compile(
+    r"(没|没有|未|收不)收?到.{0,6}(消息|通知|信息|短信|推送)|(消息|通知|信息|短信|推送).{0,4}(没|没有|未|收不)收?到"
+)
 # Clause breaks between two requests: sentence ends, and joining words after a comma.
 _CLAUSE_BREAK = re.compile(r"[。！？!?；;\n]+|[，,、]\s*(?=另外|还有|顺便|再就是|以及|对了|然后)|(?<=[^，,\s])(?=另外|顺便|对了)")
 _LEAD_WORDS = re.compile(r"^(另外|还有|顺便问下|顺便问一下|顺便|再就是|以及|对了|然后)[，,\s]*")
@@ -41,6 +44,11 @@ def asks_opt_out(text: str) -> bool:
 def asks_opt_in(text: str) -> bool:
     """The words really ask to receive pushes again ("恢复推送"), not "测试消息"."""
     return bool(_OPT_IN.search(text)) and not _NOT_WANT.search(text) and "短信" not in text
+
+
+def missed_message(text: str) -> bool:
+    """The owner says a message did not arrive ("我没收到消息"): a question, never an opt-out."""
+    return bool(_MISSED.search(text))
 
 
 def clauses(text: str) -> list[str]:
