@@ -20,6 +20,7 @@ _NEGATIVE_BY_NATURE = frozenset({"unsubscribe_push", "cancel"})
 # What an opt-out or opt-in is about, and words that ask for one. Both must be there.
 _PUSH_TOPIC = re.compile(r"推送|消息|通知|信息|广告|活动|优惠|订阅|打扰|骚扰|发")
 _OPT_OUT = re.compile(r"不想|不要|别|不用|不需要|不再|退订|取消|停|关|屏蔽|拒收|太多|烦|打扰|骚扰|少发")
+_SELF_SUFFICIENT_OPT_OUT = re.compile(r"退订|取消订阅|取消关注推送|^\s*td\s*$", re.IGNORECASE)
 _OPT_IN = re.compile(r"恢复|重新|开启|打开|继续|再次|订阅|开通")
 _MISSED = re.compile(
     r"(没|没有|未|收不)收?到.{0,6}(消息|通知|信息|短信|推送)|(消息|通知|信息|短信|推送).{0,4}(没|没有|未|收不)收?到"
@@ -38,6 +39,8 @@ def negated(text: str, intent: str) -> bool:
 
 def asks_opt_out(text: str) -> bool:
     """The words really ask to stop pushes ("不想再收到推送"), not "我没收到消息" or "给杨凯发短信"."""
+    if _SELF_SUFFICIENT_OPT_OUT.search(text):
+        return True
     return bool(_PUSH_TOPIC.search(text) and _OPT_OUT.search(text)) and "短信" not in text
 
 

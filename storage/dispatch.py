@@ -88,7 +88,7 @@ OWNER_TEXTS: dict[OrderStatus, str] = {
     OrderStatus.ACCEPTED: "您预约的{service}（订单 {code}）已由{merchant}接单，师傅会尽快与您联系。",
     OrderStatus.ON_THE_WAY: "您预约的{service}（订单 {code}）：师傅已出发，请保持电话畅通。",
     OrderStatus.ARRIVED: "您预约的{service}（订单 {code}）：师傅已到达，请开门接待。",
-    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额 {amount} 元（{method}）。款项由物业平台统一代收，如有疑问请直接回复我们。",
+    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额 {amount} 元（{method}）。款项由物业统一代收。如有问题，请回复“人工”联系管家。",
     OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。我们会尽快为您重新安排。",
 }
 ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"

@@ -125,7 +125,7 @@ async def build_report(session: AsyncSession, *, month: str, tz: ZoneInfo, notif
             if openid:
                 outbox.emit(
                     session, "owner.notify", openid=openid, notice=True, title="月度挂账账单",
-                    text=f"您 {month} 的挂账服务共 {len(s.lines)} 单，合计 {format_yuan(s.total_fen)} 元，将随物业账单一并结算。如有疑问请直接回复我们。",
+                    text=f"您 {month} 的挂账服务共 {len(s.lines)} 单，合计 {format_yuan(s.total_fen)} 元，将随物业账单一并结算。如有问题，请回复“人工”联系管家。",
                 )
         for p in report.payouts:
             outbox.emit(

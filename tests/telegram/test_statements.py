@@ -136,7 +136,7 @@ def test_statements_notify_queues_one_summary_per_household_and_merchant(backend
     openids = [str(o) for o in seeded["openids"]]  # type: ignore[attr-defined]
     owners, merchant = asyncio.run(_notices(backend.database_url, openids, int(seeded["merchant_id"])))  # type: ignore[arg-type]
     assert sorted(owners) == sorted([
-        f"您 {MONTH} 的挂账服务共 2 单，合计 208.50 元，将随物业账单一并结算。如有疑问请直接回复我们。",
-        f"您 {MONTH} 的挂账服务共 1 单，合计 45.00 元，将随物业账单一并结算。如有疑问请直接回复我们。",
+        f"您 {MONTH} 的挂账服务共 2 单，合计 208.50 元，将随物业账单一并结算。如有问题，请回复“人工”联系管家。",
+        f"您 {MONTH} 的挂账服务共 1 单，合计 45.00 元，将随物业账单一并结算。如有问题，请回复“人工”联系管家。",
     ])
     assert merchant == [f"{MONTH} 结算：完成 4 单，营业额 283.50 元，平台佣金 56.70 元，应付您 226.80 元。"]
