@@ -15,13 +15,17 @@ from dialogs.form import Env
 # Clauses that carry no request of their own ("你好，…", "谢谢，…").
 _NO_REQUEST = frozenset({"greet", "thanks", "goodbye", "affirm", "deny", "cancel", "nlu_fallback"})
 Act = Callable[[str, Env], Awaitable[str]]
+# A long run-on message is read this far (each clause is one parse), and names back this many
+# further actions: the reply must still fit a phone.
+_MAX_CLAUSES = 8
+_MAX_NAMED = 2
 
 
 async def answer_all(env: Env, act: Act) -> str | None:
     """The reply to a message with two or more different requests; None when it holds one."""
     if env.ctx.nlu is None:
         return None
-    parts = reading.clauses(env.text)
+    parts = reading.clauses(env.text)[:_MAX_CLAUSES]
     if len(parts) < 2:
         return None
     requests: list[tuple[str, Env]] = []
@@ -41,7 +45,7 @@ async def answer_all(env: Env, act: Act) -> str | None:
     actions = [(i, s) for i, s in requests if i not in inquiries.QUESTION_INTENTS]
     out = [await inquiries.faq_answer(s) or await inquiries.answer(i, s) for i, s in questions]
     # The first action goes last: its reply usually ends with the question the owner answers next.
-    out += [texts.ALSO_LATER.format(text=s.text) for _, s in actions[1:]]
+    out += [texts.ALSO_LATER.format(text=s.text) for _, s in actions[1:_MAX_NAMED + 1]]
     if actions:
         out.append(await act(*actions[0]))
     return "\n".join(out)

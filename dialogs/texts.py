@@ -10,8 +10,7 @@ MENU_FOOTER = "回复数字查看，或直接说需求，如“明天上午请�
 NOT_UNDERSTOOD = "抱歉，我没太明白您的意思。您可以回复“菜单”查看服务，或回复“人工”联系管家。"
 GOODBYE = "再见，祝您生活愉快，有需要随时找我。"
 THANKS = "不客气，很高兴为您服务！"
-OK = "好的，有需要随时找我！"
-BUSY = "抱歉，系统有点忙，请稍后再试。"
+BUSY = "抱歉，系统有点忙，请过一分钟再试，或回复“人工”联系管家。"
 
 # --- the dialog engine -------------------------------------------------------------------------
 CHOICE_FOOTER = "回复数字即可。"
@@ -50,7 +49,7 @@ BIND_BAD_PHONE = "这个号码不像是有效的手机号（应为1开头的11�
 BIND_VERIFIED = "绑定成功！{name}您好，已为您绑定{household}。"
 BIND_PENDING = "已收到您的房屋信息（{household}），管家核实后会通知您，通常不超过一个工作日。"
 BIND_ALREADY = "您已绑定{household}。如需更换房屋，请回复“人工”联系管家。"
-BIND_WAITING = "您的房屋信息（{household}）正在等待管家核实，请耐心等待。"
+BIND_WAITING = "您的房屋信息（{household}）正在等管家核实，通常不超过一个工作日。"
 BIND_CONFIRMED_NOTICE = "您的房屋{household}已由管家核实，绑定成功！"
 BIND_FIRST = "下单前需要先绑定房屋，只需几步："
 STAFF_BIND_PENDING = "【待核实绑定】业主 #{owner_id} 申请绑定 {household}，电话 {phone}，花名册未匹配，请核实。"
@@ -71,10 +70,9 @@ ORDER_DROPPED = "好的，这次预约已取消，有需要随时找我。"
 ORDER_ASAP = "尽快"
 CANCEL_ORDER_NONE = "您目前没有进行中的订单。"
 CANCEL_ORDER_CONFIRM = "确定要取消订单 {code}（{service}，{time}）吗？取消请回复“是”，保留请回复“否”。"
-CANCEL_ORDER_BAD_CONFIRM = "取消请回复“是”，保留请回复“否”。"
 CANCEL_ORDER_DONE = "订单 {code} 已取消。"
 CANCEL_ORDER_KEPT = "好的，订单 {code} 保留不变。"
-CANCEL_ORDER_TOO_LATE = "师傅已经上门，订单 {code} 不能在线取消了，请回复“人工”联系管家。"
+CANCEL_ORDER_TOO_LATE = "服务人员已经上门，订单 {code} 不能在线取消了，请回复“人工”联系管家。"
 
 # --- inquiries ---------------------------------------------------------------------------------
 LINE_SERVICES = "{line}包含以下服务："
@@ -122,7 +120,7 @@ STAFF_COMPLAINT = "【投诉 #{id}】业主 {owner}（{household}）{order}：{t
 
 # --- pushes --------------------------------------------------------------------------------
 UNSUBSCRIBED = "好的，以后不再给您推送活动和优惠信息，订单通知照常发送。回复“恢复推送”可重新接收。"
-RESUBSCRIBED = "好的，已恢复推送，我们只会给您发送相关的信息。"
+RESUBSCRIBED = "好的，已恢复推送，只给您发和您有关的活动和优惠。"
 
 # --- issue 13: no action on a guess, two requests in one message, phone-sized answers -----------
 GREETING = "您好，我是智能管家，可以帮您预约家政、维修等管家服务，查物业费和订单。直接说需求就行，回复“菜单”看全部服务。"

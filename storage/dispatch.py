@@ -85,11 +85,11 @@ MSG_HELD = "本单目前优先由高信用商家接单，{seconds} 秒后如仍�
 
 # What the owner reads at each step; {service} {code} are filled in.
 OWNER_TEXTS: dict[OrderStatus, str] = {
-    OrderStatus.ACCEPTED: "您预约的{service}（订单 {code}）已由{merchant}接单，师傅会尽快与您联系。",
+    OrderStatus.ACCEPTED: "您预约的{service}（订单 {code}）已由{merchant}接单，上门前会按您留的电话联系您。",
     OrderStatus.ON_THE_WAY: "您预约的{service}（订单 {code}）：师傅已出发，请保持电话畅通。",
     OrderStatus.ARRIVED: "您预约的{service}（订单 {code}）：师傅已到达，请开门接待。",
-    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额 {amount} 元（{method}）。款项由物业统一代收。如有问题，请回复“人工”联系管家。",
-    OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。我们会尽快为您重新安排。",
+    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额{amount}元（{method}）。款项由物业统一代收。如有问题，请回复“人工”联系管家。",
+    OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。管家会联系您重新安排，您也可以回复“人工”。",
 }
 ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"
 

@@ -116,11 +116,13 @@ async def test_orders_assign_and_merchant_admin(hub: Hub) -> None:
 async def test_opting_out_and_back_in_is_honoured_by_broadcasts(hub: Hub) -> None:
     place = await make_place(hub)
     owner = await add_owner(hub, place, "o", window_open=True)
-    reply = await say(hub, owner, "以后不要再给我推送广告了")
+    await say(hub, owner, "以后不要再给我推送广告了")
+    reply = await say(hub, owner, "是")  # an opt-out is confirmed first
     async with hub.runtime.sessions() as session:
         opted = await session.scalar(select(Owner.push_opt_out).where(Owner.openid == owner))
     assert opted, reply
     assert "已退订推送 1" in await say(hub, place.staff_openid, f"/broadcast 小区={place.community} | 新品上架")
     await say(hub, place.staff_openid, "取消")
     await say(hub, owner, "恢复推送")
+    await say(hub, owner, "是")
     assert "将发送 1 人" in await say(hub, place.staff_openid, f"/broadcast 小区={place.community} | 新品上架")
