@@ -86,6 +86,14 @@ def checked(intent: str, env: Env) -> str:
     return intent
 
 
+async def refused(intent: str, env: Env) -> bool:
+    """The owner's words refuse the action ("我不需要保洁服务"), reading the service as they said it."""
+    parsed = await env.parsed()
+    span = next((e for e in parsed.entities if e.entity == "service"), None) if parsed is not None else None
+    said = env.text[span.start:span.end] if span is not None and 0 <= span.start < span.end <= len(env.text) else ""
+    return reading.negated(env.text, intent, said)
+
+
 async def negated(intent: str, env: Env) -> str:
     """The owner said they do not want it ("我不需要保洁服务"): nothing happens, and we say so."""
     if intent == "order_service":

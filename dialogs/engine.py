@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from dialogs import choices, handoff, inquiries, multi, reading, state, texts
+from dialogs import choices, handoff, inquiries, multi, state, texts
 from dialogs.flows import FORMS
 from dialogs.form import Env, Invalid
 from dialogs.state import DialogState, Flow
@@ -123,7 +123,7 @@ async def reply(current: DialogState, env: Env) -> str:
         if answer:
             return await answer_then_resume(current, env, answer)
         ask = INTERRUPTING_ACTIONS.get(intent)
-        if ask is not None and confidence >= _ACTION_CONFIDENCE and not reading.negated(text, intent):
+        if ask is not None and confidence >= _ACTION_CONFIDENCE:
             question = await ask(env)
             asked = await state.load(env.kv, env.owner.openid)
             if asked is not None and asked is not current:

@@ -213,7 +213,7 @@ _ACTION_INTENTS = frozenset({"order_service", "cancel_order", "bind_house", "sta
 async def act(intent: str, env: Env) -> str:
     """Run one request's handler, unless the owner's own words contradict it."""
     intent = asking.checked(intent, env)
-    if intent in _ACTION_INTENTS and reading.negated(env.text, intent):
+    if intent in _ACTION_INTENTS and await asking.refused(intent, env):
         return await asking.negated(intent, env)
     if intent in SIMPLE:
         return SIMPLE[intent]

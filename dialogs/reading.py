@@ -14,9 +14,19 @@ import re
 _NOT_WANT = re.compile(
     r"不想|不要(?!紧|急)|不用(?!急|着急|谢|客气)|不需要|不必(?!急|着急)|无需|没必要"
     r"|(?<![特区分级性类告识辨])别(?![人墅处的样家扭急着])"
+    r"|不(?=取消|退|预约|约|下单|安排|绑定|找人工)|没(?=打算|想|必要)"
 )
-# The action is itself a "no" (opting out), so its negation words are its meaning, not a negation.
-_NEGATIVE_BY_NATURE = frozenset({"unsubscribe_push", "cancel"})
+# What each unconfirmed action is called; a refusal must come before one of these words in the same
+# clause ("不要周末来，明天上午请阿姨打扫" refuses nothing). Complaints, reports, ratings and consent
+# are not here: they are always confirmed, and an angry "你们别再拖了，我要投诉" must still reach staff.
+_ACTION_WORDS = {
+    "order_service": "预约|下单|安排|服务|请人|派人|上门|叫人",
+    "cancel_order": "取消|退单|退掉",
+    "bind_house": "绑定",
+    "start_survey": "问卷|调研|调查",
+    "human_agent": "人工|客服",
+}
+_CLAUSE = re.compile(r"[，,。！？!?；;\n]")
 # What an opt-out or opt-in is about, and words that ask for one. Both must be there.
 _PUSH_TOPIC = re.compile(r"推送|消息|通知|信息|广告|活动|优惠|订阅|打扰|骚扰|发")
 _OPT_OUT = re.compile(r"不想|不要|别|不用|不需要|不再|退订|取消|停|关|屏蔽|拒收|太多|烦|打扰|骚扰|少发")
@@ -30,11 +40,18 @@ _CLAUSE_BREAK = re.compile(r"[。！？!?；;\n]+|[，,、]\s*(?=另外|还有|�
 _LEAD_WORDS = re.compile(r"^(另外|还有|顺便问下|顺便问一下|顺便|再就是|以及|对了|然后)[，,\s]*")
 
 
-def negated(text: str, intent: str) -> bool:
-    """The owner says they do not want the action the NLU read (不需要保洁, 不想取消订单)."""
-    if intent in _NEGATIVE_BY_NATURE:
+def negated(text: str, intent: str, target: str = "") -> bool:
+    """The owner refuses the action the NLU read (不需要保洁服务, 不想取消订单); `target` is the
+    service as they said it (保洁)."""
+    words = _ACTION_WORDS.get(intent)
+    if words is None:
         return False
-    return bool(_NOT_WANT.search(text))
+    pattern = re.compile(words + (f"|{re.escape(target)}" if target else ""))
+    for clause in _CLAUSE.split(text):
+        refusal = _NOT_WANT.search(clause)
+        if refusal and pattern.search(clause, refusal.end()):
+            return True
+    return False
 
 
 def asks_opt_out(text: str) -> bool:

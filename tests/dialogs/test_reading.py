@@ -12,21 +12,23 @@ from dialogs import dates, names, reading
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.mark.parametrize(("text", "intent", "refused"), [
-    ("我不需要保洁服务", "order_service", True),
-    ("我不想取消订单", "cancel_order", True),
-    ("不用投诉了", "complain", True),
-    ("别给我派人", "order_service", True),
-    ("不要打扫了", "order_service", True),
-    ("明天上午想请个阿姨打扫卫生", "order_service", False),
-    ("楼道灯不亮了", "report_issue", False),  # 不 describing the fault is no refusal
-    ("电梯坏了，不用急，明天修也行", "report_issue", False),  # a courtesy is no refusal
-    ("别人家装修太吵了", "complain", False),
-    ("特别满意", "rate_service", False),
-    ("不想再收到推送", "unsubscribe_push", False),  # the refusal is what an opt-out means
+@pytest.mark.parametrize(("text", "intent", "said", "refused"), [
+    ("我不需要保洁服务", "order_service", "保洁", True),
+    ("我不想取消订单", "cancel_order", "", True),
+    ("别给我派人", "order_service", "", True),
+    ("不要打扫了", "order_service", "打扫", True),
+    ("明天上午想请个阿姨打扫卫生", "order_service", "打扫卫生", False),
+    ("不要周末来，明天上午请阿姨打扫", "order_service", "打扫", False),  # the refusal is of another clause
+    ("订单先不取消了", "cancel_order", "", True),
+    ("我没打算预约", "order_service", "", True),
+    ("这个订单不要了", "cancel_order", "", False),  # wants it cancelled: asked to confirm instead
+    ("楼道灯不亮了，不用急", "order_service", "", False),  # a courtesy is no refusal
+    ("你们别再拖了，我要投诉", "complain", "", False),  # complaints are confirmed, never held back
+    ("不用投诉了", "complain", "", False),
+    ("不想再收到推送", "unsubscribe_push", "", False),  # the refusal is what an opt-out means
 ])
-def test_negation_holds_back_only_a_refused_action(text: str, intent: str, refused: bool) -> None:
-    assert reading.negated(text, intent) is refused
+def test_negation_holds_back_only_a_refused_action(text: str, intent: str, said: str, refused: bool) -> None:
+    assert reading.negated(text, intent, said) is refused
 
 
 @pytest.mark.parametrize(("text", "out", "back_in"), [
