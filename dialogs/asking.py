@@ -7,14 +7,20 @@ table says what runs once the owner confirms.
 
 from __future__ import annotations
 
+import re
+
 from dialogs import confirm, engine, followup, inquiries, names, order, reading, texts
 from dialogs.confirm import Action
 from dialogs.form import Env, Finish
 from dialogs.state import DialogState, Flow
 from storage import feedback, orders
 
+# "我要投诉保安态度差" is restated as "保安态度差": the request words are ours to say, not to quote.
+_REQUEST_WORDS = re.compile(r"^(我)?(要|想|需要)?(投诉|报修|反映|反馈)(一下|下)?[，,：:\s]*")
+
 
 def _excerpt(text: str, limit: int = 20) -> str:
+    text = _REQUEST_WORDS.sub("", text.strip()) or text.strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
