@@ -13,6 +13,7 @@ a late 是 is told so instead of acting on something the owner may no longer mea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,8 +38,14 @@ class Action(StrEnum):
 # Exactly these confirm; 嗯 does not ("嗯？" is as often a question as a yes).
 YES = frozenset({"是", "是的", "对", "对的", "好", "好的", "确认", "确定", "1", "可以", "行", "没问题", "ok", "yes"})
 NO = frozenset({"否", "不", "不是", "不用", "不用了", "不要", "不要了", "不了", "算了", "2", "不对", "不行", "先不", "no"})
+# A yes or no with a few words after it ("是的，麻烦了", "不用了谢谢") still answers; a question
+# ("是吗？", "好不好") or a hedge does not.
+_YES_HEADS = ("是的", "是", "对的", "对", "好的", "好", "确认", "确定", "可以", "没问题")
+_NO_HEADS = ("不用", "不要", "不是", "不了", "算了", "先不", "不对", "不行", "否")
+_NOT_PLAIN = re.compile(r"[不没别吗么呢?？]|但")
+_SHORT = 12
 # An executor runs the confirmed action on an Env carrying the owner's original words.
-Executor = Callable[[Env, dict[str, Any]], Awaitable["str | Finish"]]
+Executor = Callable[[Env, dict[str, Any]], Awaitable[str | Finish]]
 # Filled by dialogs/hub.py, which owns what each action does (this module only asks and waits).
 EXECUTORS: dict[str, Executor] = {}
 DECLINED = {Action.CANCEL_ORDER: texts.CANCEL_ORDER_KEPT}
@@ -56,10 +63,24 @@ async def ask(env: Env, action: Action, prompt: str, **data: Any) -> str:
     return prompt
 
 
+def read_answer(text: str) -> str | None:
+    """"yes", "no", or None when the text does not answer the pending question."""
+    s = choices.squash(text)
+    if s in YES:
+        return "yes"
+    if s in NO:
+        return "no"
+    if len(s) > _SHORT:
+        return None
+    yes = next((h for h in _YES_HEADS if s.startswith(h)), None)
+    if yes is not None and not _NOT_PLAIN.search(text.strip()[len(yes):]):
+        return "yes"
+    return "no" if s.startswith(_NO_HEADS) else None
+
+
 def is_answer(text: str) -> bool:
     """A yes or a no to the pending question; anything else is a new message."""
-    s = choices.squash(text)
-    return s in YES or s in NO
+    return read_answer(text) is not None
 
 
 async def drop(pending: DialogState, env: Env) -> None:
@@ -82,12 +103,12 @@ class ConfirmForm(Form):
         return str(st.data.get("prompt") or texts.CONFIRM_AGAIN)
 
     async def accept(self, st: DialogState, text: str, env: Env) -> Any:
-        s = choices.squash(text)
-        if s not in YES and s not in NO:
+        answer = read_answer(text)
+        if answer is None:
             return Invalid(texts.CONFIRM_AGAIN)
         expires = st.data.get("expires_at")  # absent in a cancel asked by the previous release
         lapsed = expires is not None and datetime.fromisoformat(expires) < env.ctx.now()
-        st.data["answer"] = "lapsed" if lapsed else ("yes" if s in YES else "no")
+        st.data["answer"] = "lapsed" if lapsed else answer
         return st.data["answer"]
 
     async def finish(self, st: DialogState, env: Env) -> Finish:

@@ -116,12 +116,10 @@ def validate_phone(text: str) -> Any:
 
 def validate_confirm(text: str) -> Any:
     """1/是/确认 → True, 2/否/取消 → False; anything else (嗯？) is no answer: an order is never a guess."""
-    s = choices.squash(text)
-    if s in confirm.YES or s == "确认下单":
-        return True
-    if s in confirm.NO or s in ("取消", "不下单"):
-        return False
-    return Invalid(texts.ORDER_BAD_CONFIRM)
+    answer = confirm.read_answer(text)
+    if answer is not None:
+        return answer == "yes"
+    return False if choices.squash(text) in ("取消", "不下单") else Invalid(texts.ORDER_BAD_CONFIRM)
 
 
 def _time_label(env: Env, value: str, period: str | None) -> str:

@@ -52,6 +52,17 @@ async def test_an_opt_out_is_asked_and_done_only_after_the_owner_confirms(hub: H
     assert (await owner_row(hub, me.openid)).push_opt_out
 
 
+async def test_a_yes_with_a_few_words_confirms_and_a_question_does_not(hub: Hub) -> None:
+    me, _ = await bound_owner(hub)
+    owner = await owner_row(hub, me.openid)
+    await me.say("楼道灯坏了")
+    assert "工单号" not in await me.say("是吗？")  # a question: nothing happens
+    assert await count(hub, WorkOrder, owner.id) == 0
+    await me.say("楼道灯坏了")
+    assert "工单号" in await me.say("是的，麻烦了")
+    assert await count(hub, WorkOrder, owner.id) == 1
+
+
 async def test_anything_but_yes_is_a_new_message_and_nothing_happens(hub: Hub) -> None:
     me, _ = await bound_owner(hub)
     await me.say("不想再收到推送")
