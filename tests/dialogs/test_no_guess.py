@@ -12,6 +12,8 @@ import asyncio
 import fakeredis
 from sqlalchemy import func, select
 
+from dialogs import state
+from dialogs.state import DialogState, Flow
 from storage.feedback import Complaint, Rating
 from storage.orders import Order, OrderStatus
 from storage.workorders import WorkOrder
@@ -172,3 +174,32 @@ async def test_an_unbound_owner_is_asked_the_same(hub: Hub) -> None:
     me = chat(hub)
     assert "“是”" in await me.say("不想再收到推送")
     assert not (await owner_row(hub, me.openid)).push_opt_out
+
+
+async def test_a_stray_hm_at_the_order_summary_places_no_order(hub: Hub) -> None:
+    me, _ = await bound_owner(hub)
+    owner = await owner_row(hub, me.openid)
+    assert "请确认您的预约" in await me.say("明天上午想请个阿姨打扫卫生")
+    assert "下单成功" not in await me.say("嗯？")
+    assert await count(hub, Order, owner.id) == 0
+    assert "下单成功" in await me.say("好的谢谢")
+
+
+async def test_a_cancel_pending_from_the_previous_release_still_answers(hub: Hub) -> None:
+    me, _ = await bound_owner(hub)
+    await me.say("明天上午想请个阿姨打扫卫生")
+    await me.say("1")
+    order = await _latest_order(hub, me.openid)
+    # What the previous release saved for "取消订单": a CANCEL_ORDER form waiting on its question.
+    legacy = DialogState(flow=Flow.CANCEL_ORDER, step="confirm", data={"order_id": order.id})
+    await state.save(hub.runtime.kv, me.openid, legacy, ttl_seconds=600)
+    assert "已取消" in await me.say("1")
+    assert (await _latest_order(hub, me.openid)).status == OrderStatus.CANCELLED
+
+
+async def _latest_order(hub: Hub, openid: str) -> Order:
+    owner = await owner_row(hub, openid)
+    async with hub.runtime.sessions() as session:
+        found = await session.scalar(select(Order).where(Order.owner_id == owner.id).order_by(Order.id.desc()))
+    assert found is not None
+    return found
