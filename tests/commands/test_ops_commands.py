@@ -75,7 +75,7 @@ async def test_recorded_survey_answers_drive_targeting_and_invites_skip_finished
     await say(hub, place.staff_openid, "确认")
     await wait_broadcast(hub, await latest_broadcast_id(hub, place.staff_id))
     [text] = cs_texts_to(hub, fresh)
-    assert "【车主调查】" in text and "回复「问卷」" in text
+    assert "【车主调查】" in text and "回复“问卷”" in text
     assert cs_texts_to(hub, car) == [] and cs_texts_to(hub, nocar) == []
     # The owner answers the invitation by chatting (the survey dialog takes it from here).
     assert "有车" in await say(hub, fresh, "问卷")
