@@ -94,19 +94,25 @@ OWNER_TEXTS: dict[OrderStatus, str] = {
 ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"
 
 
+def _owner_yuan(fen: int) -> str:
+    """150 or 150.50 (WORDING.md rule 7: no .00 for owners)."""
+    return f"{fen // 100}" if fen % 100 == 0 else f"{fen / 100:.2f}"
+
+
 def _owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
     values = {
         "service": order.service.name,
         "code": order.code,
-        "merchant": order.merchant.name if order.merchant else "商家",
-        "amount": format_yuan(order.amount_fen or 0),
-        "method": order.payment_method or "",
+        "merchant": order.merchant.name if order.merchant else "服务人员",
+        "amount": _owner_yuan(order.amount_fen or 0),
+        # Owners never read 挂账: it is 记入物业账单 to them.
+        "method": "记入物业账单" if order.payment_method == PaymentMethod.ON_ACCOUNT else order.payment_method or "",
         "reason": order.failure_reason or "原因未说明",
     }
     values.update(extra)
     text = OWNER_TEXTS[status].format(**values)
     if status == OrderStatus.COMPLETED and order.payment_method == PaymentMethod.ON_ACCOUNT:
-        text = text.replace("款项由物业平台统一代收，", "") + ON_ACCOUNT_SUFFIX
+        text = text.replace("款项由物业统一代收。", ON_ACCOUNT_SUFFIX)
     return text
 
 
