@@ -84,6 +84,7 @@ WECHAT_MENU = {
     ]
 }
 _CONFIRM_FLOWS = frozenset({Flow.CONFIRM, Flow.CANCEL_ORDER})
+_MENU_WORDS = frozenset({"菜单", "服务菜单", "目录", "全部服务"})
 _FALLBACKS_BEFORE_HANDOFF = 2
 _FALLBACK_TTL = 3600
 
@@ -228,6 +229,8 @@ async def route(env: Env) -> str:
         return text if service is None else await engine.start(await order.new_order(env, service=service), env)
     # Not a pick: the list is stale now, so a later "1" is never read against it.
     await inquiries.close_browser(env)
+    if choices.squash(env.text) in _MENU_WORDS:  # the hello tells owners to type 菜单: never misread it
+        return await on_services(env)
     several = await multi.answer_all(env, act)
     if several is not None:
         return several

@@ -76,6 +76,13 @@ async def test_a_question_inside_a_form_does_not_paste_the_menu(hub: Hub) -> Non
         assert "什么服务" in reply, reply  # the form's question is asked again
 
 
+async def test_the_word_the_hello_asks_for_always_opens_the_menu(hub: Hub) -> None:
+    me, _ = await bound_owner(hub)
+    assert "回复“菜单”" in await me.say("你好")
+    for word in ("菜单", "菜单。", "全部服务"):
+        assert "8. 教育管家" in await me.say(word), word
+
+
 async def test_a_misread_never_gets_ok(hub: Hub) -> None:
     me, _ = await bound_owner(hub)
     for text in ("嗯？", "嗯", "好", "不", "是吗"):
