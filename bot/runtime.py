@@ -43,6 +43,7 @@ class Runtime:
             handoff_idle_seconds=self.settings.handoff_idle_seconds,
             sla=sla_policy(self.settings), hotline=self.settings.hotline,  # issue 16 / 13: workflows, urgent
             limits=self.settings.owner_limits(),
+            confirm_ttl_seconds=self.settings.confirm_ttl_seconds,
         )
 
     async def aclose(self) -> None:

@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     # 45009 / a rate limit pauses a broadcast until the quota window resets (next local midnight
     # for the daily quota) or, for rate limits, this long.
     broadcast_rate_limit_pause_seconds: float = 60.0
+    # Issue 13 (dialogs): a "please confirm" question before an opt-out, complaint, work order,
+    # cancellation or rating lapses after this many seconds.
+    confirm_ttl_seconds: int = 10 * 60
 
     @property
     def is_sqlite(self) -> bool:

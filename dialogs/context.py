@@ -17,6 +17,7 @@ from storage.workorders import SlaPolicy
 
 DEFAULT_DIALOG_TTL_SECONDS = 24 * 3600
 DEFAULT_HANDOFF_IDLE_SECONDS = 30 * 60
+DEFAULT_CONFIRM_TTL_SECONDS = 10 * 60
 
 
 @dataclass
@@ -38,6 +39,8 @@ class HubContext:
     hotline: str = ""
     # Issue 14: open orders, repeats and reports per owner.
     limits: OwnerLimits = field(default_factory=OwnerLimits)
+    # A "please confirm" question (dialogs/confirm.py) lapses after this; a later 是 acts on nothing.
+    confirm_ttl_seconds: int = DEFAULT_CONFIRM_TTL_SECONDS
 
     def now(self) -> datetime:
         """Current time in the configured time zone."""

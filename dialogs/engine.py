@@ -8,12 +8,18 @@ the answer was not usable — the third such failure hands the conversation to a
 
 from __future__ import annotations
 
-from dialogs import choices, handoff, inquiries, state, texts
+from collections.abc import Awaitable, Callable
+
+from dialogs import choices, handoff, inquiries, multi, state, texts
 from dialogs.flows import FORMS
 from dialogs.form import Env, Invalid
-from dialogs.state import DialogState
+from dialogs.state import DialogState, Flow
 
 MAX_FAILURES = 3
+# Actions a form's pending question must not swallow (an angry complaint is no answer to "什么时间"):
+# each asks its confirmation on top of the form, which resumes after it. Filled by dialogs/hub.py.
+INTERRUPTING_ACTIONS: dict[str, Callable[[Env], Awaitable[str]]] = {}
+_ACTION_CONFIDENCE = 0.8
 # Below this an NLU "cancel" inside a form is not trusted (short answers confuse classifiers).
 _CANCEL_CONFIDENCE = 0.8
 
@@ -50,8 +56,8 @@ async def _advance(current: DialogState, env: Env, *, prefix: str = "") -> str:
 
 
 async def prompt_again(current: DialogState, env: Env) -> str:
-    """The pending question, as asked the first time."""
-    return await FORMS[current.flow].prompt(current, env)
+    """The pending question again (shorter than the first time where the first was a summary)."""
+    return await FORMS[current.flow].prompt_again(current, env)
 
 
 async def answer_then_resume(current: DialogState, env: Env, answer: str) -> str:
@@ -101,24 +107,33 @@ async def reply(current: DialogState, env: Env) -> str:
     value = await form.accept(current, text, env)
     if not isinstance(value, Invalid):
         current.failures = 0
-        return await _advance(current, env)
+        return await _advance(current, env, prefix=await multi.side_answers(env))
     if not form.takes_free_text(current):
         intent, confidence = await env.intent()
         if intent == "cancel" and confidence >= _CANCEL_CONFIDENCE:
             return await cancel(current, env)
         if intent == "human_agent":
             return await hand_off(env, reason="human_agent", pending=current)
+        if intent == "cancel_order" and current.flow == Flow.ORDER:  # the order is not placed yet
+            return await cancel(current, env)
         if intent == "greet":
             await _touch(current, env)
-            return _join(texts.WELCOME_BACK, await form.prompt(current, env))
+            return _join(texts.WELCOME_BACK, await form.prompt_again(current, env))
         answer = await inquiries.interruption(env)
         if answer:
             return await answer_then_resume(current, env, answer)
+        ask = INTERRUPTING_ACTIONS.get(intent)
+        if ask is not None and confidence >= _ACTION_CONFIDENCE:
+            question = await ask(env)
+            asked = await state.load(env.kv, env.owner.openid, session=env.session)
+            if asked is not None and asked is not current:
+                await start_on_top(asked, current, env)
+            return question
     current.failures += 1
     if current.failures >= MAX_FAILURES:
         return await hand_off(env, reason="validation", pending=current)
     await _touch(current, env)
-    return texts.AGAIN.format(reason=value.reason, prompt=await form.prompt(current, env))
+    return texts.AGAIN.format(reason=value.reason, prompt=await form.prompt_again(current, env))
 
 
 async def _touch(current: DialogState, env: Env) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import choices, handoff, people, state, texts
+from dialogs import choices, handoff, names, people, state, texts
 from dialogs import workflow_texts as wt
 from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
 from dialogs.form import Env, Finish, Form, Invalid
@@ -114,7 +114,8 @@ class FollowupForm(Form):
     async def prompt(self, st: DialogState, env: Env) -> str:
         if st.step == Step.RATING:
             order = await orders.get(session=env.session, order_id=st.data["order_id"])
-            return texts.FOLLOWUP_ASK.format(code=order.code if order else "", service=order.service.name if order else "")
+            service = names.display(order.service.name) if order else ""
+            return texts.FOLLOWUP_ASK.format(code=order.code if order else "", service=service)
         low = st.data["rating"] <= feedback.COMPLAINT_THRESHOLD
         return texts.FOLLOWUP_SORRY if low else texts.FOLLOWUP_COMMENT
 

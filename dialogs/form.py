@@ -89,6 +89,10 @@ class Form(ABC):
     async def finish(self, state: DialogState, env: Env) -> Finish:
         """Everything is collected: act on it."""
 
+    async def prompt_again(self, state: DialogState, env: Env) -> str:
+        """The question asked again after an interruption; a long one (a summary) says less."""
+        return await self.prompt(state, env)
+
     def takes_free_text(self, state: DialogState) -> bool:
         """True when any text answers the step (so questions there are not taken as interruptions)."""
         return False

@@ -6,7 +6,13 @@ The whole conversation in one place:
           └─► menu button?    ── yes ─► on_menu: a new command, never an answer to a pending pick
           └─► dialog pending? ── yes ─► engine.reply (form step / cancel / interruption / hand-off)
           └─► catalog browser pick? ─► next menu level (or start an order)
-          └─► intent ──► ROUTES[intent]  (two nlu_fallback in a row ─► hand-off)
+          └─► two requests? ── yes ─► answer the questions, take the first action (dialogs/multi.py)
+          └─► intent ──► checked against the words (negation, opt-out cues) ──► ROUTES[intent]
+                         (two nlu_fallback in a row ─► hand-off)
+
+An action others see or that changes consent is never taken on the NLU's word alone: its route
+asks first (dialogs/confirm.py) and acts only on 是/对/好/确认/1; a pending question answered with
+anything else is dropped and the message handled as new.
 """
 
 from __future__ import annotations
@@ -17,31 +23,36 @@ from contextlib import suppress
 
 from dialogs import (
     amount_answers,
+    asking,
     binding,
     choices,
+    confirm,
     engine,
-    followup,
     handoff,
     inquiries,
     media,
+    multi,
     order,
     people,
+    reading,
     state,
     survey,
     texts,
     workflows,
 )
+from dialogs.confirm import Action
 from dialogs.context import HubContext
 from dialogs.events import MEDIA_KINDS, InboundMessage, MessageKind, Reply
 from dialogs.form import Env
 from dialogs.state import DialogState, Flow
-from storage import feedback, messages, orders, owners
+from storage import messages, owners
 
 log = logging.getLogger(__name__)
 
 # Used only when no NLU backend is wired (keywords keep the basics working).
 _KEYWORD_INTENTS = (
-    (("你好", "您好", "在吗", "hi", "hello", "菜单", "帮助", "help"), "greet"),
+    (("菜单", "帮助", "help", "服务"), "ask_services"),
+    (("你好", "您好", "在吗", "hi", "hello"), "greet"),
     (("谢谢", "感谢"), "thanks"),
     (("再见", "拜拜"), "goodbye"),
     (("绑定",), "bind_house"),
@@ -74,6 +85,8 @@ WECHAT_MENU = {
         ]},
     ]
 }
+_CONFIRM_FLOWS = frozenset({Flow.CONFIRM, Flow.CANCEL_ORDER})
+_MENU_WORDS = frozenset({"菜单", "服务菜单", "目录", "全部服务"})
 _FALLBACKS_BEFORE_HANDOFF = 2
 _FALLBACK_TTL = 3600
 
@@ -95,6 +108,10 @@ async def classify(env: Env) -> str:
 # --- intent handlers ---------------------------------------------------------------------------
 
 async def on_greet(env: Env) -> str:
+    return await inquiries.greeting(env)
+
+
+async def on_services(env: Env) -> str:
     menu = await inquiries.lines_menu(env)
     return menu if env.owner.is_bound else f"{menu}\n{texts.OFFER_BINDING}"
 
@@ -105,11 +122,6 @@ async def on_question(env: Env) -> str:
 
 async def on_order(env: Env) -> str:
     return await engine.start(await order.new_order(env), env)
-
-
-async def on_cancel_order(env: Env) -> str:
-    pending = await order.start_cancel(env)
-    return texts.CANCEL_ORDER_NONE if pending is None else await engine.start(pending, env)
 
 
 async def on_bind(env: Env) -> str:
@@ -133,21 +145,6 @@ async def on_survey(env: Env) -> str:
         intro = texts.SURVEY_INTRO.format(title=open_surveys[0].title, intro=spec.intro)
         return await engine.start(await survey.begin(env, open_surveys[0]), env, intro=intro)
     return await engine.start(DialogState(flow=Flow.SURVEY, data={"options": [s.id for s in open_surveys]}), env)
-
-
-async def on_rate(env: Env) -> str:
-    last = await orders.last_completed_for_owner(session=env.session, owner_id=env.owner.id)
-    if last is None:
-        return texts.RATE_NO_ORDER
-    if await feedback.rating_for_order(session=env.session, order_id=last.id):
-        return texts.RATE_ALREADY.format(code=last.code)
-    new = DialogState(flow=Flow.FOLLOWUP, data={"order_id": last.id})
-    parsed = await env.parsed()
-    score = followup.validate_rating(parsed.entity("rating") or "") if parsed is not None else None
-    if isinstance(score, int):
-        rating = await followup.record_rating(session=env.session, owner=env.owner, order=last, score=score)
-        new.data.update(rating=score, rating_id=rating.id)
-    return await engine.start(new, env)
 
 
 async def on_complain(env: Env) -> str:
@@ -178,38 +175,70 @@ async def on_fallback(env: Env) -> str:
 
 ROUTES: dict[str, Callable[[Env], Awaitable[str]]] = {
     "greet": on_greet,
-    "ask_services": on_greet,
+    "ask_services": on_services,
     "ask_price": on_question,
     "ask_property_fee": on_question,
     "ask_order_status": on_question,
     "ask_activity": on_question,
     "order_service": on_order,
-    "cancel_order": on_cancel_order,
+    "cancel_order": asking.on_cancel_order,
     "bind_house": on_bind,
     "start_survey": on_survey,
-    "rate_service": on_rate,
-    "complain": on_complain,
-    "report_issue": workflows.report_issue,
+    "rate_service": asking.on_rate,
+    "complain": asking.ask_complain,
+    "report_issue": asking.ask_report_issue,
     "human_agent": on_human,
-    "unsubscribe_push": on_unsubscribe,
-    "resubscribe_push": on_resubscribe,
+    "unsubscribe_push": asking.ask_unsubscribe,
+    "resubscribe_push": asking.ask_resubscribe,
     "nlu_fallback": on_fallback,
 }
-# Nothing is pending, so yes/no/cancel have nothing to act on.
-SIMPLE = {"thanks": texts.THANKS, "goodbye": texts.GOODBYE, "affirm": texts.OK, "deny": texts.OK, "cancel": texts.OK}
+
+
+# What each confirmed action does; it runs on the owner's original words (dialogs/confirm.py).
+confirm.EXECUTORS.update({
+    Action.COMPLAIN: lambda env, data: on_complain(env),
+    Action.REPORT_ISSUE: lambda env, data: workflows.report_issue(env),
+    Action.OPT_OUT: lambda env, data: on_unsubscribe(env),
+    Action.OPT_IN: lambda env, data: on_resubscribe(env),
+    Action.CANCEL_ORDER: order.cancel_confirmed,
+    Action.RATE: asking.rate_confirmed,
+})
+engine.INTERRUPTING_ACTIONS.update({"complain": asking.ask_complain, "report_issue": asking.ask_report_issue})
+# Nothing is pending, so yes/no/cancel have nothing to act on (and a bare 好的 would be a guess).
+SIMPLE = {"thanks": texts.THANKS, "goodbye": texts.GOODBYE, "affirm": texts.NOTHING_PENDING,
+          "deny": texts.NOTHING_PENDING, "cancel": texts.NOTHING_TO_CANCEL}
 # With these intents a staff FAQ answer is not what the owner wants (they asked us to do something).
 _ACTION_INTENTS = frozenset({"order_service", "cancel_order", "bind_house", "start_survey", "rate_service",
                              "complain", "report_issue", "human_agent", "unsubscribe_push", "resubscribe_push"})
 
 
+async def act(intent: str, env: Env) -> str:
+    """Run one request's handler, unless the owner's own words contradict it."""
+    intent = asking.checked(intent, env)
+    if intent in _ACTION_INTENTS and await asking.refused(intent, env):
+        return await asking.negated(intent, env)
+    if intent in SIMPLE:
+        return SIMPLE[intent]
+    return await ROUTES.get(intent, on_fallback)(env)
+
+
 async def route(env: Env) -> str:
-    """Top-level turn: catalog pick, FAQ, then the intent's handler."""
+    """Top-level turn: catalog pick, two requests, FAQ, then the intent's handler."""
     picked = await inquiries.browse(env)
     if picked is not None:
         text, service = picked
         return text if service is None else await engine.start(await order.new_order(env, service=service), env)
-    intent = await classify(env)
+    # Not a pick: the list is stale now, so a later "1" is never read against it.
+    await inquiries.close_browser(env)
+    if choices.squash(env.text) in _MENU_WORDS:  # the hello tells owners to type 菜单: never misread it
+        return await on_services(env)
+    several = await multi.answer_all(env, act)
+    if several is not None:
+        return several
+    intent = asking.checked(await classify(env), env)
     streak_key = f"fallbacks:{env.owner.openid}"
+    if intent == "nlu_fallback" and reading.missed_message(env.text):
+        return texts.MISSED_MESSAGE  # understood: a question about a message, no misread to count
     if intent == "nlu_fallback":
         try:
             streak = await env.kv.incr(streak_key, ttl_seconds=_FALLBACK_TTL)
@@ -229,9 +258,7 @@ async def route(env: Env) -> str:
         faq = await inquiries.faq_answer(env)
         if faq:
             return faq
-    if intent in SIMPLE:
-        return SIMPLE[intent]
-    return await ROUTES.get(intent, on_fallback)(env)
+    return await act(intent, env)
 
 
 async def on_menu(intent: str, env: Env) -> str:
@@ -243,6 +270,9 @@ async def on_menu(intent: str, env: Env) -> str:
     """
     await inquiries.close_browser(env)
     pending = await state.load(env.kv, env.owner.openid, session=env.session)
+    if pending is not None and pending.flow in _CONFIRM_FLOWS:  # a button is no 是: nothing happens
+        await confirm.drop(pending, env)
+        pending = await state.load(env.kv, env.owner.openid, session=env.session)
     if pending is None:
         return await MENU_ROUTES[intent](env)
     if intent == "human_agent":
@@ -261,7 +291,7 @@ async def on_menu(intent: str, env: Env) -> str:
 
 
 MENU_ROUTES: dict[str, Callable[[Env], Awaitable[str]]] = {
-    "ask_services": on_greet,
+    "ask_services": on_services,
     "ask_order_status": inquiries.order_status,
     "ask_activity": inquiries.upcoming_activities,
     "bind_house": on_bind,
@@ -311,7 +341,8 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
         return Reply(await on_menu(menu, env))
     if event.kind == MessageKind.SUBSCRIBE:
         owner.following = True
-        return Reply(f"{texts.WELCOME}\n{await on_greet(env)}")
+        await inquiries.close_browser(env)
+        return Reply(texts.WELCOME + (texts.WELCOME_HOW if owner.is_bound else texts.WELCOME_BIND))
     if event.kind in _SILENT_ACTIONS:
         return None
     pending = await state.load(ctx.kv, owner.openid, session=ctx.session)
@@ -321,6 +352,9 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
         if pending is not None:
             return Reply(f"{texts.WELCOME_BACK}\n{await engine.prompt_again(pending, env)}")
         return Reply(await on_greet(env))
+    if pending is not None and pending.flow in _CONFIRM_FLOWS and not confirm.is_answer(text):
+        await confirm.drop(pending, env)  # not a yes or no: the question lapses, the text is new
+        pending = await state.load(ctx.kv, owner.openid, session=ctx.session)
     if pending is not None:
         return Reply(await engine.reply(pending, env))
     if (rated := await workflows.rate_work_order(env)) is not None:  # answers "please rate the fix"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import datetime
 
-from dialogs import choices, offer, texts
+from dialogs import choices, dates, names, offer, texts
 from dialogs.form import Env
 from dialogs.state import STORE_DOWN
 from storage import activities, catalog, communities, faq, orders
@@ -19,6 +19,12 @@ _MENU_TTL = 3600
 
 def _menu_key(openid: str) -> str:
     return f"menu:{openid}"
+
+
+async def greeting(env: Env) -> str:
+    """A short hello (≤ 5 phone lines): what I can do and how to ask; the list only when asked."""
+    await close_browser(env)
+    return texts.GREETING if env.owner.is_bound else texts.GREETING_UNBOUND
 
 
 async def lines_menu(env: Env) -> str:
@@ -35,7 +41,7 @@ async def lines_menu(env: Env) -> str:
 def service_detail(service: Service) -> str:
     """Description and price of one service."""
     return texts.SERVICE_DETAIL.format(
-        name=service.name, description=service.description or service.line.name, price=service.price_note or "详询管家"
+        name=names.display(service.name), description=service.description or service.line.name, price=service.price_note or "详询管家"
     )
 
 
@@ -67,26 +73,30 @@ async def browse(env: Env) -> tuple[str, str | None] | None:
             return None
         line, services = picked
         await env.kv.set_json(key, {"level": "services", "line": line.name}, ttl_seconds=_MENU_TTL)
-        names = [s.name for s in services]
-        return f"{texts.LINE_SERVICES.format(line=line.name)}\n{choices.numbered(names)}", None
+        shown = [names.display(s.name) for s in services]
+        return f"{texts.LINE_SERVICES.format(line=line.name)}\n{choices.numbered(shown)}", None
     chosen = next((ss for ln, ss in offered if ln.name == menu.get("line")), None)
     if chosen is None:
         return None
-    name = choices.pick(env.text, [s.name for s in chosen])
-    service = next((s for s in chosen if s.name == name), None)
+    # Owners pick by number or by the words they were shown (display names), or by the catalog name.
+    name = choices.pick(env.text, [names.display(s.name) for s in chosen])
+    service = next((s for s in chosen if name in (names.display(s.name), s.name)), None)
     if service is None:
         return None
     await env.kv.set_json(key, {"level": "service", "service": service.name}, ttl_seconds=_MENU_TTL)
     return service_detail(service), None
 
 
-async def ask_price(env: Env) -> str:
-    """Price of the service named in the text, or the menu to pick one."""
+async def _priced_service(env: Env) -> Service | None:
     parsed = await env.parsed()
     name = parsed.entity("service") if parsed is not None else None
     service = await catalog.get_service_by_name(session=env.session, name=name) if name else None
-    if service is None:
-        service = await _service_in_text(env)
+    return service if service is not None else await _service_in_text(env)
+
+
+async def ask_price(env: Env) -> str:
+    """Price of the service named in the text, or the menu to pick one."""
+    service = await _priced_service(env)
     if service is None:
         return f"{texts.PRICE_UNKNOWN_SERVICE}\n{await lines_menu(env)}"
     return await offer.refusal(env, service.name) or service_detail(service)
@@ -117,17 +127,18 @@ async def property_fee(env: Env) -> str:
 
 
 def when(env: Env, order: orders.Order) -> str:
-    """An order's time as owners read it."""
+    """An order's time as owners read it (the period they said, never an invented hour)."""
     if order.scheduled_at is None:
         return texts.ORDER_ASAP
-    return time_label(order.scheduled_at.astimezone(env.ctx.tz))
+    return time_label(order.scheduled_at.astimezone(env.ctx.tz), order.scheduled_period)
 
 
-def time_label(at: datetime) -> str:
-    """11月28日 09:00; a bare date ("明天" parses to midnight) shows no clock time."""
-    if (at.hour, at.minute) == (0, 0):
-        return at.strftime("%m月%d日（具体时间待商家联系确认）")
-    return at.strftime("%m月%d日 %H:%M")
+def time_label(at: datetime, period: str | None = None) -> str:
+    """12月3日（周四）上午9:00, or 12月3日（周四）上午 when only 上午 was said; a bare date says who sets the hour."""
+    shown = dates.label(at, period)
+    if period is None and (at.hour, at.minute) == (0, 0):
+        return shown + texts.ORDER_DATE_ONLY
+    return shown
 
 
 async def order_status(env: Env) -> str:
@@ -137,7 +148,8 @@ async def order_status(env: Env) -> str:
         return texts.ORDERS_NONE
     lines = [
         texts.ORDER_LINE.format(
-            code=o.code, service=o.service.name, time=when(env, o), status=o.status_label,
+            code=o.code, service=names.display(o.service.name), time=when(env, o),
+            status=texts.OWNER_STATUS.get(o.status, o.status_label),
             merchant=f"｜{o.merchant.name}" if o.merchant else "",
         )
         for o in rows
@@ -152,7 +164,7 @@ async def upcoming_activities(env: Env) -> str:
         return texts.ACTIVITIES_NONE
     lines = [
         texts.ACTIVITY_LINE.format(
-            when=a.starts_at.astimezone(env.ctx.tz).strftime("%m月%d日 %H:%M"), title=a.title,
+            when=dates.label(a.starts_at.astimezone(env.ctx.tz)), title=a.title,
             place=f"｜{a.place}" if a.place else "",
         )
         for a in rows
@@ -194,5 +206,12 @@ async def interruption(env: Env) -> str | None:
 async def answer_in_form(intent: str, env: Env) -> str:
     """A question's answer while a form waits: the catalog as one line, since no numbered pick is open."""
     if intent == "ask_services":
-        return "、".join(line.name for line, _ in await offer.lines(env)) or texts.SERVICE_NONE_OFFERED
+        offered = await offer.lines(env)
+        if not offered:
+            return texts.SERVICE_NONE_OFFERED
+        return texts.SERVICES_IN_FORM.format(lines="、".join(line.name.removesuffix("管家") for line, _ in offered))
+    if intent == "ask_price":
+        # Never the whole menu inside a form: it would bury the question the form is waiting on.
+        known = await _priced_service(env)
+        return service_detail(known) if known is not None else texts.PRICE_WHICH_IN_FORM
     return await answer(intent, env)

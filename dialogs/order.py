@@ -1,4 +1,4 @@
-"""Order intake (`order_service`) and cancelling an order (`cancel_order`).
+"""Order intake (`order_service`) and cancelling an order (`cancel_order`, asked via dialogs/confirm).
 
 Slots come from the NLU entities and the owner's profile; only what is missing is asked, then a
 summary is confirmed. The order is created `pending_dispatch` with `order.created` in the same
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from dialogs import choices, inquiries, offer, people, texts
+from dialogs import choices, confirm, dates, inquiries, names, offer, people, texts
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
 from storage import catalog, orders
@@ -21,6 +21,8 @@ from storage.orders import OrderStatus
 _ASAP_WORDS = ("尽快", "越快越好", "马上", "现在", "随时", "立刻", "今天就行", "都可以", "都行")
 # A time said a little in the past ("今天上午" said at 11:00) still counts as today.
 _PAST_GRACE = timedelta(hours=3)
+_REPAIRS = frozenset({"水电暖气管道", "家居家电维修", "修车", "装修"})
+_CARE = frozenset({"钟点工", "护理", "陪聊", "养老保健"})
 
 
 class Step(StrEnum):
@@ -46,7 +48,7 @@ class OrderSlots:
 
 PROMPTS = {
     Step.SERVICE: texts.ORDER_SERVICE,
-    Step.TIME: texts.ORDER_TIME,
+    Step.TIME: texts.ORDER_TIME,  # names the service understood, then asks one thing
     Step.ADDRESS: texts.ORDER_ADDRESS,
     Step.PHONE: texts.ORDER_PHONE,
 }
@@ -82,6 +84,25 @@ async def validate_time(text: str, env: Env) -> Any:
     return value
 
 
+async def said_period(env: Env) -> str | None:
+    """上午/下午/… when the owner's time words name a period and no hour (so none is shown)."""
+    parsed = await env.parsed()
+    span = next((e for e in parsed.entities if e.entity == "time"), None) if parsed is not None else None
+    words = env.text[span.start:span.end] if span is not None and 0 <= span.start < span.end <= len(env.text) else ""
+    return dates.said_period(words or env.text)
+
+
+async def take_time(state: DialogState, env: Env) -> Any:
+    """Store the time the message names (and the period it was said as); Invalid when there is none."""
+    value = await validate_time(env.text, env)
+    if not isinstance(value, Invalid):
+        state.data["time"] = value
+        period = await said_period(env) if value and not value.startswith("note:") else None
+        if period:
+            state.data["period"] = period
+    return value
+
+
 def validate_address(text: str) -> Any:
     """Any non-empty address."""
     return text.strip()[:128] or Invalid(texts.ORDER_ADDRESS)
@@ -94,17 +115,26 @@ def validate_phone(text: str) -> Any:
 
 
 def validate_confirm(text: str) -> Any:
-    """1/确认 → True, 2/取消 → False."""
-    answer = choices.yes_no(text, yes="确认下单", no="取消")
-    return Invalid(texts.ORDER_BAD_CONFIRM) if answer is None else answer
+    """1/是/确认 → True, 2/否/取消 → False; anything else (嗯？) is no answer: an order is never a guess."""
+    answer = confirm.read_answer(text)
+    if answer is not None:
+        return answer == "yes"
+    return False if choices.squash(text) in ("取消", "不下单") else Invalid(texts.ORDER_BAD_CONFIRM)
 
 
-def _time_label(env: Env, value: str) -> str:
+def _time_label(env: Env, value: str, period: str | None) -> str:
     if not value:
         return texts.ORDER_ASAP
     if value.startswith("note:"):
         return value.removeprefix("note:")
-    return inquiries.time_label(datetime.fromisoformat(value).astimezone(env.ctx.tz))
+    return inquiries.time_label(datetime.fromisoformat(value).astimezone(env.ctx.tz), period)
+
+
+def worker(service: str) -> str:
+    """Who comes for this service, as WORDING.md names them: 师傅, 阿姨 or 服务人员."""
+    if service in _REPAIRS:
+        return "师傅"
+    return "阿姨" if service in _CARE else "服务人员"
 
 
 def _scheduled(value: str) -> datetime | None:
@@ -162,20 +192,33 @@ class OrderForm(Form):
         return next((s.value for s in Step if s.value not in data), None)
 
     async def prompt(self, state: DialogState, env: Env) -> str:
-        if state.step != Step.CONFIRM:
-            return PROMPTS[Step(state.step)]
         d = state.data
+        if state.step != Step.CONFIRM:
+            return PROMPTS[Step(state.step)].format(service=names.display(d.get("service") or ""))
+        # The owner's first message stays on the order as notes for the 师傅, not echoed back here.
         return texts.ORDER_CONFIRM.format(
-            service=d["service"], time=_time_label(env, d["time"]), address=d["address"], phone=d["phone"],
-            notes=f"\n备注：{d['notes']}" if d.get("notes") else "",
+            service=names.display(d["service"]), time=_time_label(env, d["time"], d.get("period")),
+            address=d["address"], phone=d["phone"],
         )
+
+    async def prompt_again(self, state: DialogState, env: Env) -> str:
+        d = state.data
+        if state.step != Step.CONFIRM:
+            return await self.prompt(state, env)
+        when = _time_label(env, d["time"], d.get("period"))
+        return texts.ORDER_CONFIRM_AGAIN.format(service=names.display(d["service"]), time=when)
 
     async def accept(self, state: DialogState, text: str, env: Env) -> Any:
         step = Step(state.step)
         if step == Step.SERVICE:
             value = await validate_service(text, env)
+            if not isinstance(value, Invalid) and "time" not in state.data and (await env.parsed()) is not None:
+                # "明天上午打扫卫生" answers the time too: one question fewer (intake ≤ 3 turns).
+                parsed = await env.parsed()
+                if parsed.entity("time"):
+                    await take_time(state, env)
         elif step == Step.TIME:
-            value = await validate_time(text, env)
+            return await take_time(state, env)
         elif step == Step.ADDRESS:
             value = validate_address(text)
         elif step == Step.PHONE:
@@ -207,9 +250,10 @@ class OrderForm(Form):
         )
         # Photos and links sent while the order was taken (dialogs/media.py); the card says so.
         order.attachments = list(d.get("attachments") or [])
+        order.scheduled_period = d.get("period")
         if order.status == OrderStatus.AWAITING_VERIFICATION:
             return Finish(texts.ORDER_CREATED_AWAITING.format(code=order.code))
-        return Finish(texts.ORDER_CREATED.format(code=order.code))
+        return Finish(texts.ORDER_CREATED.format(code=order.code, worker=worker(service.name)))
 
     async def on_cancel(self, state: DialogState, env: Env) -> str:
         return texts.ORDER_DROPPED
@@ -225,9 +269,7 @@ async def new_order(env: Env, *, service: str | None = None) -> DialogState:
         state.data["service"] = parsed.entity("service")
     if parsed is not None:
         if parsed.entity("time"):
-            checked = await validate_time(env.text, env)
-            if not isinstance(checked, Invalid):
-                state.data["time"] = checked
+            await take_time(state, env)
         phone = parsed.entity("phone")
         if phone and choices.is_mobile(phone):
             state.data["phone"] = phone
@@ -236,57 +278,22 @@ async def new_order(env: Env, *, service: str | None = None) -> DialogState:
     return state
 
 
-class ConfirmStep(StrEnum):
-    """Cancelling an order has one question."""
-
-    CONFIRM = "confirm"
-
-
-class CancelOrderForm(Form):
-    """Confirm, then cancel the owner's latest open order (the merchant is told via order.cancelled)."""
-
-    flow = Flow.CANCEL_ORDER
-
-    async def next_step(self, state: DialogState, env: Env) -> str | None:
-        return None if "confirm" in state.data else ConfirmStep.CONFIRM.value
-
-    async def prompt(self, state: DialogState, env: Env) -> str:
-        order = await orders.get(session=env.session, order_id=state.data["order_id"])
-        assert order is not None
-        return texts.CANCEL_ORDER_CONFIRM.format(
-            code=order.code, service=order.service.name, time=inquiries.when(env, order), status=order.status_label
-        )
-
-    async def accept(self, state: DialogState, text: str, env: Env) -> Any:
-        answer = choices.yes_no(text, yes="确定取消", no="不取消")
-        if answer is None:
-            return Invalid(texts.CANCEL_ORDER_BAD_CONFIRM)
-        state.data["confirm"] = answer
-        return answer
-
-    async def finish(self, state: DialogState, env: Env) -> Finish:
-        order = await orders.get(session=env.session, order_id=state.data["order_id"])
-        assert order is not None
-        if not state.data["confirm"]:
-            return Finish(texts.CANCEL_ORDER_KEPT.format(code=order.code))
-        if OrderStatus.CANCELLED not in orders.TRANSITIONS[OrderStatus(order.status)]:
-            return Finish(texts.CANCEL_ORDER_TOO_LATE.format(code=order.code))
-        # Moves to CANCELLED, logs the history and emits order.cancelled (the merchant is told).
-        await orders.cancel(session=env.session, order=order, actor="owner", reason="业主在微信取消")
-        return Finish(texts.CANCEL_ORDER_DONE.format(code=order.code))
-
-    async def on_cancel(self, state: DialogState, env: Env) -> str:
-        order = await orders.get(session=env.session, order_id=state.data["order_id"])
-        return texts.CANCEL_ORDER_KEPT.format(code=order.code if order else "")
-
-
-async def start_cancel(env: Env) -> DialogState | None:
-    """A cancel dialog for the latest open order, or None when there is none."""
+async def start_cancel(env: Env) -> orders.Order | None:
+    """The order a 取消订单 is about (the latest open one), or None when there is none."""
     open_orders = await orders.list_open_for_owner(session=env.session, owner_id=env.owner.id)
-    if not open_orders:
-        return None
-    return DialogState(flow=Flow.CANCEL_ORDER, data={"order_id": open_orders[0].id})
+    return open_orders[0] if open_orders else None
+
+
+async def cancel_confirmed(env: Env, data: dict[str, Any]) -> str:
+    """The owner confirmed: cancel the order unless the 师傅 is already on the way (merchant told)."""
+    order = await orders.get(session=env.session, order_id=data["order_id"])
+    if order is None or order.status == OrderStatus.CANCELLED:
+        return texts.CANCEL_ORDER_DONE.format(code=data.get("code", ""))
+    if OrderStatus.CANCELLED not in orders.TRANSITIONS[OrderStatus(order.status)]:
+        return texts.CANCEL_ORDER_TOO_LATE.format(code=order.code)
+    # Moves to CANCELLED, logs the history and emits order.cancelled (the merchant is told).
+    await orders.cancel(session=env.session, order=order, actor="owner", reason="业主在微信取消")
+    return texts.CANCEL_ORDER_DONE.format(code=order.code)
 
 
 ORDER_FORM = OrderForm()
-CANCEL_ORDER_FORM = CancelOrderForm()

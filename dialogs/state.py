@@ -41,9 +41,11 @@ class Flow(StrEnum):
 
     BINDING = "binding"
     ORDER = "order"
-    CANCEL_ORDER = "cancel_order"
+    CANCEL_ORDER = "cancel_order"  # saved by the previous release; now read as a CONFIRM (dialogs/confirm.py)
     SURVEY = "survey"
     FOLLOWUP = "followup"
+    # One yes/no before an action others see or that changes consent (dialogs/confirm.py).
+    CONFIRM = "confirm"
 
 
 @dataclass

@@ -78,7 +78,7 @@ async def followups(ctx: JobContext, *, batch: int = 100) -> int:
     return started
 
 
-SURVEY_REMINDER = "您好，【{title}】还差几题没有答完，回复「问卷」就能接着答，随时可以回复「取消」。谢谢您！"
+SURVEY_REMINDER = "您好，上次的【{title}】还没聊完，回复“问卷”就能接着聊，随时可以回复“取消”。"
 
 
 async def survey_reminders(ctx: JobContext, *, batch: int = 200) -> int:

@@ -20,7 +20,7 @@ from storage.base import aware, utcnow
 from storage.household_claims import working_deadline
 from storage.limits import AmountPolicy
 from storage.merchants import Merchant
-from storage.money import PaymentMethod, format_yuan, settle
+from storage.money import PaymentMethod, format_yuan, owner_yuan, settle
 from storage.orders import OPEN_STATUSES, Order, OrderStatus, log_event
 from storage.owners import BindingStatus
 
@@ -75,7 +75,8 @@ async def gate(
     amount = format_yuan(amount_fen)
     log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=f"登记金额 {amount}元 {method}，待业主确认")
     outbox.emit(session, "owner.notify", openid=order.owner.openid, notice=True, title="请确认服务金额",
-                menu=list(OWNER_TAPS), text=OWNER_ASK.format(code=order.code, service=order.service.name, amount=amount,
+                menu=list(OWNER_TAPS), text=OWNER_ASK.format(code=order.code, service=order.service.name,
+                                                             amount=owner_yuan(amount_fen),
                                       method=_method_words(method)))
     if why != "挂账":  # an unusual amount is worth a look; a plain 挂账 only needs the owner
         outbox.emit(session, "staff.notify", text=STAFF_HIGH.format(

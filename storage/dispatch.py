@@ -25,7 +25,7 @@ from storage.base import utcnow
 from storage.db import is_postgres
 from storage.limits import AmountPolicy
 from storage.merchants import Merchant, MerchantStatus
-from storage.money import PaymentMethod, format_yuan, settle
+from storage.money import PaymentMethod, format_yuan, owner_yuan, settle
 from storage.orders import (
     OPEN_STATUSES,
     STATUS_LABELS,
@@ -87,11 +87,11 @@ MSG_HELD = "本单目前优先由高信用商家接单，{seconds} 秒后如仍�
 
 # What the owner reads at each step; {service} {code} are filled in.
 OWNER_TEXTS: dict[OrderStatus, str] = {
-    OrderStatus.ACCEPTED: "您预约的{service}（订单 {code}）已由{merchant}接单，师傅会尽快与您联系。",
+    OrderStatus.ACCEPTED: "您预约的{service}（订单 {code}）已由{merchant}接单，上门前会按您留的电话联系您。",
     OrderStatus.ON_THE_WAY: "您预约的{service}（订单 {code}）：师傅已出发，请保持电话畅通。",
     OrderStatus.ARRIVED: "您预约的{service}（订单 {code}）：师傅已到达，请开门接待。",
-    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额 {amount} 元（{method}）。款项由物业平台统一代收，如有疑问请直接回复我们。",
-    OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。我们会尽快为您重新安排。",
+    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额{amount}元（{method}）。款项由物业统一代收。如有问题，请回复“人工”联系管家。",
+    OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。管家会联系您重新安排，您也可以回复“人工”。",
 }
 ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"
 
@@ -101,15 +101,16 @@ def owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
     values = {
         "service": order.service.name,
         "code": order.code,
-        "merchant": order.merchant.name if order.merchant else "商家",
-        "amount": format_yuan(order.amount_fen or 0),
-        "method": order.payment_method or "",
+        "merchant": order.merchant.name if order.merchant else "服务人员",
+        "amount": owner_yuan(order.amount_fen or 0),
+        # Owners never read 挂账: it is 记入物业账单 to them.
+        "method": "记入物业账单" if order.payment_method == PaymentMethod.ON_ACCOUNT else order.payment_method or "",
         "reason": order.failure_reason or "原因未说明",
     }
     values.update(extra)
     text = OWNER_TEXTS[status].format(**values)
     if status == OrderStatus.COMPLETED and order.payment_method == PaymentMethod.ON_ACCOUNT:
-        text = text.replace("款项由物业平台统一代收，", "") + ON_ACCOUNT_SUFFIX
+        text = text.replace("款项由物业统一代收。", ON_ACCOUNT_SUFFIX)
     return text
 
 

@@ -54,6 +54,11 @@ def parse_yuan(text: str, *, maximum_fen: int = 10_000_000_00) -> int:
     return fen
 
 
+def owner_yuan(fen: int) -> str:
+    """150 or 150.50: how owners read an amount (WORDING.md rule 7: no .00 for owners)."""
+    return f"{fen // 100}" if fen % 100 == 0 else f"{fen / 100:.2f}"
+
+
 def format_yuan(fen: int) -> str:
     """Integer fen as a yuan string with two decimals, e.g. 15050 -> "150.50"."""
     sign = "-" if fen < 0 else ""

@@ -107,6 +107,9 @@ class Order(Timestamped, Base):
     proposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Issue 12: photos, videos and links the owner sent while the order was taken (Media.to_json).
     attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # What the owner said when they named a period, not an hour (上午/下午/晚上, migration 0007):
+    # scheduled_at holds the period's start for sorting, but owners are shown the period.
+    scheduled_period: Mapped[str | None] = mapped_column(String(8))
 
     owner: Mapped[Owner] = relationship(lazy="joined")
     service: Mapped[Service] = relationship(lazy="joined")

@@ -20,6 +20,15 @@ from storage import money, outbox
 from storage.files import private_dir
 from storage.money import HouseholdStatement, MerchantPayout, format_yuan
 
+# What an owner reads (WORDING.md: no 挂账, 150元 or 150.50元, no spaces around digits).
+_OWNER_STATEMENT = "您{year}年{month}月记入物业账单的服务共{count}单，合计{amount}元，将随物业账单一并结算。如有问题，请回复“人工”联系管家。"
+
+
+def _owner_statement(month: str, count: int, total_fen: int) -> str:
+    year, mm = month.split("-")
+    amount = f"{total_fen // 100}" if total_fen % 100 == 0 else f"{total_fen / 100:.2f}"
+    return _OWNER_STATEMENT.format(year=year, month=int(mm), count=count, amount=amount)
+
 HOUSEHOLD_HEADER = ["小区", "地址", "业主", "电话", "订单号", "完成日期", "服务", "商家", "金额(元)"]
 TOTALS_HEADER = ["小区", "地址", "业主", "电话", "挂账单数", "合计(元)"]
 PAYOUT_HEADER = [
@@ -124,8 +133,8 @@ async def build_report(session: AsyncSession, *, month: str, tz: ZoneInfo, notif
             openid = await _openid(session, s.owner_id)
             if openid:
                 outbox.emit(
-                    session, "owner.notify", openid=openid, notice=True, title="月度挂账账单",
-                    text=f"您 {month} 的挂账服务共 {len(s.lines)} 单，合计 {format_yuan(s.total_fen)} 元，将随物业账单一并结算。如有疑问请直接回复我们。",
+                    session, "owner.notify", openid=openid, notice=True, title="本月服务账单",
+                    text=_owner_statement(month, len(s.lines), s.total_fen),
                 )
         for p in report.payouts:
             outbox.emit(

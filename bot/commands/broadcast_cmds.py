@@ -197,7 +197,7 @@ async def survey_invite(ctx: CommandContext, args: str) -> CommandResult:
         return CommandResult(f"没有问卷「{key}」")
     if not survey.is_open:
         return CommandResult(f"问卷「{survey.title}」已关闭")
-    text = f"您好！诚邀您参与【{survey.title}】，几分钟就好。回复「问卷」即可开始，随时可以回复「取消」。"
+    text = f"您好，想和您聊聊【{survey.title}】，几分钟就好。回复“问卷”即可开始，随时可以回复“取消”。"
     seg_text, _, when, _ = split_args(f"{rest} | {text}")
     return await _draft(ctx, seg_text, text, when, survey=survey)
 

@@ -76,11 +76,17 @@ STEP_TARGETS: dict[str, OrderStatus] = {
 }
 
 
-def when_text(at: datetime | None, tz: ZoneInfo) -> str:
-    """The requested time in words merchants scan quickly, e.g. 11月27日（周五）上午 09:00."""
+def when_text(at: datetime | None, tz: ZoneInfo, period: str | None = None) -> str:
+    """The requested time in words merchants scan quickly, e.g. 11月27日（周五）上午 09:00.
+
+    When the owner named only a period (上午), that is what they get: the hour stored for it is
+    the period's start, not a time the owner agreed to.
+    """
     if at is None:
         return "尽快（时间可与业主商定）"
     local = aware(at).astimezone(tz)
+    if period:
+        return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{period}（具体时间与业主约定）"
     half = "上午" if local.hour < 12 else ("下午" if local.hour < 18 else "晚上")
     return f"{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{half} {local:%H:%M}"
 
@@ -119,7 +125,7 @@ def card_text(order: Order, tz: ZoneInfo) -> str:
         f"{header} {order.code}",
         f"服务：{order.service.name}",
         f"地点：{_place(order)}",
-        f"时间：{when_text(order.scheduled_at, tz)}",
+        f"时间：{when_text(order.scheduled_at, tz, order.scheduled_period)}",
     ]
     notes = redact(order.notes)
     if notes:
@@ -152,7 +158,7 @@ def contact_text(order: Order, tz: ZoneInfo) -> str:
     lines = [
         f"接单成功：订单 {order.code}",
         f"服务：{order.service.name}",
-        f"时间：{when_text(order.scheduled_at, tz)}",
+        f"时间：{when_text(order.scheduled_at, tz, order.scheduled_period)}",
         f"业主：{owner.name or owner.nickname or '业主'}",
         f"电话：{order.contact_phone or owner.phone or '未留电话，请联系平台'}",
         f"地址：{address}",

@@ -58,7 +58,7 @@ async def test_greeting_gets_the_menu_of_butler_lines_in_chinese(backend, fake_w
     overrides = {} if encrypted else {"wechat_aes_key": ""}
     hub = await start_hub(make_settings(backend, fake_wechat, **overrides), fake_wechat)
     try:
-        status, reply = await hub.post(text_xml(openid(), "你好"), encrypted=encrypted)
+        status, reply = await hub.post(text_xml(openid(), "菜单"), encrypted=encrypted)  # 你好 gets a short hello
     finally:
         await hub.client.close()
     assert status == 200
@@ -160,7 +160,7 @@ async def test_a_reply_that_misses_the_deadline_goes_out_through_customer_servic
     running = await start_hub(make_settings(backend, fake_wechat, reply_deadline_seconds=0.0), fake_wechat)
     try:
         user = openid()
-        status, reply = await running.post(text_xml(user, "你好"))
+        status, reply = await running.post(text_xml(user, "菜单"))
         assert (status, reply) == (200, {})  # "success": WeChat stops waiting
         for _ in range(100):
             sent = fake_wechat.calls_to("/cgi-bin/message/custom/send")

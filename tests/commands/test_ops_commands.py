@@ -75,7 +75,7 @@ async def test_recorded_survey_answers_drive_targeting_and_invites_skip_finished
     await say(hub, place.staff_openid, "确认")
     await wait_broadcast(hub, await latest_broadcast_id(hub, place.staff_id))
     [text] = cs_texts_to(hub, fresh)
-    assert "【车主调查】" in text and "回复「问卷」" in text
+    assert "【车主调查】" in text and "回复“问卷”" in text
     assert cs_texts_to(hub, car) == [] and cs_texts_to(hub, nocar) == []
     # The owner answers the invitation by chatting (the survey dialog takes it from here).
     # Other tests' surveys may still be open in the shared database: then the owner picks this one.
@@ -121,11 +121,13 @@ async def test_orders_assign_and_merchant_admin(hub: Hub) -> None:
 async def test_opting_out_and_back_in_is_honoured_by_broadcasts(hub: Hub) -> None:
     place = await make_place(hub)
     owner = await add_owner(hub, place, "o", window_open=True)
-    reply = await say(hub, owner, "以后不要再给我推送广告了")
+    await say(hub, owner, "以后不要再给我推送广告了")
+    reply = await say(hub, owner, "是")  # an opt-out is confirmed first
     async with hub.runtime.sessions() as session:
         opted = await session.scalar(select(Owner.push_opt_out).where(Owner.openid == owner))
     assert opted, reply
     assert "已退订推送 1" in await say(hub, place.staff_openid, f"/broadcast 小区={place.community} | 新品上架")
     await say(hub, place.staff_openid, "取消")
     await say(hub, owner, "恢复推送")
+    await say(hub, owner, "是")
     assert "将发送 1 人" in await say(hub, place.staff_openid, f"/broadcast 小区={place.community} | 新品上架")

@@ -41,7 +41,7 @@ async def test_owner_pane_chats_through_wechat_and_menu(browser: Any, demo: Demo
     await owner_log_has(page, "重阳节社区义诊")
     await page.fill("[data-testid=owner-input]", "你好")
     await page.click("[data-testid=owner-send]")
-    await owner_log_has(page, "家政管家")
+    await owner_log_has(page, "管家服务")
     before = await page.locator("#owner-log .row.them").count()
     await page.locator("#owner-menu .wx-menu-item > button", has_text="管家服务").click()
     await page.wait_for_function(

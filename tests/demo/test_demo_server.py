@@ -64,9 +64,9 @@ async def test_owner_message_goes_to_wechat_endpoint_and_reply_comes_back(
 ) -> None:
     mark = demo.simulator.bus.last_id
     result = await post(http, demo, "/sim/api/wechat/text", {"openid": OWNER, "text": "你好"})
-    assert "家政管家" in result["reply"]
+    assert "管家服务" in result["reply"]
     out = await wait_event(demo, lambda e: e["kind"] == "owner.out" and e["openid"] == OWNER, since=mark)
-    assert out["via"] == "passive" and "家政管家" in out["text"]
+    assert out["via"] == "passive" and "管家服务" in out["text"]
     # The hub really handled it: the message log has it under the owner's openid.
     async with demo.app[RUNTIME].sessions() as session:
         logged = await session.scalar(

@@ -78,7 +78,7 @@ async def test_full_survey_with_interruption_and_restart_then_export(hub: Hub, b
         assert "钟点工保洁的频率" in await me.say("1 7")
         assert "打几分" in await me.say("跳过")  # optional
         assert "建议" in await me.say("4")
-        assert "完成" in await me.say("希望多办些亲子活动")
+        assert "谢谢您" in await me.say("希望多办些亲子活动")
     finally:
         await second.client.close()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.devtools.wechat_sender import text_xml
-from dialogs import texts
+from dialogs import names, texts
 from storage import reports
 from storage.db import unit_of_work
 from storage.orders import Order
@@ -33,9 +33,9 @@ async def _orders_of(hub: Hub, openid: str) -> list[Order]:
 async def test_a_fresh_community_offers_every_line(hub: Hub) -> None:
     place = await make_place(hub)
     owner = await add_owner(hub, place, "o")
-    menu = _numbered(await say(hub, owner, "你好"))
+    menu = _numbered(await say(hub, owner, "菜单"))
     assert len(menu) == 8 and "养老管家" in menu and "教育管家" in menu
-    assert "补课" in await say(hub, owner, "补课多少钱")
+    assert names.display("补课") in await say(hub, owner, "补课多少钱")  # owners read display names
     assert await demand_rows(hub, place.community_id) == 0
 
 
@@ -48,10 +48,10 @@ async def test_enabled_lines_only_and_a_disabled_service_is_refused_and_counted(
     assert butler(hub, "service", "enable", "陪聊", "--community", place.community).returncode == 0
 
     # The catalog browser shows what is offered: 家政管家 whole, 养老管家 with 陪聊 only.
-    menu = _numbered(await say(hub, owner, "你好"))
+    menu = _numbered(await say(hub, owner, "菜单"))
     assert menu == ["养老管家", "家政管家"], menu
     services = _numbered(await say(hub, owner, "养老管家"))
-    assert services == ["陪聊"]
+    assert services == [names.display("陪聊")]
 
     # Asking for a service that is not offered: a polite reply, no form left open, demand counted once.
     reply = await say(hub, owner, "我想给孩子报个补课")

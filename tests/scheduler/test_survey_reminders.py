@@ -42,7 +42,7 @@ async def test_half_finished_surveys_get_one_reminder_and_closed_ones_none(hub: 
     assert not await run_job("survey_reminders", ctx)
     await drain(hub)
     [reminder] = cs_texts_to(hub, stalled)
-    assert "【家政需求调查】还差几题" in reminder and "回复「问卷」" in reminder
+    assert "【家政需求调查】还没聊完" in reminder and "回复“问卷”" in reminder
     for openid in (busy, finished, offline, too_late):
         assert cs_texts_to(hub, openid) == []
     # A day later, still nothing new for the same response.

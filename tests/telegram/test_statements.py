@@ -22,6 +22,7 @@ from storage.owners import BindingStatus, Owner
 from tests.conftest import Backend
 
 MONTH = "2025-03"
+YEAR, MM = "2025", 3
 # Local (Asia/Shanghai) times; the last one is April locally although still March in UTC.
 IN_MARCH = datetime(2025, 3, 5, 10, 0)
 LAST_MINUTE = datetime(2025, 3, 31, 23, 30)
@@ -124,7 +125,7 @@ async def _notices(url: str, openids: list[str], merchant_id: int) -> tuple[list
     finally:
         await engine.dispose()
     owners = [e.payload["text"] for e in events if e.kind == "owner.notify" and e.payload.get("openid") in openids
-              and "挂账服务" in e.payload["text"]]
+              and "记入物业账单的服务" in e.payload["text"]]
     # Only the statement's notices (the owner's 确认金额 also tells the merchant, issue 14).
     merchant = [e.payload["text"] for e in events if e.kind == "merchant.notify" and e.payload.get("merchant_id") == merchant_id
                 and " 结算：" in e.payload["text"]]
@@ -142,7 +143,7 @@ def test_statements_notify_queues_one_summary_per_household_and_merchant(backend
     openids = [str(o) for o in seeded["openids"]]  # type: ignore[attr-defined]
     owners, merchant = asyncio.run(_notices(backend.database_url, openids, int(seeded["merchant_id"])))  # type: ignore[arg-type]
     assert sorted(owners) == sorted([
-        f"您 {MONTH} 的挂账服务共 2 单，合计 208.50 元，将随物业账单一并结算。如有疑问请直接回复我们。",
-        f"您 {MONTH} 的挂账服务共 1 单，合计 45.00 元，将随物业账单一并结算。如有疑问请直接回复我们。",
+        f"您{YEAR}年{MM}月记入物业账单的服务共2单，合计208.50元，将随物业账单一并结算。如有问题，请回复“人工”联系管家。",
+        f"您{YEAR}年{MM}月记入物业账单的服务共1单，合计45元，将随物业账单一并结算。如有问题，请回复“人工”联系管家。",
     ])
     assert merchant == [f"{MONTH} 结算：完成 4 单，营业额 283.50 元，平台佣金 56.70 元，应付您 226.80 元。"]

@@ -87,7 +87,8 @@ async def test_a_photo_while_ordering_is_attached_and_only_the_winner_sees_it(hu
 
 async def test_a_photo_after_a_report_goes_to_that_work_order_and_to_staff(hub: Hub) -> None:
     me, _ = await bound_owner(hub)
-    reported = await me.say("楼道的灯坏了好几天了")
+    assert "报修" in await me.say("楼道的灯坏了好几天了")  # said back first (issue 13: no action on a guess)
+    reported = await me.say("是")
     [row] = await _work_orders(hub, me.openid)
     assert f"W{row.id}" in reported
     reply = await _send(me, "image", **_photo(3))
