@@ -26,10 +26,21 @@ class Entity:
     value: str
     start: int
     end: int
+    # time only: how precise the owner was ("day" 明天, "period" 明天上午, "minute" 明天10点)
+    # and the part of the day they named (上午), so a period is never shown as an hour
+    granularity: str | None = None
+    period: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Contract JSON shape of one entity."""
-        return {"entity": self.entity, "value": self.value, "start": self.start, "end": self.end}
+        """Contract JSON shape of one entity (plus granularity/period on times)."""
+        out: dict[str, Any] = {
+            "entity": self.entity, "value": self.value, "start": self.start, "end": self.end
+        }
+        if self.granularity is not None:
+            out["granularity"] = self.granularity
+        if self.period is not None:
+            out["period"] = self.period
+        return out
 
 
 @dataclass(frozen=True, slots=True)
