@@ -17,6 +17,7 @@ from nlu.features import masked, normalise
 from nlu.guards import ACTIONS, review
 from nlu.intents import FALLBACK
 from nlu.model import load_or_train
+from nlu.negation import refuses_push
 from nlu.normalise import Cleaned, clean
 from nlu.requests import split_clauses
 from nlu.result import Entity, IntentScore, NluResult
@@ -36,6 +37,10 @@ INLINE_LIMIT = 400
 MAX_CLAUSES = 200
 # ratings in words (满意, 一般) are only meant as ratings when rating or complaining
 _RATING_INTENTS = frozenset({"rate_service", "complain"})
+# what a message is read as when nothing else is found; a clause may still say more
+# (…麻烦派人看一下，谢谢啊 is a report that ends politely, not a thank-you)
+_PUSH_INTENTS = frozenset({"unsubscribe_push", "resubscribe_push"})
+_SMALL_TALK = frozenset({FALLBACK, "greet", "thanks", "goodbye"})
 
 
 class EmbeddedParser:
@@ -80,12 +85,15 @@ class EmbeddedParser:
         now = self._now(now)
         cleaned = clean(text)
         intent, confidence, scores = self._classify(cleaned.text, now)
-        if intent == FALLBACK or (len(cleaned.text) > LONG_TEXT and intent not in ACTIONS):
+        if intent in _SMALL_TALK or (len(cleaned.text) > LONG_TEXT and intent not in ACTIONS):
             # the whole reads as nothing (or a long paste as small talk): a request may still sit
             # in one of its clauses, at the end of a long message as much as at the start
             best = self._best_clause(cleaned.text, now)
-            if best is not None and (intent == FALLBACK or best[1] > confidence):
-                intent, confidence, scores = best
+            if best is not None and (intent in _SMALL_TALK or best[1] > confidence):
+                intent, confidence, scores, (a, b) = best
+                # the slots are the deciding clause's: 今天 in the chatter before is not the time
+                part = Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text)
+                return NluResult(text, intent, confidence, scores, self._entities(part, now, intent))
         entities = self._entities(cleaned, now, intent)
         return NluResult(text, intent, confidence, scores, entities)
 
@@ -126,6 +134,11 @@ class EmbeddedParser:
         ranking = self._model.predict(norm, masked_text)
         intent, confidence = ranking[0]
         scores = tuple(IntentScore(n, c) for n, c in ranking[:10])
+        if intent in _PUSH_INTENTS and refuses_push(norm):
+            # the model tells push talk apart from the rest, not 别再推 from 再推: the rule does
+            intent = "unsubscribe_push"
+            confidence = sum(c for n, c in ranking if n in _PUSH_INTENTS)
+            scores = _first(intent, confidence, scores)
         needed = max(self.threshold, self._model.action_threshold) if intent in ACTIONS else self.threshold
         if confidence < needed and intent != FALLBACK:
             return FALLBACK, 1.0 - confidence, _first(FALLBACK, 1.0 - confidence, scores)
@@ -134,18 +147,28 @@ class EmbeddedParser:
             return safer, confidence, _first(safer, confidence, scores)
         return intent, confidence, scores
 
+    def guard(self, intent: str, ctext: str, now: datetime | None = None) -> str | None:
+        """The guards' safer intent for cleaned text (used on Rasa's answers too), or None."""
+        self._ensure()
+        assert self._extractor is not None
+        norm = normalise(ctext)
+        if intent in _PUSH_INTENTS and refuses_push(norm):
+            return "unsubscribe_push"
+        norm_entities = self._extractor.extract(norm, self._now(now))
+        return review(intent, norm, masked(norm, norm_entities), norm_entities)
+
     def _best_clause(
         self, ctext: str, now: datetime
-    ) -> tuple[str, float, tuple[IntentScore, ...]] | None:
-        """The most confident in-scope reading among the clauses of a long text."""
+    ) -> tuple[str, float, tuple[IntentScore, ...], tuple[int, int]] | None:
+        """The most confident in-scope reading among the clauses of a text, and its span."""
         spans = split_clauses(ctext)[:MAX_CLAUSES]
         if len(spans) < 2:
             return None
         best = None
         for a, b in spans:
             r = self._classify(ctext[a:b], now)
-            if r[0] not in (FALLBACK, "greet", "thanks", "goodbye") and (best is None or r[1] > best[1]):
-                best = r
+            if r[0] not in _SMALL_TALK and (best is None or r[1] > best[1]):
+                best = (*r, (a, b))
         return best
 
     def _entities(self, cleaned: Cleaned, now: datetime, intent: str) -> tuple[Entity, ...]:

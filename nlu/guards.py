@@ -37,11 +37,11 @@ _COMMUNITY_ONLY = re.compile(rf"(?:{_COMMUNITY}){{1,2}}")
 # a name never holds these: 电梯坏了翠苑 is a report, not a place
 _CONTENT = re.compile(r"[坏修漏吵闹响停堵脏乱臭要想约请帮找问投诉订退取消报吗呢吧么啥怎谁哪多少没不别]")
 _ADDRESS_ENTITIES = frozenset({"building", "unit", "room", "phone"})
-# what may surround an address without saying anything about what the owner wants
-_FILLER = re.compile(r"^(?:我家|我们家|家里|我住|住在|我在|我是|业主|地址|房号)+|[的号室,，。.!！?？\s~、:：-]|(?:的业主)$")
+# what may surround an address without saying anything (我住/业主 do say something: binding)
+_FILLER = re.compile(r"[的号室在,，。.!！?？\s~、:：-]")
 # opt-out / opt-in must say something about messages or subscribing
 _PUSH_CUE = re.compile(
-    r"推送|通知|消息|广告|订阅|退订|营销|提醒|推荐|推了|推活动|发了|别发|再发|发送|打扰|骚扰|td|关注"
+    r"推送|通知|消息|广告|订阅|退订|营销|提醒|推荐|推了|推活动|活动|优惠|发了|别发|再发|发送|打扰|骚扰|td|关注"
 )
 _SURVEY_CUE = re.compile(r"问卷|调查|调研|答题|意见|问题|回访|征集|建议|开始问|问吧")
 

@@ -16,7 +16,7 @@ _NEG = (
     r"不愿|没想|没打算|不再需要|暂时不|先不)"
 )
 # what may stand between the negator and the verb: 不想[再][帮我]取消, 别[给我]约
-_GAP = r"(?:再|了|去|先|帮我|给我|帮忙|麻烦|让你们|你们|我|就|还|这么快|现在)*"
+_GAP = r"(?:再|去|先|帮我|给我|帮忙|麻烦|让你们|你们|我|就|还|这么快|现在)*"
 _VERB = {
     "order_service": r"(?:Ｓ|预约|约|订|下单|叫|请|找|安排|要|需要|上门|来|服务|做|弄|搞|办)",
     "cancel_order": r"(?:取消|退单|退掉|撤销|撤单|退订单|不要了)",
@@ -48,3 +48,11 @@ def negated(intent: str, text: str) -> bool:
 def not_received(text: str) -> bool:
     """'没收到消息' / '怎么收不到通知': the owner misses messages, they do not opt anything."""
     return bool(re.search(r"(?:没|没有|未)(?:有)?(?:收到|接到|看到)|收不到|接不到|看不到", text))
+
+
+_PUSH_REFUSAL = re.compile(r"(?:别|不要|不想|不用|停止|停掉|关闭|关掉|取消)(?:再|给我|帮我|老是|总是|天天)*(?:推|发|通知|打扰)")
+
+
+def refuses_push(text: str) -> bool:
+    """别再给我推送 / 不要再发活动了: a refusal of messages, whichever way the model leaned."""
+    return bool(_PUSH_REFUSAL.search(text))

@@ -21,7 +21,8 @@ _CN_DIGIT = {"零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "二": 
              "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
 # seven or more digits read one by one (phone numbers); shorter runs are left for the numeral
 # parser, which knows 三栋 and 五零二
-_CN_DIGIT_RUN = re.compile("[零〇一幺二两三四五六七八九]{7,}")
+_CN_DIGIT_RUN = re.compile("[零〇一幺二两三四五六七八九](?:[ \u3000-]?[零〇一幺二两三四五六七八九]){6,}")
+_SEPARATORS = " \u3000\t-"
 # spaces or dashes inside a digit group (138 1234 5678, 1 5 0 2): owners and voice input do both
 _DIGIT_GAP = re.compile(r"(?<=\d)[ \u3000\t-]+(?=\d)")
 _SPACES = re.compile(r"\s+")
@@ -82,7 +83,7 @@ def clean(text: str) -> Cleaned:
             chars.append(c)
             origin.append(i)
     s = to_simplified("".join(chars)).lower()
-    s, origin = _sub(_CN_DIGIT_RUN, lambda m: "".join(_CN_DIGIT[c] for c in m.group(0)), s, origin)
+    s, origin = _sub(_CN_DIGIT_RUN, lambda m: "".join(_CN_DIGIT[c] for c in m.group(0) if c not in _SEPARATORS), s, origin)
     s, origin = _sub(_DIGIT_GAP, lambda m: "", s, origin)
     s, origin = _sub(_SPACES, lambda m: " ", s, origin)
     # strip, keeping the map aligned
@@ -100,8 +101,11 @@ def _sub(regex: re.Pattern[str], repl: Any, s: str, origin: list[int]) -> tuple[
         out.append(s[pos : m.start()])
         omap.extend(origin[pos : m.start()])
         r = repl(m)
+        kept = [i for i in range(m.start(), m.end()) if s[i] not in _SEPARATORS]
         if len(r) == m.end() - m.start():
             omap.extend(origin[m.start() : m.end()])
+        elif len(r) == len(kept):  # separators dropped: each digit keeps its own origin
+            omap.extend(origin[i] for i in kept)
         else:
             omap.extend([origin[m.start()]] * len(r))
         out.append(r)

@@ -32,15 +32,8 @@ class Entity:
     period: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Contract JSON shape of one entity (plus granularity/period on times)."""
-        out: dict[str, Any] = {
-            "entity": self.entity, "value": self.value, "start": self.start, "end": self.end
-        }
-        if self.granularity is not None:
-            out["granularity"] = self.granularity
-        if self.period is not None:
-            out["period"] = self.period
-        return out
+        """Contract JSON shape of one entity (granularity/period are attributes, not JSON keys)."""
+        return {"entity": self.entity, "value": self.value, "start": self.start, "end": self.end}
 
 
 @dataclass(frozen=True, slots=True)

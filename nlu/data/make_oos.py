@@ -48,8 +48,14 @@ def main(argv: list[str]) -> int:
         if ln.strip() and not ln.startswith("#")
     ]
     chat = chatterbot_lines(Path(argv[0])) if argv else []
-    train = [t for t in general + chat if not _held_out(t)]
-    held = [t for t in general + chat if _held_out(t)]
+    from nlu.normalise import clean
+    from nlu.trainingdata import TEST_FILE, TRAIN_FILE, load
+
+    # lines nlu.yml or the test file already hold stay where they are: never in two sets
+    known = {clean(ex.text).text for f in (TRAIN_FILE, TEST_FILE) for ex in load(f).examples}
+    lines = list(dict.fromkeys(t for t in general + chat if clean(t).text not in known))
+    train = [t for t in lines if not _held_out(t)]
+    held = [t for t in lines if _held_out(t)]
     body = "\n".join(f"      - {_quote(t)}" for t in train)
     (HERE / "oos.yml").write_text(
         "# Out-of-scope examples (nlu_fallback) from general-domain Chinese; built by\n"
