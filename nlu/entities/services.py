@@ -67,8 +67,9 @@ class ServiceGazetteer:
         out: list[Entity] = []
         i, n = 0, len(text)
         blocked = [(m.start(), m.end()) for m in _NOT_SERVICE.finditer(text)]
+        exact = [self._match_exact(text, k) for k in range(n)]  # once per text, reused below
         while i < n:
-            hit = self._match_exact(text, i) or self._match_fuzzy(text, i)
+            hit = exact[i] or self._match_fuzzy(text, i, exact)
             if hit is None:
                 i += 1
                 continue
@@ -108,12 +109,14 @@ class ServiceGazetteer:
                 return length, canonical
         return None
 
-    def _match_fuzzy(self, text: str, i: int) -> tuple[int, str] | None:
+    def _match_fuzzy(
+        self, text: str, i: int, exact: list[tuple[int, str] | None]
+    ) -> tuple[int, str] | None:
         for length in self._fuzzy_lengths:
             window = text[i : i + length]
             if len(window) < length:
                 continue
-            if any(self._match_exact(text, k) for k in range(i + 1, i + length)):
+            if any(exact[i + 1 : i + length]):
                 continue  # 养老保险 holds the exact 保险: no one-typo 养老保健 over it
             for j in range(1, length):
                 canonical = self._fuzzy.get(window[:j] + "\0" + window[j + 1 :])

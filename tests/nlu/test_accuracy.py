@@ -44,8 +44,12 @@ async def test_semantics_that_matter(backend: Parser) -> None:
     assert not wrong
 
 
-async def test_held_out_real_text_bars(backend: Parser) -> None:
-    """Issue 13's targets on our own held-out files (out of scope ≤ 1 % actions, probes ≥ 85 %)."""
+async def test_held_out_real_text_bars(embedded: Parser) -> None:
+    """Issue 13's targets on our own held-out files (out of scope ≤ 1 % actions, probes ≥ 85 %).
+
+    Embedded only: the Rasa stage prints Rasa's figures on the same files (.ci/rasa-stage).
+    """
+    backend = embedded
     from nlu.trainingdata import EVAL_DIR
 
     oos = await evaluate(backend, EVAL_DIR / "oos_heldout.txt", now=NOW)
