@@ -78,6 +78,7 @@ class CompactIntentModel:
         temperature: float,
         lexicon: dict[str, int],
         action_threshold: float = 0.5,
+        pinyin: dict[str, str] | None = None,
     ) -> None:
         n_char, n_word = len(char_terms), len(word_terms)
         char_vocab = {t: i for i, t in enumerate(char_terms)}
@@ -87,7 +88,7 @@ class CompactIntentModel:
         self._arrays = {"char_idf": char_idf, "word_idf": word_idf, "coef": coef, "intercept": intercept}
         self._meta = {"char_terms": char_terms, "word_terms": word_terms, "classes": list(classes),
                       "temperature": temperature, "lexicon": lexicon,
-                      "action_threshold": action_threshold}
+                      "action_threshold": action_threshold, "pinyin": pinyin or {}}
         # features × classes, so one row gather per present feature
         self._coef_t = np.ascontiguousarray(coef.T)
         self._intercept = intercept
@@ -95,6 +96,7 @@ class CompactIntentModel:
         self.temperature = temperature
         # an action needs at least this calibrated confidence (chosen on held-out data)
         self.action_threshold = action_threshold
+        self.pinyin = pinyin or {}  # messages typed in pinyin (nlu.pinyin)
         self.tokenize: Callable[[str], list[str]] = JiebaTokens(lexicon)
 
     def decision(self, norm_text: str, masked_text: str) -> np.ndarray:
@@ -135,6 +137,7 @@ class CompactIntentModel:
             classes=tuple(str(k) for k in model.classes), temperature=float(model.temperature),
             lexicon=dict(model.word_vec.tokenizer.lexicon),
             action_threshold=float(getattr(model, "action_threshold", 0.5)),
+            pinyin=getattr(model, "pinyin", None),
         )
 
     def save(self, path: Path) -> None:
@@ -153,4 +156,5 @@ class CompactIntentModel:
                 word_idf=z["word_idf"], coef=z["coef"], intercept=z["intercept"],
                 classes=tuple(meta["classes"]), temperature=float(meta["temperature"]),
                 lexicon=meta["lexicon"], action_threshold=float(meta.get("action_threshold", 0.5)),
+                pinyin=meta.get("pinyin"),
             )

@@ -19,6 +19,7 @@ from nlu.intents import FALLBACK
 from nlu.model import load_or_train
 from nlu.negation import refuses_push
 from nlu.normalise import Cleaned, clean
+from nlu.pinyin import depinyin
 from nlu.requests import split_clauses
 from nlu.result import Entity, IntentScore, NluResult
 from nlu.trainingdata import TRAIN_FILE, load_training
@@ -83,7 +84,7 @@ class EmbeddedParser:
         """Parse one text (well under a millisecond for a short message once warm)."""
         self._ensure()
         now = self._now(now)
-        cleaned = clean(text)
+        cleaned = self.prepare(text)
         intent, confidence, scores = self._classify(cleaned.text, now)
         if intent in _SMALL_TALK or (len(cleaned.text) > LONG_TEXT and intent not in ACTIONS):
             # the whole reads as nothing (or a long paste as small talk): a request may still sit
@@ -101,7 +102,7 @@ class EmbeddedParser:
         """One result per request in ``text`` (see nlu/README.md); offsets index ``text``."""
         self._ensure()
         now = self._now(now)
-        cleaned = clean(text)
+        cleaned = self.prepare(text)
         parts: list[list] = []  # [start, end, intent, confidence, scores] per request
         for a, b in split_clauses(cleaned.text)[:MAX_CLAUSES]:
             intent, confidence, scores = self._classify(cleaned.text[a:b], now)
@@ -118,6 +119,12 @@ class EmbeddedParser:
             out.append(NluResult(text[oa:ob], intent, confidence, scores,
                                  self._entities(piece, now, intent)))
         return out
+
+    def prepare(self, text: str) -> Cleaned:
+        """The clean-up both backends parse: nlu.normalise, then pinyin back to characters."""
+        self._ensure()
+        assert self._model is not None
+        return depinyin(clean(text), self._model.pinyin)
 
     def _ensure(self) -> None:
         if self._model is None or self._extractor is None:
@@ -184,7 +191,7 @@ class EmbeddedParser:
     def entities(self, text: str, now: datetime | None = None) -> tuple[Entity, ...]:
         """Rule-based entities only (also used to normalise Rasa's output)."""
         self._ensure()
-        return self._entities(clean(text), self._now(now), "rate_service")
+        return self._entities(self.prepare(text), self._now(now), "rate_service")
 
     def canonical_service(self, surface: str) -> str | None:
         """Canonical service name for a surface form, or None."""

@@ -22,8 +22,9 @@ from nlu.trainingdata import TrainingData
 log = logging.getLogger(__name__)
 
 # bump when features or model change so cached artifacts of older code are not reused
-MODEL_VERSION = "5"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon;
-# 5: cleaned text, out-of-scope set, address variants, action threshold from held-out folds
+MODEL_VERSION = "6"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon;
+# 5: cleaned text, out-of-scope set, address variants, action threshold from held-out folds;
+# 6: pinyin map
 _ANNOTATION_NOW = datetime(2026, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -51,6 +52,7 @@ class IntentModel:
     classes: tuple[str, ...]
     temperature: float = 1.0
     action_threshold: float = 0.5
+    pinyin: dict[str, str] | None = None  # toneless pinyin → training word (nlu.pinyin)
 
     def features(self, norm_text: str, masked_text: str) -> Any:
         """Sparse feature row for one (normalised, masked) text."""
@@ -113,8 +115,11 @@ def train(data: TrainingData, extractor: EntityExtractor, *, c: float = 8.0) -> 
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     clf.fit(x, labels)
     temperature, action_threshold = calibrate(x, labels, clf.classes_, c)
+    from nlu.pinyin import build_map
+
     return IntentModel(
-        char_vec, word_vec, clf, tuple(str(k) for k in clf.classes_), temperature, action_threshold
+        char_vec, word_vec, clf, tuple(str(k) for k in clf.classes_), temperature, action_threshold,
+        build_map(norms, word_vec.tokenizer),
     )
 
 

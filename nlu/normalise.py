@@ -26,6 +26,17 @@ _SEPARATORS = " \u3000\t-"
 # spaces or dashes inside a digit group (138 1234 5678, 1 5 0 2): owners and voice input do both
 _DIGIT_GAP = re.compile(r"(?<=\d)[ \u3000\t-]+(?=\d)")
 _SPACES = re.compile(r"\s+")
+# English words owners mix into Chinese (电梯stuck了, book个cleaner): the few that carry the
+# request. Whole words only; everything else English stays as written.
+_ENGLISH = {
+    "cleaner": "保洁", "cleaning": "保洁", "clean": "打扫", "repair": "修", "fix": "修",
+    "broken": "坏了", "elevator": "电梯", "lift": "电梯", "stuck": "卡住", "leak": "漏水",
+    "leaking": "漏水", "water": "水", "light": "灯", "lights": "灯", "tomorrow": "明天",
+    "today": "今天", "tonight": "今晚", "morning": "上午", "afternoon": "下午", "evening": "晚上",
+    "fee": "费", "fees": "费", "cancel": "取消", "order": "订单", "book": "预约", "help": "帮忙",
+    "please": "请", "complain": "投诉", "complaint": "投诉", "noise": "噪音", "noisy": "吵",
+}
+_ENGLISH_RE = re.compile(r"(?<![a-z])(?:" + "|".join(sorted(_ENGLISH, key=len, reverse=True)) + r")(?![a-z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +96,7 @@ def clean(text: str) -> Cleaned:
     s = to_simplified("".join(chars)).lower()
     s, origin = _sub(_CN_DIGIT_RUN, lambda m: "".join(_CN_DIGIT[c] for c in m.group(0) if c not in _SEPARATORS), s, origin)
     s, origin = _sub(_DIGIT_GAP, lambda m: "", s, origin)
+    s, origin = _sub(_ENGLISH_RE, lambda m: _ENGLISH[m.group(0)], s, origin)
     s, origin = _sub(_SPACES, lambda m: " ", s, origin)
     # strip, keeping the map aligned
     lead = len(s) - len(s.lstrip())

@@ -10,7 +10,7 @@ from typing import Any
 
 from nlu.embedded import EmbeddedParser
 from nlu.intents import FALLBACK, INTENTS
-from nlu.normalise import Cleaned, clean
+from nlu.normalise import Cleaned
 from nlu.result import Entity, IntentScore, NluResult
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,10 @@ class RasaParser:
         """Rasa's intent with normalised entities; the embedded result if Rasa fails."""
         if self._down_since is not None and time.monotonic() - self._down_since < _RETRY_AFTER_S:
             return await self.fallback.parse(text, now=now)
-        cleaned = clean(text)  # the same clean-up as the embedded backend: Rasa sees 电梯坏了
+        if self.fallback._model is None:
+            await self.fallback.warm_up()
+        # the same clean-up as the embedded backend: Rasa sees 电梯坏了 for 電梯壞了 / dianti huaile
+        cleaned = self.fallback.prepare(text)
         try:
             raw = await self._post(cleaned.text)
         except Exception as exc:  # any transport or protocol failure means: fall back
@@ -78,7 +81,7 @@ class RasaParser:
         self, text: str, raw: dict[str, Any], now: datetime | None, cleaned: Cleaned | None = None
     ) -> NluResult:
         """Contract shape: known intents only, canonical services, ISO times from our rules."""
-        cleaned = cleaned or clean(text)
+        cleaned = cleaned or self.fallback.prepare(text)
         intent = str(raw["intent"].get("name") or FALLBACK)
         confidence = float(raw["intent"].get("confidence") or 0.0)
         if intent not in INTENTS:

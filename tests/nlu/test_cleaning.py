@@ -137,3 +137,18 @@ def test_time_says_how_precise_it_is(embedded: EmbeddedParser) -> None:
     assert t.granularity == "minute" and t.to_dict() == {
         "entity": "time", "value": "2026-11-27T10:00:00+08:00", "start": 0, "end": 7
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("dianti huai le", "report_issue"), ("wuyefei duoshao qian", "ask_property_fee"),
+     ("ni hao", "greet"), ("电梯stuck了有人在里面", "report_issue"), ("hello", "greet")],
+)
+def test_pinyin_and_mixed_english(embedded: EmbeddedParser, text: str, expected: str) -> None:
+    assert embedded.parse_sync(text, NOW).intent == expected
+
+
+def test_pinyin_leaves_english_alone(embedded: EmbeddedParser) -> None:
+    assert embedded.prepare("hello world").text == "hello world"
+    r = embedded.parse_sync("dianti huai le", NOW)
+    assert r.text == "dianti huai le"  # the result keeps the owner's text
