@@ -99,6 +99,10 @@ class CompactIntentModel:
         self.pinyin = pinyin or {}  # messages typed in pinyin (nlu.pinyin)
         self.tokenize: Callable[[str], list[str]] = JiebaTokens(lexicon)
 
+    def knows(self, term: str) -> bool:
+        """True if ``term`` is one of the training text's character n-grams."""
+        return term in self._masked_chars.vocab
+
     def decision(self, norm_text: str, masked_text: str) -> np.ndarray:
         """Raw linear scores per class (what LogisticRegression.decision_function returns)."""
         cols: list[int] = []

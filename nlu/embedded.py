@@ -19,7 +19,7 @@ from nlu.intents import FALLBACK
 from nlu.model import load_or_train
 from nlu.negation import refuses_push
 from nlu.normalise import Cleaned, clean
-from nlu.pinyin import depinyin
+from nlu.pinyin import depinyin, mend_homophones
 from nlu.requests import split_clauses
 from nlu.result import Entity, IntentScore, NluResult
 from nlu.trainingdata import TRAIN_FILE, load_training
@@ -124,7 +124,8 @@ class EmbeddedParser:
         """The clean-up both backends parse: nlu.normalise, then pinyin back to characters."""
         self._ensure()
         assert self._model is not None
-        return depinyin(clean(text), self._model.pinyin)
+        cleaned = depinyin(clean(text), self._model.pinyin)
+        return mend_homophones(cleaned, self._model.pinyin, self._model.knows)
 
     def _ensure(self) -> None:
         if self._model is None or self._extractor is None:

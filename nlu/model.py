@@ -22,9 +22,9 @@ from nlu.trainingdata import TrainingData
 log = logging.getLogger(__name__)
 
 # bump when features or model change so cached artifacts of older code are not reused
-MODEL_VERSION = "6"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon;
+MODEL_VERSION = "8"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon;
 # 5: cleaned text, out-of-scope set, address variants, action threshold from held-out folds;
-# 6: pinyin map
+# 6: pinyin map; 7-8: homophone keys
 _ANNOTATION_NOW = datetime(2026, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 

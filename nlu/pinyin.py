@@ -17,10 +17,16 @@ from nlu.normalise import Cleaned
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 _LATIN_RUN = re.compile(r"[a-z]+(?:[ '][a-z]+)*")
 _MAX_KEY = 24
+_MEND_MIN = 8  # a typo is mended only towards a word the training text uses this often
+_FUNCTION_CHARS = re.compile("[不没有一个是的了我你他她们这那在就也都还又很吗呢吧啊]")
 
 
 def build_map(texts: Iterable[str], tokenize: Callable[[str], list[str]]) -> dict[str, str]:
-    """Toneless pinyin (no spaces) → the most frequent training word or character with it."""
+    """Toneless pinyin (no spaces) → the most frequent training word or character with it.
+
+    Single characters are also keyed by themselves ("#楼" → "lou") so homophone typos can be
+    mended at serving time without pypinyin (see mend_homophones).
+    """
     from pypinyin import lazy_pinyin  # training only
 
     counts: Counter[str] = Counter()
@@ -30,11 +36,53 @@ def build_map(texts: Iterable[str], tokenize: Callable[[str], list[str]]) -> dic
                 counts[tok] += 1
         counts.update(ch for ch in text if _HAN.match(ch))
     best: dict[str, tuple[int, str]] = {}
+    char_keys: dict[str, str] = {}
+    mend: dict[str, tuple[int, str]] = {}
     for word, n in counts.items():
         key = "".join(lazy_pinyin(word))
-        if key.isascii() and key.isalpha() and n > best.get(key, (0, ""))[0]:
+        if not (key.isascii() and key.isalpha()):
+            continue
+        if len(word) == 1:
+            char_keys["#" + word] = key
+        elif (
+            len(word) == 2 and n >= _MEND_MIN and not _FUNCTION_CHARS.search(word)
+            and n > mend.get(key, (0, ""))[0]
+        ):
+            mend[key] = (n, word)  # only frequent content words are typo targets: 楼道, 保洁
+        # a word seen once is too weak to rewrite an owner's text towards
+        if n > best.get(key, (0, ""))[0] and (len(word) == 1 or n >= 3):
             best[key] = (n, word)
-    return {k: w for k, (_, w) in best.items()}
+    return {
+        **{k: w for k, (_, w) in best.items()},
+        **char_keys,
+        **{"@" + k: w for k, (_, w) in mend.items()},
+    }
+
+
+def mend_homophones(cleaned: Cleaned, table: dict[str, str], known: Callable[[str], bool]) -> Cleaned:
+    """楼到灯不亮 → 楼道灯不亮: a two-character pair the training text never had, sharing one
+    character and the pinyin of a frequent training word, is taken as a typo of that word."""
+    text = cleaned.text
+    if not table or len(text) < 2:
+        return cleaned
+    chars = list(text)
+    changed = False
+    i = 0
+    while i < len(chars) - 1:
+        a, b = chars[i], chars[i + 1]
+        pair = a + b
+        ka, kb = table.get("#" + a), table.get("#" + b)
+        if ka and kb and not known(pair):
+            word = table.get("@" + ka + kb)
+            if word and len(word) == 2 and word != pair and (word[0] == a or word[1] == b):
+                chars[i], chars[i + 1] = word[0], word[1]
+                changed = True
+                i += 2
+                continue
+        i += 1
+    if not changed:
+        return cleaned
+    return Cleaned("".join(chars), cleaned.origin, cleaned.original)
 
 
 def _convert(letters: str, table: dict[str, str]) -> str | None:

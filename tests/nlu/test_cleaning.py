@@ -152,3 +152,11 @@ def test_pinyin_leaves_english_alone(embedded: EmbeddedParser) -> None:
     assert embedded.prepare("hello world").text == "hello world"
     r = embedded.parse_sync("dianti huai le", NOW)
     assert r.text == "dianti huai le"  # the result keeps the owner's text
+
+
+def test_homophone_typos_are_mended_only_towards_frequent_words(embedded: EmbeddedParser) -> None:
+    assert embedded.prepare("楼到灯不亮了").text == "楼道灯不亮了"
+    assert embedded.prepare("电提坏了").text == "电梯坏了"
+    assert embedded.parse_sync("电提坏了", NOW).intent == "report_issue"
+    for text in ("新建一个备忘录", "有没有适合老人的活动", "我想预约保洁"):
+        assert embedded.prepare(text).text == text
