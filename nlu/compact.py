@@ -79,6 +79,7 @@ class CompactIntentModel:
         lexicon: dict[str, int],
         action_threshold: float = 0.5,
         pinyin: dict[str, str] | None = None,
+        fallback_threshold: float = 0.5,
     ) -> None:
         n_char, n_word = len(char_terms), len(word_terms)
         char_vocab = {t: i for i, t in enumerate(char_terms)}
@@ -88,7 +89,8 @@ class CompactIntentModel:
         self._arrays = {"char_idf": char_idf, "word_idf": word_idf, "coef": coef, "intercept": intercept}
         self._meta = {"char_terms": char_terms, "word_terms": word_terms, "classes": list(classes),
                       "temperature": temperature, "lexicon": lexicon,
-                      "action_threshold": action_threshold, "pinyin": pinyin or {}}
+                      "action_threshold": action_threshold, "pinyin": pinyin or {},
+                      "fallback_threshold": fallback_threshold}
         # features × classes, so one row gather per present feature
         self._coef_t = np.ascontiguousarray(coef.T)
         self._intercept = intercept
@@ -97,6 +99,7 @@ class CompactIntentModel:
         # an action needs at least this calibrated confidence (chosen on held-out data)
         self.action_threshold = action_threshold
         self.pinyin = pinyin or {}  # messages typed in pinyin (nlu.pinyin)
+        self.fallback_threshold = fallback_threshold  # below it: out of scope (held-out choice)
         self.tokenize: Callable[[str], list[str]] = JiebaTokens(lexicon)
 
     def knows(self, term: str) -> bool:
@@ -142,6 +145,7 @@ class CompactIntentModel:
             lexicon=dict(model.word_vec.tokenizer.lexicon),
             action_threshold=float(getattr(model, "action_threshold", 0.5)),
             pinyin=getattr(model, "pinyin", None),
+            fallback_threshold=float(getattr(model, "fallback_threshold", 0.5)),
         )
 
     def save(self, path: Path) -> None:
@@ -161,4 +165,5 @@ class CompactIntentModel:
                 classes=tuple(meta["classes"]), temperature=float(meta["temperature"]),
                 lexicon=meta["lexicon"], action_threshold=float(meta.get("action_threshold", 0.5)),
                 pinyin=meta.get("pinyin"),
+                fallback_threshold=float(meta.get("fallback_threshold", 0.5)),
             )

@@ -26,9 +26,8 @@ from nlu.trainingdata import TRAIN_FILE, load_training
 
 log = logging.getLogger(__name__)
 
-# below this calibrated top probability the text is out of scope; an action needs the model's
-# own action threshold, chosen on held-out data at training time (see nlu.model)
-FALLBACK_THRESHOLD = 0.5
+# Below the model's fallback threshold (chosen on held-out folds) the text is out of scope; an
+# action needs the model's action threshold too (see nlu.model.calibrate).
 # past this many characters a message is also read clause by clause, so a request at the end of
 # a long paste is not drowned by what comes before it
 LONG_TEXT = 60
@@ -52,10 +51,11 @@ class EmbeddedParser:
         *,
         tz: str = "Asia/Shanghai",
         data_path: Path | str = TRAIN_FILE,
-        threshold: float = FALLBACK_THRESHOLD,
+        threshold: float | None = None,
     ) -> None:
         self.tz = ZoneInfo(tz)
         self.data_path = Path(data_path)
+        # None: the fallback threshold chosen on held-out folds at training time (nlu.model)
         self.threshold = threshold
         self.cache_hit: bool | None = None
         self._model: CompactIntentModel | None = None
@@ -147,7 +147,8 @@ class EmbeddedParser:
             intent = "unsubscribe_push"
             confidence = sum(c for n, c in ranking if n in _PUSH_INTENTS)
             scores = _first(intent, confidence, scores)
-        needed = max(self.threshold, self._model.action_threshold) if intent in ACTIONS else self.threshold
+        floor = self.threshold if self.threshold is not None else self._model.fallback_threshold
+        needed = max(floor, self._model.action_threshold) if intent in ACTIONS else floor
         if confidence < needed and intent != FALLBACK:
             return FALLBACK, 1.0 - confidence, _first(FALLBACK, 1.0 - confidence, scores)
         safer = review(intent, norm, masked_text, norm_entities)

@@ -22,9 +22,10 @@ from nlu.trainingdata import TrainingData
 log = logging.getLogger(__name__)
 
 # bump when features or model change so cached artifacts of older code are not reused
-MODEL_VERSION = "8"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon;
+MODEL_VERSION = "9"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon;
 # 5: cleaned text, out-of-scope set, address variants, action threshold from held-out folds;
-# 6: pinyin map; 7-8: homophone keys
+# 6: pinyin map; 7-8: homophone keys;
+# 9: fallback threshold chosen on held-out folds
 _ANNOTATION_NOW = datetime(2026, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -53,6 +54,7 @@ class IntentModel:
     temperature: float = 1.0
     action_threshold: float = 0.5
     pinyin: dict[str, str] | None = None  # toneless pinyin → training word (nlu.pinyin)
+    fallback_threshold: float = 0.5
 
     def features(self, norm_text: str, masked_text: str) -> Any:
         """Sparse feature row for one (normalised, masked) text."""
@@ -114,17 +116,17 @@ def train(data: TrainingData, extractor: EntityExtractor, *, c: float = 8.0) -> 
     ).tocsr()
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     clf.fit(x, labels)
-    temperature, action_threshold = calibrate(x, labels, clf.classes_, c)
+    temperature, action_threshold, fallback_threshold = calibrate(x, labels, clf.classes_, c)
     from nlu.pinyin import build_map
 
     return IntentModel(
         char_vec, word_vec, clf, tuple(str(k) for k in clf.classes_), temperature, action_threshold,
-        build_map(norms, word_vec.tokenizer),
+        build_map(norms, word_vec.tokenizer), fallback_threshold,
     )
 
 
-def calibrate(x: Any, labels: list[str], classes: Any, c: float) -> tuple[float, float]:
-    """Temperature and action threshold, both chosen on held-out (3-fold) scores.
+def calibrate(x: Any, labels: list[str], classes: Any, c: float) -> tuple[float, float, float]:
+    """Temperature, action threshold and fallback threshold, all chosen on held-out (3-fold) scores.
 
     The temperature minimises held-out log loss (temperature scaling). The action threshold is
     the lowest confidence at which, on held-out folds, at most 1 % of out-of-scope examples would
@@ -148,8 +150,16 @@ def calibrate(x: Any, labels: list[str], classes: Any, c: float) -> tuple[float,
             break
     else:
         threshold = 0.95
-    log.info("nlu: temperature %.2f, action threshold %.2f", temperature, threshold)
-    return temperature, threshold
+    # the general fallback threshold: the one that answers most held-out examples right when
+    # everything below it becomes nlu_fallback (ties go to the higher, safer threshold)
+    right_if_kept = np.asarray(classes)[top] == np.asarray(labels)
+    best_t, best_acc = 0.5, -1.0
+    for t in np.arange(0.3, 0.71, 0.02):
+        acc = float(np.where(conf >= t, right_if_kept, oos).mean())
+        if acc >= best_acc:
+            best_t, best_acc = float(t), acc
+    log.info("nlu: temperature %.2f, fallback %.2f, action %.2f", temperature, best_t, threshold)
+    return temperature, max(threshold, best_t), best_t
 
 
 def _held_out_scores(x: Any, y: Any, classes: Any, c: float) -> Any:
