@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +67,22 @@ class RasaParser:
         if self.fallback._model is None:
             await self.fallback.warm_up()
         return self._normalise(text, raw, now, cleaned)
+
+    async def parse_requests(self, text: str, *, now: datetime | None = None) -> list[NluResult]:
+        """Each request in ``text`` (clauses as the embedded backend splits them), asked of Rasa;
+        entity offsets index the whole ``text``."""
+        parts = await self.fallback.parse_requests(text, now=now)
+        if len(parts) < 2:
+            return [await self.parse(text, now=now)]
+        out, cursor = [], 0
+        for part in parts:
+            at = text.find(part.text, cursor)
+            at = cursor if at < 0 else at
+            cursor = at + len(part.text)
+            r = await self.parse(part.text, now=now)
+            moved = tuple(replace(e, start=e.start + at, end=e.end + at) for e in r.entities)
+            out.append(NluResult(part.text, r.intent, r.confidence, r.intent_ranking, moved))
+        return out
 
     async def _post(self, text: str) -> dict[str, Any]:
         session = await self._client()
