@@ -104,13 +104,21 @@ class EmbeddedParser:
         now = self._now(now)
         cleaned = self.prepare(text)
         parts: list[list] = []  # [start, end, intent, confidence, scores] per request
+        pending: int | None = None  # start of small talk before the first request (你好，…)
         for a, b in split_clauses(cleaned.text)[:MAX_CLAUSES]:
             intent, confidence, scores = self._classify(cleaned.text[a:b], now)
-            if parts and intent == FALLBACK:
-                parts[-1][1] = b  # a clause that means nothing alone belongs to the one before
-            else:
-                parts.append([a, b, intent, confidence, scores])
-        if not parts:
+            if intent in _SMALL_TALK:
+                # 你好 / 谢谢 / a clause that means nothing alone is part of a request, not one
+                if parts:
+                    parts[-1][1] = b
+                elif pending is None:
+                    pending = a
+                continue
+            if parts and parts[-1][2] == intent and not self._new_service(cleaned.text, parts[-1], a, b, now):
+                parts[-1][1] = b  # 我家水管漏了，麻烦派人来修一下: one request in two clauses
+                continue
+            parts.append([a if pending is None or parts else pending, b, intent, confidence, scores])
+        if len(parts) < 2:
             return [self.parse_sync(text, now)]
         out = []
         for a, b, intent, confidence, scores in parts:
@@ -119,6 +127,16 @@ class EmbeddedParser:
             out.append(NluResult(text[oa:ob], intent, confidence, scores,
                                  self._entities(piece, now, intent)))
         return out
+
+    def _new_service(self, ctext: str, prev: list, a: int, b: int, now: datetime) -> bool:
+        """True when clause [a, b) names a service the request before it does not (约保洁，再约个修空调)."""
+        assert self._extractor is not None
+
+        def services(x: int, y: int) -> set[str]:
+            return {e.value for e in self._extractor.extract(ctext[x:y], now) if e.entity == "service"}
+
+        mine = services(a, b)
+        return bool(mine) and not mine <= services(prev[0], prev[1])
 
     def prepare(self, text: str) -> Cleaned:
         """The clean-up both backends parse: nlu.normalise, then pinyin back to characters."""

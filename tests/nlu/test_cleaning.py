@@ -160,3 +160,18 @@ def test_homophone_typos_are_mended_only_towards_frequent_words(embedded: Embedd
     assert embedded.parse_sync("电提坏了", NOW).intent == "report_issue"
     for text in ("新建一个备忘录", "有没有适合老人的活动", "我想预约保洁"):
         assert embedded.prepare(text).text == text
+
+
+def test_small_talk_is_no_request_of_its_own(embedded: EmbeddedParser) -> None:
+    parts = embedded.parse_requests_sync("你好，我家水管漏了，麻烦派人来修一下，谢谢", NOW)
+    assert [p.intent for p in parts] == ["order_service"]
+    parts = embedded.parse_requests_sync("你好，电梯坏了。另外物业费怎么交，谢谢", NOW)
+    assert [p.intent for p in parts] == ["report_issue", "ask_property_fee"]
+    assert parts[0].text.startswith("你好") and parts[1].text.endswith("谢谢")
+
+
+def test_two_orders_for_two_services_stay_two(embedded: EmbeddedParser) -> None:
+    parts = embedded.parse_requests_sync("明天约个保洁，另外再约个师傅修空调", NOW)
+    assert [(p.intent, p.entity("service")) for p in parts] == [
+        ("order_service", "钟点工"), ("order_service", "家居家电维修")
+    ]
