@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from nlu.embedded import EmbeddedParser  # noqa: E402
 from nlu.rasa_client import RasaParser  # noqa: E402
-from nlu.trainingdata import TEST_FILE, load  # noqa: E402
+from nlu.trainingdata import EVAL_DIR, TEST_FILE, load  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -141,7 +141,10 @@ def main() -> int:
         "--start-rasa", action="store_true", help="start and stop a Rasa server for the run"
     )
     args = ap.parse_args()
+    # the test set plus the robustness probes (traditional, emoji, full-width, run-ons…): what
+    # owners send, so the clean-up and the clause pass are in the figure
     texts = [ex.text for ex in load(TEST_FILE).examples]
+    texts += [ex.text for ex in load(EVAL_DIR / "probes.yml").examples]
     print(json.dumps(bench_embedded(texts, args.rounds), ensure_ascii=False))
     proc = None
     url = args.rasa_url

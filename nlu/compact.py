@@ -77,6 +77,9 @@ class CompactIntentModel:
         classes: tuple[str, ...],
         temperature: float,
         lexicon: dict[str, int],
+        action_threshold: float = 0.5,
+        pinyin: dict[str, str] | None = None,
+        fallback_threshold: float = 0.5,
     ) -> None:
         n_char, n_word = len(char_terms), len(word_terms)
         char_vocab = {t: i for i, t in enumerate(char_terms)}
@@ -85,13 +88,23 @@ class CompactIntentModel:
         self._plain_chars = _Block(char_vocab, char_idf, n_char + n_word, _PLAIN_CHAR_WEIGHT)
         self._arrays = {"char_idf": char_idf, "word_idf": word_idf, "coef": coef, "intercept": intercept}
         self._meta = {"char_terms": char_terms, "word_terms": word_terms, "classes": list(classes),
-                      "temperature": temperature, "lexicon": lexicon}
+                      "temperature": temperature, "lexicon": lexicon,
+                      "action_threshold": action_threshold, "pinyin": pinyin or {},
+                      "fallback_threshold": fallback_threshold}
         # features × classes, so one row gather per present feature
         self._coef_t = np.ascontiguousarray(coef.T)
         self._intercept = intercept
         self.classes = classes
         self.temperature = temperature
+        # an action needs at least this calibrated confidence (chosen on held-out data)
+        self.action_threshold = action_threshold
+        self.pinyin = pinyin or {}  # messages typed in pinyin (nlu.pinyin)
+        self.fallback_threshold = fallback_threshold  # below it: out of scope (held-out choice)
         self.tokenize: Callable[[str], list[str]] = JiebaTokens(lexicon)
+
+    def knows(self, term: str) -> bool:
+        """True if ``term`` is one of the training text's character n-grams."""
+        return term in self._masked_chars.vocab
 
     def decision(self, norm_text: str, masked_text: str) -> np.ndarray:
         """Raw linear scores per class (what LogisticRegression.decision_function returns)."""
@@ -130,6 +143,9 @@ class CompactIntentModel:
             intercept=np.asarray(model.clf.intercept_, dtype=np.float64),
             classes=tuple(str(k) for k in model.classes), temperature=float(model.temperature),
             lexicon=dict(model.word_vec.tokenizer.lexicon),
+            action_threshold=float(getattr(model, "action_threshold", 0.5)),
+            pinyin=getattr(model, "pinyin", None),
+            fallback_threshold=float(getattr(model, "fallback_threshold", 0.5)),
         )
 
     def save(self, path: Path) -> None:
@@ -147,5 +163,7 @@ class CompactIntentModel:
                 char_terms=meta["char_terms"], char_idf=z["char_idf"], word_terms=meta["word_terms"],
                 word_idf=z["word_idf"], coef=z["coef"], intercept=z["intercept"],
                 classes=tuple(meta["classes"]), temperature=float(meta["temperature"]),
-                lexicon=meta["lexicon"],
+                lexicon=meta["lexicon"], action_threshold=float(meta.get("action_threshold", 0.5)),
+                pinyin=meta.get("pinyin"),
+                fallback_threshold=float(meta.get("fallback_threshold", 0.5)),
             )

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from nlu.guards import ACTIONS
+from nlu.intents import FALLBACK
 from nlu.parser import Parser
-from nlu.trainingdata import load
+from nlu.trainingdata import Example, TrainingData, load
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,11 @@ class EvalReport:
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # text, gold, predicted
     entity_accuracy: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (ok, total)
     service_on_orders: tuple[int, int] = (0, 0)  # order_service/ask_price examples with a service
+    # confidence bin → (correct, total): does a stated confidence mean that accuracy?
+    reliability: list[tuple[float, float, int, int]] = field(default_factory=list)
+    # out-of-scope lines (gold nlu_fallback) that came out as an action: (count, total)
+    oos_actions: tuple[int, int] = (0, 0)
+    oos_examples: list[tuple[str, str]] = field(default_factory=list)  # text, action predicted
 
     def format(self, max_confusions: int = 10) -> str:
         """Human-readable table."""
@@ -55,14 +62,37 @@ class EvalReport:
             lines.append(
                 f"service extracted in order_service/ask_price: {ok / total:.3f} ({ok}/{total})"
             )
+        n, total = self.oos_actions
+        if total:
+            lines.append(f"out-of-scope lines that trigger an action: {n / total:.3%} ({n}/{total})")
+            lines.extend(f"  {t} -> {p}" for t, p in self.oos_examples[:max_confusions])
+        lines.append("reliability (confidence bin: accuracy, count):")
+        for lo, hi, right, count in self.reliability:
+            if count:
+                lines.append(f"  {lo:.2f}-{hi:.2f}: {right / count:.3f} ({right}/{count})")
         return "\n".join(lines)
+
+
+def load_examples(path: Path | str) -> TrainingData:
+    """A Rasa-format test file, or a plain text file of out-of-scope lines (one per line)."""
+    path = Path(path)
+    if path.suffix in (".yml", ".yaml"):
+        return load(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from exc
+    return TrainingData(
+        examples=[Example(t.strip(), FALLBACK) for t in lines if t.strip() and not t.startswith("#")]
+    )
 
 
 async def evaluate(parser: Parser, path: Path | str, *, now: datetime | None = None) -> EvalReport:
     """Parse every example of ``path`` and score intents and service/time entities."""
-    data = load(path)
+    data = load_examples(path)
     if not data.examples:
         raise ValueError(f"{path}: no examples")
+    confidences: list[float] = []
     gold: list[str] = []
     pred: list[str] = []
     report = EvalReport()
@@ -73,6 +103,9 @@ async def evaluate(parser: Parser, path: Path | str, *, now: datetime | None = N
         result = await parser.parse(ex.text, now=now)
         gold.append(ex.intent)
         pred.append(result.intent)
+        confidences.append(result.confidence)
+        if ex.intent == FALLBACK and result.intent in ACTIONS:
+            report.oos_examples.append((ex.text, result.intent))
         if result.intent != ex.intent:
             report.errors.append((ex.text, ex.intent, result.intent))
         services = result.entity_values("service")
@@ -85,7 +118,7 @@ async def evaluate(parser: Parser, path: Path | str, *, now: datetime | None = N
             elif e.entity == "time":
                 ent_total["time"] += 1
                 ent_ok["time"] += (e.start, e.end) in times
-        if ex.intent in ("order_service", "ask_price"):
+        if ex.intent in ("order_service", "ask_price") and gold_services:
             svc_total += 1
             # the owner's service is the first one they name
             svc_ok += bool(gold_services) and gold_services[0] in services
@@ -108,4 +141,10 @@ async def evaluate(parser: Parser, path: Path | str, *, now: datetime | None = N
     report.confusions = [(g, p, n) for (g, p), n in confusions.most_common()]
     report.entity_accuracy = {k: (ent_ok[k], ent_total[k]) for k in ("service", "time")}
     report.service_on_orders = (svc_ok, svc_total)
+    report.oos_actions = (len(report.oos_examples), gold.count(FALLBACK))
+    edges = [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0001]
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        idx = [i for i, c in enumerate(confidences) if lo <= c < hi]
+        right = sum(gold[i] == pred[i] for i in idx)
+        report.reliability.append((lo, min(hi, 1.0), right, len(idx)))
     return report

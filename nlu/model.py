@@ -22,7 +22,10 @@ from nlu.trainingdata import TrainingData
 log = logging.getLogger(__name__)
 
 # bump when features or model change so cached artifacts of older code are not reused
-MODEL_VERSION = "4"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon
+MODEL_VERSION = "9"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon;
+# 5: cleaned text, out-of-scope set, address variants, action threshold from held-out folds;
+# 6: pinyin map; 7-8: homophone keys;
+# 9: fallback threshold chosen on held-out folds
 _ANNOTATION_NOW = datetime(2026, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -49,6 +52,9 @@ class IntentModel:
     clf: Any
     classes: tuple[str, ...]
     temperature: float = 1.0
+    action_threshold: float = 0.5
+    pinyin: dict[str, str] | None = None  # toneless pinyin → training word (nlu.pinyin)
+    fallback_threshold: float = 0.5
 
     def features(self, norm_text: str, masked_text: str) -> Any:
         """Sparse feature row for one (normalised, masked) text."""
@@ -76,9 +82,12 @@ def build_rows(
     data: TrainingData, extractor: EntityExtractor
 ) -> tuple[list[str], list[str], list[str]]:
     """(normalised texts, masked texts, intents) for every example."""
+    from nlu.augment import with_addresses
+    from nlu.normalise import clean
+
     norms, masks, labels = [], [], []
-    for ex in data.examples:
-        norm = normalise(ex.text)
+    for ex in [*data.examples, *with_addresses(data)]:
+        norm = normalise(clean(ex.text).text)
         norms.append(norm)
         masks.append(masked(norm, extractor.extract(norm, _ANNOTATION_NOW)))
         labels.append(ex.intent)
@@ -107,22 +116,68 @@ def train(data: TrainingData, extractor: EntityExtractor, *, c: float = 8.0) -> 
     ).tocsr()
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     clf.fit(x, labels)
-    temperature = _fit_temperature(x, labels, clf.classes_, c)
-    return IntentModel(char_vec, word_vec, clf, tuple(str(k) for k in clf.classes_), temperature)
+    temperature, action_threshold, fallback_threshold = calibrate(x, labels, clf.classes_, c)
+    from nlu.pinyin import build_map
+
+    return IntentModel(
+        char_vec, word_vec, clf, tuple(str(k) for k in clf.classes_), temperature, action_threshold,
+        build_map(norms, word_vec.tokenizer), fallback_threshold,
+    )
 
 
-def _fit_temperature(x: Any, labels: list[str], classes: Any, c: float) -> float:
-    """Temperature that makes held-out (3-fold) probabilities honest: minimum log loss."""
+def calibrate(x: Any, labels: list[str], classes: Any, c: float) -> tuple[float, float, float]:
+    """Temperature, action threshold and fallback threshold, all chosen on held-out (3-fold) scores.
+
+    The temperature minimises held-out log loss (temperature scaling). The action threshold is
+    the lowest confidence at which, on held-out folds, at most 1 % of out-of-scope examples would
+    trigger an action, so a wrong action costs more than a fallback (see ACTIONS).
+    """
+    from nlu.guards import ACTIONS
+
+    y = np.searchsorted(classes, labels)
+    scores = _held_out_scores(x, y, classes, c)
+    temperature = _fit_temperature(scores, y)
+    z = scores / temperature
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    top, conf = p.argmax(axis=1), p.max(axis=1)
+    is_action = np.isin(np.asarray(classes)[top], list(ACTIONS))
+    oos = np.asarray(labels) == "nlu_fallback"
+    threshold = 0.5
+    for t in np.arange(0.5, 0.96, 0.01):
+        if oos.sum() == 0 or (is_action & oos & (conf >= t)).sum() / oos.sum() <= 0.01:
+            threshold = float(t)
+            break
+    else:
+        threshold = 0.95
+    # the general fallback threshold: the one that answers most held-out examples right when
+    # everything below it becomes nlu_fallback (ties go to the higher, safer threshold)
+    right_if_kept = np.asarray(classes)[top] == np.asarray(labels)
+    best_t, best_acc = 0.5, -1.0
+    for t in np.arange(0.3, 0.71, 0.02):
+        acc = float(np.where(conf >= t, right_if_kept, oos).mean())
+        if acc >= best_acc:
+            best_t, best_acc = float(t), acc
+    log.info("nlu: temperature %.2f, fallback %.2f, action %.2f", temperature, best_t, threshold)
+    return temperature, max(threshold, best_t), best_t
+
+
+def _held_out_scores(x: Any, y: Any, classes: Any, c: float) -> Any:
+    """Decision scores of every example from a model that did not see it (3 folds)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
-    y = np.searchsorted(classes, labels)
-    scores = np.zeros((len(labels), len(classes)))
+    scores = np.zeros((len(y), len(classes)))
     for train_idx, test_idx in StratifiedKFold(3, shuffle=True, random_state=0).split(x, y):
         fold = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(
             x[train_idx], y[train_idx]
         )
         scores[test_idx] = fold.decision_function(x[test_idx])
+    return scores
+
+
+def _fit_temperature(scores: Any, y: Any) -> float:
+    """Temperature that makes held-out probabilities honest: minimum log loss."""
     best, best_loss = 1.0, float("inf")
     for t in np.linspace(0.2, 3.0, 29):
         z = scores / t

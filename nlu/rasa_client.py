@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from nlu.embedded import EmbeddedParser
 from nlu.intents import FALLBACK, INTENTS
+from nlu.normalise import Cleaned
 from nlu.result import Entity, IntentScore, NluResult
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,12 @@ class RasaParser:
         """Rasa's intent with normalised entities; the embedded result if Rasa fails."""
         if self._down_since is not None and time.monotonic() - self._down_since < _RETRY_AFTER_S:
             return await self.fallback.parse(text, now=now)
+        if self.fallback._model is None:
+            await self.fallback.warm_up()
+        # the same clean-up as the embedded backend: Rasa sees 电梯坏了 for 電梯壞了 / dianti huaile
+        cleaned = self.fallback.prepare(text)
         try:
-            raw = await self._post(text)
+            raw = await self._post(cleaned.text)
         except Exception as exc:  # any transport or protocol failure means: fall back
             if self._down_since is None:
                 log.warning(
@@ -60,7 +66,23 @@ class RasaParser:
         self._down_since = None
         if self.fallback._model is None:
             await self.fallback.warm_up()
-        return self._normalise(text, raw, now)
+        return self._normalise(text, raw, now, cleaned)
+
+    async def parse_requests(self, text: str, *, now: datetime | None = None) -> list[NluResult]:
+        """Each request in ``text`` (clauses as the embedded backend splits them), asked of Rasa;
+        entity offsets index the whole ``text``."""
+        parts = await self.fallback.parse_requests(text, now=now)
+        if len(parts) < 2:
+            return [await self.parse(text, now=now)]
+        out, cursor = [], 0
+        for part in parts:
+            at = text.find(part.text, cursor)
+            at = cursor if at < 0 else at
+            cursor = at + len(part.text)
+            r = await self.parse(part.text, now=now)
+            moved = tuple(replace(e, start=e.start + at, end=e.end + at) for e in r.entities)
+            out.append(NluResult(part.text, r.intent, r.confidence, r.intent_ranking, moved))
+        return out
 
     async def _post(self, text: str) -> dict[str, Any]:
         session = await self._client()
@@ -72,12 +94,17 @@ class RasaParser:
             raise RuntimeError("malformed /model/parse response")
         return body
 
-    def _normalise(self, text: str, raw: dict[str, Any], now: datetime | None) -> NluResult:
+    def _normalise(
+        self, text: str, raw: dict[str, Any], now: datetime | None, cleaned: Cleaned | None = None
+    ) -> NluResult:
         """Contract shape: known intents only, canonical services, ISO times from our rules."""
+        cleaned = cleaned or self.fallback.prepare(text)
         intent = str(raw["intent"].get("name") or FALLBACK)
         confidence = float(raw["intent"].get("confidence") or 0.0)
         if intent not in INTENTS:
             intent = FALLBACK
+        # the same guards as the embedded backend: negation, address alone, opt-in/out cues
+        intent = self.fallback.guard(intent, cleaned.text, now) or intent
         ranking = tuple(
             IntentScore(str(r.get("name")), float(r.get("confidence") or 0.0))
             for r in raw.get("intent_ranking") or ()
@@ -89,7 +116,7 @@ class RasaParser:
         for e in raw.get("entities") or ():
             if e.get("entity") != "service":
                 continue
-            start, end = int(e.get("start", 0)), int(e.get("end", 0))
+            start, end = cleaned.span(int(e.get("start", 0)), int(e.get("end", 0)))
             value = self.fallback.canonical_service(
                 str(e.get("value", ""))
             ) or self.fallback.canonical_service(text[start:end])

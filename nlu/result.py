@@ -26,9 +26,13 @@ class Entity:
     value: str
     start: int
     end: int
+    # time only: how precise the owner was ("day" 明天, "period" 明天上午, "minute" 明天10点)
+    # and the part of the day they named (上午), so a period is never shown as an hour
+    granularity: str | None = None
+    period: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Contract JSON shape of one entity."""
+        """Contract JSON shape of one entity (granularity/period are attributes, not JSON keys)."""
         return {"entity": self.entity, "value": self.value, "start": self.start, "end": self.end}
 
 

@@ -9,7 +9,11 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "nlu.yml"
+# out-of-scope examples from general-domain corpora (built by nlu/data/make_oos.py); trained
+# together with TRAIN_FILE by both backends
+OOS_FILE = DATA_DIR / "oos.yml"
 TEST_FILE = DATA_DIR / "test_nlu.yml"
+EVAL_DIR = DATA_DIR / "eval"  # held-out real-text evaluation files, never trained on
 
 # [surface](entity) | [surface](entity:value) | [surface]{"entity": ..., "value": ...}
 _ANNOTATION_RE = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<json>\{[^}]*\}))")
@@ -114,3 +118,29 @@ def load(path: Path | str = TRAIN_FILE) -> TrainingData:
         elif "regex" in item:
             data.regexes.setdefault(str(item["regex"]), []).extend(_items(block))
     return data
+
+
+def training_files(path: Path | str = TRAIN_FILE) -> list[Path]:
+    """The files one training run reads: ``path``, plus the out-of-scope set beside the default."""
+    path = Path(path)
+    if path.resolve() == TRAIN_FILE.resolve() and OOS_FILE.exists():
+        return [path, OOS_FILE]
+    return [path]
+
+
+def load_training(path: Path | str = TRAIN_FILE) -> tuple[TrainingData, bytes]:
+    """All training data for ``path`` (see training_files) and its raw bytes (the cache key)."""
+    files = training_files(path)
+    data = TrainingData()
+    raw = b""
+    for f in files:
+        part = load(f)
+        data.examples.extend(part.examples)
+        for k, v in part.synonyms.items():
+            data.synonyms.setdefault(k, v)
+        for name, items in part.lookups.items():
+            data.lookups.setdefault(name, []).extend(items)
+        for name, items in part.regexes.items():
+            data.regexes.setdefault(name, []).extend(items)
+        raw += f.read_bytes() + b"\0"
+    return data, raw

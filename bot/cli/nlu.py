@@ -80,18 +80,26 @@ def parse(
 @nlu_app.command("eval")
 def eval_(
     file: Annotated[
-        Path, typer.Argument(help="Rasa-format test file, e.g. nlu/data/test_nlu.yml.")
+        Path,
+        typer.Argument(
+            help="Rasa-format test file (e.g. nlu/data/test_nlu.yml), or a .txt of out-of-scope lines."
+        ),
     ],
+    negatives: Annotated[
+        Path | None,
+        typer.Option("--negatives", help="Also report the action rate on these out-of-scope lines (.txt)."),
+    ] = None,
     now: Annotated[str | None, typer.Option("--now", help="Reference time (ISO 8601).")] = None,
     min_f1: Annotated[
         float | None, typer.Option("--min-f1", help="Fail below this macro-F1.")
     ] = None,
 ) -> None:
-    """Per-intent precision/recall/F1, macro-F1, confusions and entity accuracy of the active backend."""
+    """Per-intent F1, confusions, entity accuracy, reliability table and out-of-scope action rate."""
     from nlu.evaluate import evaluate
 
-    if not file.is_file():
-        raise _fail(f"no such file: {file}")
+    for path in (file, negatives):
+        if path is not None and not path.is_file():
+            raise _fail(f"no such file: {path}")
     ref = _now(now)
     parser = _parser()  # bad settings surface as the CLI's one-line configuration error
 
@@ -99,12 +107,13 @@ def eval_(
         await parser.warm_up()
         try:
             report = await evaluate(parser, file, now=ref)
-            return report, await parser.health()
+            extra = await evaluate(parser, negatives, now=ref) if negatives is not None else None
+            return report, extra, await parser.health()
         finally:
             await parser.aclose()
 
     try:
-        report, health = asyncio.run(run())
+        report, extra, health = asyncio.run(run())
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
     from bot.settings import Settings
@@ -112,5 +121,9 @@ def eval_(
     backend = Settings().nlu
     typer.echo(f"backend: {backend} ({health})")
     typer.echo(report.format())
+    if extra is not None:
+        n, total = extra.oos_actions
+        typer.echo(f"negatives {negatives}: {n / total:.3%} trigger an action ({n}/{total})")
+        typer.echo("\n".join(f"  {t} -> {p}" for t, p in extra.oos_examples[:10]))
     if min_f1 is not None and report.macro_f1 < min_f1:
         raise _fail(f"macro-F1 {report.macro_f1:.3f} is below {min_f1}")

@@ -61,7 +61,8 @@ _RATING_WORD_RE = re.compile(
     + ")(?!度)"
 )
 _RATING_SCORE = dict(_RATING_WORDS)
-_RATING_NUM_RE = re.compile(rf"({NUM})\s*(?:颗星|个星|星级|星|分)(?!钟)")
+# 七星彩 is a lottery, 五星级酒店 a hotel, 三星 a phone brand: a rating is 1-5 stars or a score
+_RATING_NUM_RE = re.compile(rf"({NUM})\s*(?:颗星|个星|星|分)(?!钟|彩|级|座|期|手机|电视|之)")
 
 
 def _num(s: str) -> str | None:
@@ -123,7 +124,7 @@ def extract_ratings(text: str) -> list[Entity]:
         if n is None or n < 0:
             continue
         if n > 5:
-            if n > 10:
+            if n > 10 or not m.group(0).endswith("分"):
                 continue
             n = max(1, round(n / 2))
         out.append(Entity("rating", str(max(1, n)), m.start(), m.end()))

@@ -277,8 +277,23 @@ def extract_times(text: str, now: datetime) -> list[Entity]:
         end = start + len(span)
         value = _resolve(m, now, today)
         if value is not None:
-            out.append(Entity("time", value.isoformat(timespec="seconds"), start, end))
+            granularity, period = _precision(m)
+            out.append(
+                Entity("time", value.isoformat(timespec="seconds"), start, end, granularity, period)
+            )
     return out
+
+
+def _precision(m: re.Match[str]) -> tuple[str, str | None]:
+    """How exact the owner was: ("minute", None) for 10点/半小时后, ("period", "上午") for
+    明天上午 (its hour is only where the period starts), ("day", None) for 明天/周六."""
+    g = m.groupdict()
+    if g["later"] or g["now"] or g["clock"]:
+        return "minute", g["period"] or _implied_period(m)
+    period = g["period"] or _implied_period(m)
+    if period:
+        return "period", period
+    return "day", None
 
 
 def _resolve(m: re.Match[str], now: datetime, today: date) -> datetime | None:

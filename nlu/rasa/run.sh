@@ -46,7 +46,7 @@ setup() {
 }
 
 model_key() {
-  cat "$ROOT/nlu/data/nlu.yml" "$HERE/config.yml" "$HERE/domain.yml" | { cat; echo "rasa=$RASA_VERSION"; } \
+  cat "$ROOT/nlu/data/nlu.yml" "$ROOT/nlu/data/oos.yml" "$HERE/config.yml" "$HERE/domain.yml" | { cat; echo "rasa=$RASA_VERSION"; } \
     | sha256sum | cut -c1-16
 }
 
@@ -58,7 +58,11 @@ train() {
   setup
   echo "rasa: training $model" >&2
   local work; work="$(mktemp -d)"
-  (cd "$work" && "$VENV/bin/rasa" train nlu --config "$HERE/config.yml" --nlu "$ROOT/nlu/data/nlu.yml" \
+  # the same training set as the embedded parser: nlu.yml plus the out-of-scope examples (the
+  # test and eval files beside them stay out); at parse time the client sends cleaned text
+  mkdir -p "$work/data"
+  cp "$ROOT/nlu/data/nlu.yml" "$ROOT/nlu/data/oos.yml" "$work/data/"
+  (cd "$work" && "$VENV/bin/rasa" train nlu --config "$HERE/config.yml" --nlu "$work/data" \
       --domain "$HERE/domain.yml" --out "$work/models" --fixed-model-name model >&2)
   mv "$work/models/model.tar.gz" "$model.tmp" && mv "$model.tmp" "$model"
   rm -rf "$work"

@@ -73,3 +73,16 @@ def test_eval_missing_or_bad_file(runner: CliRunner, tmp_path) -> None:  # type:
     bad.write_text("just: [text", encoding="utf-8")
     res = runner.invoke(nlu_app, ["eval", str(bad)])
     assert res.exit_code != 0 and len(res.output.strip().splitlines()) == 1
+
+
+def test_eval_prints_reliability_and_out_of_scope_rate(runner: CliRunner) -> None:
+    from nlu.trainingdata import EVAL_DIR
+
+    res = runner.invoke(
+        nlu_app, ["eval", str(TEST_FILE), "--now", NOW, "--negatives", str(EVAL_DIR / "oos_heldout.txt")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "reliability (confidence bin: accuracy, count):" in res.stdout
+    assert "0.95-1.00:" in res.stdout
+    assert "negatives" in res.stdout and "trigger an action" in res.stdout
+    assert "top confusions" in res.stdout and "macro-F1" in res.stdout

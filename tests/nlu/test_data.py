@@ -44,3 +44,14 @@ def test_annotations_parse() -> None:
         ("service", "钟点工", "保洁"),
         ("building", "3号楼", "3号楼"),
     ]
+
+
+def test_evaluation_files_are_held_out() -> None:
+    from nlu.evaluate import load_examples
+    from nlu.normalise import clean
+    from nlu.trainingdata import EVAL_DIR, load_training
+
+    train = {clean(ex.text).text for ex in load_training()[0].examples}
+    for path in sorted(EVAL_DIR.iterdir()):
+        leaked = [ex.text for ex in load_examples(path).examples if clean(ex.text).text in train]
+        assert not leaked, (path.name, leaked[:5])

@@ -92,3 +92,34 @@ async def test_falls_back_when_down(
     assert any("embedded" in rec.getMessage() for rec in caplog.records)
     assert await parser.health() == "down"
     await parser.aclose()
+
+
+async def test_rasa_gets_the_cleaned_text_and_the_same_guards(
+    fake_rasa: tuple[str, list[dict]], embedded: EmbeddedParser
+) -> None:
+    url, calls = fake_rasa
+    parser = RasaParser(url, fallback=embedded)
+    raw = "👍明天上午想請個阿姨打掃衛生"
+    r = await parser.parse(raw, now=NOW)
+    assert calls[-1] == {"text": "明天上午想请个阿姨打扫卫生"}  # emoji gone, simplified
+    svc = next(e for e in r.entities if e.entity == "service")
+    assert raw[svc.start : svc.end] == "阿姨打掃衛生"  # offsets index the owner's text
+    # the fake always says order_service: the negation guard still reads a refusal
+    assert (await parser.parse("我不需要保洁服务", now=NOW)).intent == "deny"
+    assert (await parser.parse("翠苑小区", now=NOW)).intent == "nlu_fallback"
+    await parser.aclose()
+
+
+async def test_rasa_parse_requests_offsets_index_the_message(
+    fake_rasa: tuple[str, list[dict]], embedded: EmbeddedParser
+) -> None:
+    url, calls = fake_rasa
+    parser = RasaParser(url, fallback=embedded)
+    text = "帮我约个保洁明天上午来，另外这个月物业费多少"
+    parts = await parser.parse_requests(text, now=NOW)
+    assert [p.text for p in parts] == ["帮我约个保洁明天上午来", "另外这个月物业费多少"]
+    assert len(calls) == 2
+    for part in parts:
+        for e in part.entities:
+            assert text[e.start : e.end] in part.text
+    await parser.aclose()

@@ -1,0 +1,83 @@
+"""Checks after the classifier that keep a guess from becoming an action.
+
+The classifier is statistical; these are the readings a person would never get wrong and the
+data cannot be trusted to teach: a negated request, an address with nothing else, an opt-out
+that says nothing about messages, a 没收到消息 complaint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from nlu.negation import negated, not_received
+from nlu.result import Entity
+
+# intents that make something happen that others see, or that change consent or money
+ACTIONS = frozenset(
+    {
+        "order_service",
+        "cancel_order",
+        "bind_house",
+        "complain",
+        "report_issue",
+        "unsubscribe_push",
+        "resubscribe_push",
+        "rate_service",
+        "start_survey",
+    }
+)
+# a community name as owners write it: 翠苑小区, 山水嘉园, A2区, 阳光花园二期 (one or two of them)
+_COMMUNITY = (
+    r"(?:[a-z]?\d*区)?[\u4e00-\u9fa5a-z0-9]{1,8}?"
+    r"(?:小区|花园|家园|新村|公寓|社区|大厦|名苑|雅苑|华庭|庄园|广场|苑|园|府|湾|城|庭|邸|郡|轩|阁|里|湾)(?:[一二三四五六七八九十\d]期)?"
+    r"|[a-z]\d{0,2}区"
+)
+_COMMUNITY_ONLY = re.compile(rf"(?:{_COMMUNITY}){{1,2}}")
+# a name never holds these: 电梯坏了翠苑 is a report, not a place
+_CONTENT = re.compile(r"[坏修漏吵闹响停堵脏乱臭要想约请帮找问投诉订退取消报吗呢吧么啥怎谁哪多少没不别]")
+_ADDRESS_ENTITIES = frozenset({"building", "unit", "room", "phone"})
+# what may surround an address without saying anything (我住/业主 do say something: binding)
+_FILLER = re.compile(r"[的号室在,，。.!！?？\s~、:：-]")
+# opt-out / opt-in must say something about messages or subscribing
+_PUSH_CUE = re.compile(
+    r"推送|通知|消息|广告|订阅|退订|营销|提醒|推荐|推了|推活动|活动|优惠|发了|别发|再发|发送|打扰|骚扰|td|关注"
+)
+_SURVEY_CUE = re.compile(r"问卷|调查|调研|答题|意见|问题|回访|征集|建议|开始问|问吧")
+
+
+def address_only(text: str, entities: Iterable[Entity]) -> bool:
+    """True when, without its address, community name and phone, the text says nothing."""
+    keep = [True] * len(text)
+    for e in entities:
+        if e.entity in _ADDRESS_ENTITIES:
+            for i in range(e.start, min(e.end, len(text))):
+                keep[i] = False
+    rest = _FILLER.sub("", "".join(c for c, k in zip(text, keep, strict=True) if k))
+    if len(rest) == len(text):  # no address entity: is the whole text a community name?
+        rest = _FILLER.sub("", text)
+    if not rest:
+        return True
+    return bool(_COMMUNITY_ONLY.fullmatch(rest)) and not _CONTENT.search(rest)
+
+
+def review(intent: str, text: str, masked: str, entities: tuple[Entity, ...]) -> str | None:
+    """A safer intent when ``intent`` cannot stand for ``text``, else None (keep it).
+
+    ``text`` is the cleaned, punctuation-free message the classifier saw, ``masked`` the same
+    with entity placeholders, ``entities`` found in ``text``.
+    """
+    if intent not in ACTIONS:
+        return None
+    if negated(intent, masked):
+        return "deny"
+    if address_only(text, entities):
+        return "nlu_fallback"
+    if intent in ("unsubscribe_push", "resubscribe_push"):
+        if not_received(text) or not _PUSH_CUE.search(text):
+            return "nlu_fallback"
+        if re.search(r"吗|么|没有?$|了没", text) and not re.search(r"能|可以|怎么|如何", text):
+            return "nlu_fallback"  # 收到消息了吗 asks, it does not switch anything
+    if intent == "start_survey" and not _SURVEY_CUE.search(text):
+        return "nlu_fallback"
+    return None

@@ -1,0 +1,177 @@
+"""Normalisation, negation scope and the guards, each on its own (issue 13, items 1 and 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.embedded import EmbeddedParser
+from nlu.guards import address_only
+from nlu.negation import negated, refuses_push
+from nlu.normalise import clean
+from nlu.requests import split_clauses
+from tests.nlu.conftest import NOW
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("電梯壞了，困人了快來", "电梯坏了,困人了快来"),  # OpenCC t2s, NFKC comma
+        ("我住３栋２单元５０２", "我住3栋2单元502"),  # full-width digits
+        ("电话一三八一二三四五六七八", "电话13812345678"),  # a phone read out digit by digit
+        ("手机 138 1234 5678", "手机 13812345678"),  # grouped digits
+        ("修空调😀😀明天  来", "修空调 明天 来"),  # emoji and runs of spaces
+        ("ＨＥＬＬＯ　管家", "hello 管家"),
+    ],
+)
+def test_clean(raw: str, cleaned: str) -> None:
+    c = clean(raw)
+    assert c.text == cleaned
+    assert len(c.origin) == len(c.text)
+
+
+def test_clean_keeps_offsets_into_the_original() -> None:
+    raw = "電話：一三八 一二三四 五六七八，謝謝"
+    c = clean(raw)
+    start = c.text.index("138")
+    a, b = c.span(start, start + 11)
+    assert raw[a:b] == "一三八 一二三四 五六七八"
+
+
+def test_entities_index_the_original_text(embedded: EmbeddedParser) -> None:
+    raw = "👍我住３栋２单元５０２，電話１３９ ００１１ ２２３３"
+    r = embedded.parse_sync(raw, NOW)
+    phone = next(e for e in r.entities if e.entity == "phone")
+    assert phone.value == "13900112233" and raw[phone.start : phone.end] == "１３９ ００１１ ２２３３"
+    room = next(e for e in r.entities if e.entity == "room")
+    assert raw[room.start : room.end].startswith("５０２")
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "expected"),
+    [
+        ("cancel_order", "我不想取消订单", True),
+        ("cancel_order", "帮我取消订单", False),
+        ("order_service", "我不需要Ｓ服务", True),
+        ("order_service", "别给我约阿姨了", True),
+        ("order_service", "家里灯不亮", False),  # a fault, not a refusal
+        ("unsubscribe_push", "不想再收到推送", False),  # the negation is the opt-out
+        ("unsubscribe_push", "我不想退订", True),
+        ("bind_house", "先不绑定", True),
+        ("report_issue", "电梯三天不修", False),
+    ],
+)
+def test_negation_scope(intent: str, text: str, expected: bool) -> None:
+    assert negated(intent, text) is expected
+
+
+def test_push_refusal() -> None:
+    assert refuses_push("别再给我推送活动消息了")
+    assert not refuses_push("再给我推送吧")
+
+
+@pytest.mark.parametrize(
+    ("text", "alone"),
+    [("翠苑小区", True), ("3号楼2单元301", True), ("阳光花园5栋", True), ("电梯坏了翠苑", False),
+     ("a2区山水嘉园1栋三单元群租房扰民", False), ("我是3号楼2单元1502的业主", False)],
+)
+def test_address_alone(text: str, alone: bool) -> None:
+    from nlu.entities.slots import extract_address
+
+    assert address_only(text, extract_address(text)) is alone
+
+
+def test_split_clauses() -> None:
+    text = "帮我约个保洁明天上午来，另外这个月物业费多少"
+    assert [text[a:b] for a, b in split_clauses(text)] == ["帮我约个保洁明天上午来", "另外这个月物业费多少"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我没收到消息", "nlu_fallback"),
+        ("收到消息了吗", "nlu_fallback"),
+        ("给杨凯发短信", "nlu_fallback"),
+        ("测试消息", "nlu_fallback"),
+        ("七星彩", "nlu_fallback"),
+        ("我想看电视", "nlu_fallback"),
+        ("翠苑小区", "nlu_fallback"),
+        ("我不想取消订单", "deny"),
+        ("我不需要保洁服务", "deny"),
+        ("不想再收到推送", "unsubscribe_push"),
+        ("電梯壞了，困人了快來", "report_issue"),
+        ("我住３栋２单元５０２，想约明天上午１０点保洁", "order_service"),
+    ],
+)
+def test_readings_a_person_would_give(embedded: EmbeddedParser, text: str, expected: str) -> None:
+    assert embedded.parse_sync(text, NOW).intent == expected
+
+
+def test_no_service_inside_other_words(embedded: EmbeddedParser) -> None:
+    assert embedded.parse_sync("养老保险怎么交", NOW).entity("service") is None
+    assert embedded.parse_sync("七星彩", NOW).entity("rating") is None
+    assert embedded.parse_sync("家里电视坏了", NOW).entity("service") == "家居家电维修"
+
+
+def test_long_message_keeps_its_end(embedded: EmbeddedParser) -> None:
+    chatter = "今天天气不错，我们一家人出去逛了逛公园，孩子玩得很开心，" * 20
+    r = embedded.parse_sync(chatter + "对了，明天上午想约个保洁阿姨来打扫卫生", NOW)
+    assert len(chatter) > 500
+    assert r.intent == "order_service" and r.entity("service") == "钟点工"
+    assert r.entity("time") == "2026-11-27T09:00:00+08:00"
+
+
+def test_two_requests_in_one_message(embedded: EmbeddedParser) -> None:
+    text = "帮我约个保洁明天上午来，另外这个月物业费多少"
+    parts = embedded.parse_requests_sync(text, NOW)
+    assert [p.intent for p in parts] == ["order_service", "ask_property_fee"]
+    assert parts[0].entity("service") == "钟点工"
+    svc = next(e for e in parts[0].entities if e.entity == "service")
+    assert text[svc.start : svc.end] == "保洁"  # offsets index the whole message
+    assert [p.intent for p in embedded.parse_requests_sync("电梯坏了", NOW)] == ["report_issue"]
+
+
+def test_time_says_how_precise_it_is(embedded: EmbeddedParser) -> None:
+    t = next(e for e in embedded.parse_sync("明天上午来打扫", NOW).entities if e.entity == "time")
+    assert (t.value, t.granularity, t.period) == ("2026-11-27T09:00:00+08:00", "period", "上午")
+    t = next(e for e in embedded.parse_sync("明天上午10点来打扫", NOW).entities if e.entity == "time")
+    assert t.granularity == "minute" and t.to_dict() == {
+        "entity": "time", "value": "2026-11-27T10:00:00+08:00", "start": 0, "end": 7
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("dianti huai le", "report_issue"), ("wuyefei duoshao qian", "ask_property_fee"),
+     ("ni hao", "greet"), ("电梯stuck了有人在里面", "report_issue"), ("hello", "greet")],
+)
+def test_pinyin_and_mixed_english(embedded: EmbeddedParser, text: str, expected: str) -> None:
+    assert embedded.parse_sync(text, NOW).intent == expected
+
+
+def test_pinyin_leaves_english_alone(embedded: EmbeddedParser) -> None:
+    assert embedded.prepare("hello world").text == "hello world"
+    r = embedded.parse_sync("dianti huai le", NOW)
+    assert r.text == "dianti huai le"  # the result keeps the owner's text
+
+
+def test_homophone_typos_are_mended_only_towards_frequent_words(embedded: EmbeddedParser) -> None:
+    assert embedded.prepare("楼到灯不亮了").text == "楼道灯不亮了"
+    assert embedded.prepare("电提坏了").text == "电梯坏了"
+    assert embedded.parse_sync("电提坏了", NOW).intent == "report_issue"
+    for text in ("新建一个备忘录", "有没有适合老人的活动", "我想预约保洁"):
+        assert embedded.prepare(text).text == text
+
+
+def test_small_talk_is_no_request_of_its_own(embedded: EmbeddedParser) -> None:
+    parts = embedded.parse_requests_sync("你好，我家水管漏了，麻烦派人来修一下，谢谢", NOW)
+    assert [p.intent for p in parts] == ["order_service"]
+    parts = embedded.parse_requests_sync("你好，电梯坏了。另外物业费怎么交，谢谢", NOW)
+    assert [p.intent for p in parts] == ["report_issue", "ask_property_fee"]
+    assert parts[0].text.startswith("你好") and parts[1].text.endswith("谢谢")
+
+
+def test_two_orders_for_two_services_stay_two(embedded: EmbeddedParser) -> None:
+    parts = embedded.parse_requests_sync("明天约个保洁，另外再约个师傅修空调", NOW)
+    assert [(p.intent, p.entity("service")) for p in parts] == [
+        ("order_service", "钟点工"), ("order_service", "家居家电维修")
+    ]
