@@ -217,9 +217,19 @@ async def act(intent: str, env: Env) -> str:
     intent = asking.checked(intent, env)
     if intent in _ACTION_INTENTS and await asking.refused(intent, env):
         return await asking.negated(intent, env)
+    if intent == "deny":  # the NLU read a refusal ("我不需要保洁服务", "我不想取消订单"): say what stays as it is
+        for action in ("order_service", "cancel_order"):
+            if await asking.refused(action, env):
+                return await asking.negated(action, env)
     if intent in SIMPLE:
         return SIMPLE[intent]
     return await ROUTES.get(intent, on_fallback)(env)
+
+
+async def _only_an_address(env: Env) -> bool:
+    """The message named a building, unit or room and nothing the NLU could act on."""
+    parsed = await env.parsed()
+    return parsed is not None and any(e.entity in ("building", "unit", "room") for e in parsed.entities)
 
 
 async def route(env: Env) -> str:
@@ -239,6 +249,8 @@ async def route(env: Env) -> str:
     streak_key = f"fallbacks:{env.owner.openid}"
     if intent == "nlu_fallback" and reading.missed_message(env.text):
         return texts.MISSED_MESSAGE  # understood: a question about a message, no misread to count
+    if intent == "nlu_fallback" and not env.owner.is_bound and await _only_an_address(env):
+        return texts.ADDRESS_ALONE  # "3号楼" alone decides nothing; an unbound owner is shown the way
     if intent == "nlu_fallback":
         try:
             streak = await env.kv.incr(streak_key, ttl_seconds=_FALLBACK_TTL)

@@ -192,3 +192,5 @@ NEGATED_ACTION = "好的，这次不做处理。有需要随时找我，或回�
 ALSO_LATER = "您还提到“{text}”，这件办完后请再发给我一次。"
 # Order status as owners read it (storage's labels say 商家, which owners never read).
 OWNER_STATUS = {"pending_dispatch": "等待接单", "accepted": "已接单"}
+# An address with nothing else, from an owner not yet bound (the NLU never binds on an address alone).
+ADDRESS_ALONE = "您是想绑定房屋吗？请回复“绑定”，我一步步帮您办好。"
