@@ -1,7 +1,7 @@
 """staff authority: active flag, hand-offs and broadcast decisions keep the staff id, notice reasons
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-01 19:00:00
 
 Records point at the staff row (who acted), never at a raw Telegram id that anyone could claim.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """household claims (verification by staff or roster) and owner-confirmed amounts on orders
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01 19:00:00
 
 Claims already pending when this runs get a claim row each, so `/bindings` shows them.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

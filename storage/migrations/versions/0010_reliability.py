@@ -2,7 +2,7 @@
 broadcast pauses (issue 15)
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-01 18:45:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """workflows: work-order and complaint life cycles, community hotline, complaint figures, parked outbox rows
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-01 19:00:00
 
 Issue 16 (work orders, complaints, outbox) and issue 13 item 6 (urgent reports, hotline).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0005"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

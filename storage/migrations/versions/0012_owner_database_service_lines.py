@@ -2,7 +2,7 @@
 per-community service lines (立项) and asked-but-not-offered demand
 
 Revision ID: 0012
-Revises: 0005
+Revises: 0011
 Create Date: 2026-12-01 19:00:00
 
 Additive only: new tables and one nullable column on survey_responses.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0005"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
