@@ -236,7 +236,10 @@ class WeChatWebhook:
             claim = _RECOVERING
         task = asyncio.create_task(self._process(event, account, reply_key, dedupe, recovering=claim is _RECOVERING))
         try:
-            xml, text = await asyncio.wait_for(asyncio.shield(task), max(0.05, deadline - time.monotonic()))
+            # A retry that spent its budget waiting still gives its own handling a moment, but never
+            # more than the configured deadline itself (0 means: always answer later).
+            floor = min(0.05, self.config.reply_deadline_seconds)
+            xml, text = await asyncio.wait_for(asyncio.shield(task), max(floor, deadline - time.monotonic()))
         except TimeoutError:
             return await self._answer_later(task, event, reply_key, dedupe)
         if claim is _RECOVERING and text and self.late is not None and not await self.late.settle(event.dedupe_key, "passive"):
