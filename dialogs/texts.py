@@ -88,8 +88,6 @@ ORDER_LINE = "{code}｜{service}｜{time}｜{status}{merchant}"
 ACTIVITIES_NONE = "近期没有社区活动，有新活动我会通知您。"
 ACTIVITIES_HEADER = "近期社区活动："
 ACTIVITY_LINE = "{when}｜{title}{place}"
-ISSUE_REPORTED = "已收到，工单号 W{id}，已转物业处理，谢谢您的反馈！"
-STAFF_ISSUE = "【物业报修 W{id}】{household}：{text}"
 
 # --- surveys -----------------------------------------------------------------------------------
 SURVEY_NONE = "目前没有想和您聊的话题，谢谢关注。"
@@ -116,7 +114,6 @@ FOLLOWUP_DONE = "感谢您的反馈，我们会继续努力！"
 FOLLOWUP_COMPLAINT_DONE = "您的意见已转给负责人，我们会尽快联系您处理。"
 RATE_NO_ORDER = "您还没有已完成的订单可以评价。"
 RATE_ALREADY = "订单 {code} 您已经评价过了，谢谢！"
-COMPLAINT_RECORDED = "非常抱歉给您带来不好的体验！您的投诉已记录并转给负责人，我们会尽快联系您。"
 STAFF_COMPLAINT = "【投诉 #{id}】业主 {owner}（{household}）{order}：{text}"
 
 # --- pushes --------------------------------------------------------------------------------
