@@ -104,6 +104,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         await shutdown_staff_commands(runtime)  # before the scheduler cancels jobs
         if SCHEDULER in app:
             app[SCHEDULER].shutdown(wait=False)
+        await relay.aclose()  # an in-flight delivery ends before its connection is closed
         await runtime.aclose()
 
     app.on_startup.append(start)

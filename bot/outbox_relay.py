@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,6 +46,7 @@ class OutboxRelay:
         self._lock = asyncio.Lock()
         self._pending: asyncio.Task[int] | None = None
         self._kicked_while_draining = False
+        self._closed = False
 
     def register(self, kind: str, handler: OutboxHandler) -> None:
         """Declare who delivers events of a kind."""
@@ -81,10 +83,33 @@ class OutboxRelay:
         A kick that lands while a drain runs is remembered, not dropped: that drain may already
         have read past the event just committed, so it drains once more before it finishes.
         """
+        if self._closed:
+            return  # shutting down: the sweep of the next process delivers what is left
         if self._pending is None or self._pending.done():
             self._pending = asyncio.create_task(self._drain_until_quiet())
         else:
             self._kicked_while_draining = True
+
+    async def aclose(self, *, timeout: float = 10.0) -> None:
+        """Let an in-flight drain finish (bounded), before the engine and clients are closed.
+
+        A drain abandoned mid-delivery keeps its connection checked out with a transaction open;
+        on SQLite that held the write lock until garbage collection, and other writers failed with
+        "database is locked". Cancelled past `timeout`: the claim is committed, so the event is
+        settled as in doubt by the next drain rather than sent twice.
+        """
+        self._closed = True
+        pending, self._pending = self._pending, None
+        if pending is None or pending.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(pending), timeout)
+        except TimeoutError:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
+        except Exception:
+            log.warning("outbox drain failed while shutting down", exc_info=True)
 
     async def _drain_until_quiet(self) -> int:
         handled = 0

@@ -41,6 +41,7 @@ async def run_scheduler_forever(settings: Settings) -> None:
     finally:
         await shutdown_staff_commands(runtime)  # before the scheduler cancels jobs
         sched.shutdown(wait=False)
+        await relay.aclose()  # an in-flight delivery ends before its connection is closed
         if telegram is not None:
             await telegram.bot.session.close()
         await runtime.aclose()
