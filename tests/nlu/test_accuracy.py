@@ -64,15 +64,15 @@ async def test_held_out_real_text_bars(embedded: Parser) -> None:
 async def test_real_out_of_scope_requests(embedded: Parser) -> None:
     """Real smart-speaker requests (CAIS, eval/SOURCES.md) never seen in training.
 
-    Measured on the held-out split (134 lines): 1 action (0.75 %), 97.8 % left alone
-    (nlu_fallback); the bars keep a margin. The dev split is the one errors were read on.
+    Measured: dev 203 lines, 1 action (0.5 %), 97.0 % left alone (nlu_fallback); held-out
+    194 lines, 1 action (0.5 %), 95.9 %. The bars keep a margin. Errors are read on dev only.
     """
     from nlu.trainingdata import EVAL_DIR
 
-    for name, min_fallback in (("oos_real_dev.txt", 0.95), ("oos_real_heldout.txt", 0.94)):
+    for name, min_fallback in (("oos_real_dev.txt", 0.95), ("oos_real_heldout.txt", 0.93)):
         report = await evaluate(embedded, EVAL_DIR / name, now=NOW)
         n, total = report.oos_actions
-        assert total >= 120, name
+        assert total >= 180, name
         assert n / total <= 0.02, (name, report.oos_examples)
         assert report.accuracy >= min_fallback, (name, report.errors)
 
