@@ -77,6 +77,20 @@ async def test_real_out_of_scope_requests(embedded: Parser) -> None:
         assert report.accuracy >= min_fallback, (name, report.errors)
 
 
+async def test_real_reviews_known_gap(embedded: Parser) -> None:
+    """Real food-delivery reviews (waimai_10k, eval/SOURCES.md): a known gap, pinned so it can
+    only improve. Target is the same <= 2 % of actions; measured 14/82 dev and 22/94 held-out
+    (mostly complain and rate_service: 太难吃了 reads as a complaint). Complaints and ratings
+    outside a follow-up are confirmed before anything happens (dialogs/confirm.py).
+    """
+    from nlu.trainingdata import EVAL_DIR
+
+    for name, max_rate in (("oos_reviews_dev.txt", 0.22), ("oos_reviews_heldout.txt", 0.28)):
+        report = await evaluate(embedded, EVAL_DIR / name, now=NOW)
+        n, total = report.oos_actions
+        assert total >= 80 and n / total <= max_rate, (name, n, total, report.oos_examples)
+
+
 async def test_a_yes_is_an_answer_not_a_request(backend: Parser) -> None:
     # 要/听/好 alone made these affirm: a pending confirmation must not read them as a yes
     for text in ("我要听粤语歌", "播放琵琶行", "要听我要听拉萨"):
