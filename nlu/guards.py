@@ -2,7 +2,7 @@
 
 The classifier is statistical; these are the readings a person would never get wrong and the
 data cannot be trusted to teach: a negated request, an address with nothing else, an opt-out
-that says nothing about messages, a 没收到消息 complaint.
+that says nothing about messages, a 没收到消息 complaint, a yes that is really a request.
 """
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ _PUSH_CUE = re.compile(
     r"推送|通知|消息|广告|订阅|退订|营销|提醒|推荐|推了|推活动|活动|优惠|发了|别发|再发|发送|打扰|骚扰|td|关注"
 )
 _SURVEY_CUE = re.compile(r"问卷|调查|调研|答题|意见|问题|回访|征集|建议|开始问|问吧")
+# A yes is an answer, not a request: what an affirm may hold besides its yes-words. 我要听粤语歌
+# and 播放琵琶行 (real smart-speaker requests) read as affirm on 要/听/好 alone.
+_ANSWER_WORDS = re.compile(
+    r"好[的滴嘞吧啊呀]?|是[的呀啊]?|对[的呀啊]?|嗯+|行|可以|没问题|没错|没毛病|当然|确认|确定|同意|需要|要"
+    r"|ok|yes|就这样|就这么[办定着]?|定了|听你的|无误|下单|谢谢|麻烦|辛苦|这个|这样|就是|那|我|你|您|了|的|吧|啊|呀|呢|哈|啦"
+)
+_ANSWER_SLACK = 2  # characters an affirm may carry beyond its yes-words (好的师傅, 对就是他)
 
 
 def address_only(text: str, entities: Iterable[Entity]) -> bool:
@@ -67,6 +74,8 @@ def review(intent: str, text: str, masked: str, entities: tuple[Entity, ...]) ->
     ``text`` is the cleaned, punctuation-free message the classifier saw, ``masked`` the same
     with entity placeholders, ``entities`` found in ``text``.
     """
+    if intent == "affirm" and len(_ANSWER_WORDS.sub("", text)) > _ANSWER_SLACK:
+        return "nlu_fallback"
     if intent not in ACTIONS:
         return None
     if negated(intent, masked):

@@ -59,3 +59,41 @@ async def test_held_out_real_text_bars(embedded: Parser) -> None:
     assert probes.accuracy >= 0.85, probes.errors
     p, ptotal = probes.oos_actions
     assert p == 0, probes.oos_examples
+
+
+async def test_real_out_of_scope_requests(embedded: Parser) -> None:
+    """Real smart-speaker requests (CAIS, eval/SOURCES.md) never seen in training.
+
+    Measured: dev 203 lines, 1 action (0.5 %), 97.0 % left alone (nlu_fallback); held-out
+    194 lines, 1 action (0.5 %), 95.9 %. The bars keep a margin. Errors are read on dev only.
+    """
+    from nlu.trainingdata import EVAL_DIR
+
+    for name, min_fallback in (("oos_real_dev.txt", 0.95), ("oos_real_heldout.txt", 0.93)):
+        report = await evaluate(embedded, EVAL_DIR / name, now=NOW)
+        n, total = report.oos_actions
+        assert total >= 180, name
+        assert n / total <= 0.02, (name, report.oos_examples)
+        assert report.accuracy >= min_fallback, (name, report.errors)
+
+
+async def test_real_reviews_known_gap(embedded: Parser) -> None:
+    """Real food-delivery reviews (waimai_10k, eval/SOURCES.md): a known gap, pinned so it can
+    only improve. Target is the same <= 2 % of actions; measured 14/82 dev and 22/94 held-out
+    (mostly complain and rate_service: 太难吃了 reads as a complaint). Complaints and ratings
+    outside a follow-up are confirmed before anything happens (dialogs/confirm.py).
+    """
+    from nlu.trainingdata import EVAL_DIR
+
+    for name, max_rate in (("oos_reviews_dev.txt", 0.22), ("oos_reviews_heldout.txt", 0.28)):
+        report = await evaluate(embedded, EVAL_DIR / name, now=NOW)
+        n, total = report.oos_actions
+        assert total >= 80 and n / total <= max_rate, (name, n, total, report.oos_examples)
+
+
+async def test_a_yes_is_an_answer_not_a_request(backend: Parser) -> None:
+    # 要/听/好 alone made these affirm: a pending confirmation must not read them as a yes
+    for text in ("我要听粤语歌", "播放琵琶行", "要听我要听拉萨"):
+        assert (await backend.parse(text, now=NOW)).intent != "affirm", text
+    for text in ("好的没问题", "就这么办", "对就是这个", "嗯嗯好的"):
+        assert (await backend.parse(text, now=NOW)).intent == "affirm", text
