@@ -212,10 +212,10 @@ class OrderForm(Form):
         step = Step(state.step)
         if step == Step.SERVICE:
             value = await validate_service(text, env)
-            if not isinstance(value, Invalid) and "time" not in state.data and (await env.parsed()) is not None:
+            if not isinstance(value, Invalid) and "time" not in state.data:
                 # "明天上午打扫卫生" answers the time too: one question fewer (intake ≤ 3 turns).
                 parsed = await env.parsed()
-                if parsed.entity("time"):
+                if parsed is not None and parsed.entity("time"):
                     await take_time(state, env)
         elif step == Step.TIME:
             return await take_time(state, env)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Result, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -85,3 +86,14 @@ def is_postgres(session_or_engine: AsyncSession | AsyncEngine) -> bool:
     """True on PostgreSQL, where row locks (FOR UPDATE SKIP LOCKED) are available."""
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, AsyncSession) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed.
+
+    `AsyncSession.execute` is typed as returning a plain `Result`, but for a DML statement it is a
+    `CursorResult`, the one that carries `rowcount`; the check keeps that assumption honest.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"rows_affected needs the result of an UPDATE or DELETE, got {type(result).__name__}")
+    return int(result.rowcount or 0)

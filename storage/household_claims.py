@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, Timestamped, UtcDateTime, aware, utcnow
-from storage.db import is_postgres
+from storage.db import is_postgres, rows_affected
 from storage.owners import BindingStatus, Owner
 from storage.roster import RosterEntry
 
@@ -138,7 +138,7 @@ async def decide(
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_affected(result) != 1:
         return False
     claim = await session.get(HouseholdClaim, claim_id, populate_existing=True)
     assert claim is not None

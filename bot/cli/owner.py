@@ -139,6 +139,7 @@ def owner_export_cmd(
 
         book = Workbook()
         sheet = book.active
+        assert sheet is not None  # a new Workbook always has its first sheet
         sheet.title = "invalid numbers" if invalid else "owners"
         sheet.append(owner_export.HEADER)
         for row in table:

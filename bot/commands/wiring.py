@@ -39,7 +39,7 @@ def install_staff_commands(runtime: Runtime, relay: OutboxRelay) -> StaffCommand
         sender = build_sender(runtime, relay)
         runtime.extras[BROADCAST_SENDER] = sender
         runtime.extras[STAFF_COMMANDS] = StaffCommands(runtime, relay, sender)
-    return runtime.extras[STAFF_COMMANDS]  # type: ignore[no-any-return]
+    return runtime.extras[STAFF_COMMANDS]
 
 
 def scheduler_config(runtime: Runtime) -> SchedulerConfig:

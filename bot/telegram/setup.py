@@ -23,6 +23,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -30,6 +31,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -111,7 +113,7 @@ def build_telegram(runtime: Runtime, relay: OutboxRelay, routers: list[Router] |
     """Bot + Dispatcher with the feature routers, dependencies in workflow_data, deliveries registered."""
     service = build_service(runtime, relay)
     storage = RedisStorage(
-        runtime.kv.client,  # type: ignore[arg-type]
+        runtime.kv.client,
         key_builder=DefaultKeyBuilder(prefix=f"{runtime.settings.redis_prefix}fsm"),
         state_ttl=3600,
         data_ttl=3600,
@@ -167,7 +169,7 @@ class WebhookHandler(SimpleRequestHandler):
         if not await self.kv.claim(f"tg:update:{update.update_id}", ttl_seconds=24 * 3600):
             return web.json_response({})
         try:
-            result = await self.dispatcher.feed_webhook_update(self.bot, update, **self.data)
+            result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(self.bot, update, **self.data)
         except Exception:
             # Already logged by aiogram; a 200 stops Telegram redelivering a half-handled update
             # (domain effects are in the outbox, so nothing committed is lost).
