@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, select, update
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,7 +61,7 @@ class HouseholdClaim(Timestamped, Base):
         return "".join(parts) + (f"{self.room}室" if self.room else "")
 
 
-def _same_household(model: type[Owner] | type[RosterEntry], owner: Owner):  # type: ignore[no-untyped-def]
+def _same_household(model: type[Owner] | type[RosterEntry], owner: Owner) -> tuple[ColumnElement[bool], ...]:
     return (
         model.community_id == owner.community_id,
         model.building == owner.building,
