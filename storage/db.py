@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import CursorResult, Result, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,7 +28,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
@@ -43,7 +44,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-def _use_wal(cursor) -> None:  # type: ignore[no-untyped-def]
+def _use_wal(cursor: DBAPICursor) -> None:
     """Switch the file to WAL if it is not yet (migrations do it; this covers older files).
 
     Switching needs the file to itself and fails at once, busy timeout or not, while another
@@ -51,7 +52,8 @@ def _use_wal(cursor) -> None:  # type: ignore[no-untyped-def]
     it, rather than this connection (a request, a health probe) failing.
     """
     cursor.execute("PRAGMA journal_mode")
-    if cursor.fetchone()[0].lower() == "wal":
+    row = cursor.fetchone()  # PRAGMA journal_mode always answers one row
+    if row is not None and str(row[0]).lower() == "wal":
         return
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
