@@ -296,7 +296,7 @@ class FakeTelegramAPI:
 
     def _edit(self, params: dict[str, Any], *, text: str | None) -> dict[str, Any] | web.Response:
         if params.get("inline_message_id"):
-            return True  # type: ignore[return-value]
+            return True  # type: ignore[return-value]  # the Bot API answers a bare true for inline messages
         key = (int(params["chat_id"]), int(params["message_id"]))
         stored = self.messages.get(key)
         if stored is None:
