@@ -1,4 +1,4 @@
-"""`create_app(settings)`: the one place the hub is wired together."""
+"""`create_app(settings)`: the web process, on the services bot/composition.py builds."""
 
 from __future__ import annotations
 
@@ -9,21 +9,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import health
 from bot.commands.wechat import route as route_staff_command
-from bot.commands.wiring import install_jobs, install_staff_commands
-from bot.commands.wiring import shutdown as shutdown_staff_commands
+from bot.composition import Services, build_services
 from bot.conversation import Conversations
 from bot.metrics import REFRESH
-from bot.outbox_handlers import register_base_handlers
 from bot.outbox_relay import OutboxRelay
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.wechat.late import LateReplies, housekeeping
 from bot.wechat.results import send_result_recorder
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
-from scheduler.setup import create_scheduler
+from scheduler.setup import create_scheduler, register_jobs
 
 log = logging.getLogger(__name__)
 
+SERVICES = web.AppKey("services", Services)
 RUNTIME = web.AppKey("runtime", Runtime)
 RELAY = web.AppKey("relay", OutboxRelay)
 WEBHOOK = web.AppKey("wechat_webhook", WeChatWebhook)
@@ -36,20 +35,18 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     """Build the aiohttp app; connections open on startup, not at import or construction."""
     # The body limit is enforced by the webhook itself (413), so aiohttp's own cap stays above it.
     app = web.Application(client_max_size=settings.max_body_bytes * 4)
-    runtime = build_runtime(settings)
-    relay = OutboxRelay(runtime.sessions, max_attempts=settings.outbox_max_attempts)
-    register_base_handlers(relay, runtime)  # issue 16: every kind handled; Telegram overrides below
-    if settings.telegram_token:  # merchant dispatch + staff chat (bot/telegram/setup.py)
+    services = build_services(settings, telegram_updates=True)
+    runtime, relay = services.runtime, services.relay
+    if services.telegram is not None:  # merchant dispatch + staff chat (bot/telegram/setup.py)
         from bot.telegram.setup import setup_telegram
 
-        setup_telegram(app, runtime, relay)
+        setup_telegram(app, services.telegram)
     conversations = Conversations(runtime, relay)
     late_replies = LateReplies(runtime.sessions, on_emit=relay.kick, handle=conversations.handle,
                                grace_seconds=settings.late_reply_grace_seconds,
                                replay_after_seconds=settings.late_reply_replay_seconds)  # issue 15
-    staff_commands = install_staff_commands(runtime, relay)  # issue 6: staff commands + broadcasts
+    staff_commands = services.staff_commands  # issue 6: staff commands + broadcasts
     conversations.staff_route = lambda event: route_staff_command(event, staff_commands)
-    relay.require()  # issue 16: a declared outbox kind with no handler stops the app here
     webhook = WeChatWebhook(
         WebhookConfig(
             token=settings.wechat_token,
@@ -66,6 +63,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         on_notification=send_result_recorder(runtime.sessions),
         late=late_replies,
     )
+    app[SERVICES] = services
     app[RUNTIME], app[RELAY], app[WEBHOOK], app[CONVERSATIONS] = runtime, relay, webhook, conversations
     app[LATE] = late_replies
 
@@ -95,17 +93,16 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
             sched = create_scheduler(settings.tz)
             sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
             sched.add_job(housekeeping, "interval", hours=1, id="reliability-housekeeping", args=[runtime.sessions])
-            install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
+            register_jobs(sched, services.job_context())  # follow-ups, supplier lifecycle, report, broadcasts
             sched.start()
             app[SCHEDULER] = sched
 
     async def stop(app: web.Application) -> None:
         await late_replies.stop()
-        await shutdown_staff_commands(runtime)  # before the scheduler cancels jobs
+        await services.stop_sending()  # before the scheduler cancels jobs
         if SCHEDULER in app:
             app[SCHEDULER].shutdown(wait=False)
-        await relay.aclose()  # an in-flight delivery ends before its connection is closed
-        await runtime.aclose()
+        await services.aclose()
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -26,7 +27,7 @@ from storage.db import ping, unit_of_work
 log = logging.getLogger(__name__)
 
 
-def outbox_gauges(runtime: Runtime):  # type: ignore[no-untyped-def]
+def outbox_gauges(runtime: Runtime) -> Callable[[], Awaitable[None]]:
     """A refresher that reads parked and pending outbox counts (issue 16) for /metrics."""
 
     async def refresh() -> None:
@@ -38,9 +39,9 @@ def outbox_gauges(runtime: Runtime):  # type: ignore[no-untyped-def]
     return refresh
 
 
-async def _check(coro: object, timeout: float) -> str:
+async def _check(coro: Awaitable[object], timeout: float) -> str:
     try:
-        await asyncio.wait_for(coro, timeout)  # type: ignore[arg-type]
+        await asyncio.wait_for(coro, timeout)
     except Exception as exc:  # any failure means "down" for this probe
         return f"down: {type(exc).__name__}"
     return "ok"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.outbox_relay import OutboxRelay, PermanentFailure
+from bot.outbox_relay import OutboxHandler, OutboxRelay, PermanentFailure
 from bot.runtime import Runtime
 from bot.wechat.client import NotFollowing, QuotaExceeded, WeChatClient, WindowClosed
 from bot.wechat.notify import owner_notifier
@@ -30,7 +30,7 @@ MERCHANT_KINDS = ("order.created", "order.reposted", "order.accepted", "order.pr
                   "order.completed", "merchant.notify")
 
 
-def wechat_staff_notifier(client: WeChatClient):  # type: ignore[no-untyped-def]
+def wechat_staff_notifier(client: WeChatClient) -> OutboxHandler:
     """`staff.notify` to every staff member with an openid who may act in the event's community."""
 
     async def notify(payload: dict[str, Any], session: AsyncSession) -> None:

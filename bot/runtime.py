@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
-    """Engine, store, NLU and outbound clients; `extras` lets features hang their own services."""
+    """Engine, store, NLU and outbound clients (the services built on them: bot/composition.py)."""
 
     settings: Settings
     engine: AsyncEngine
@@ -32,8 +31,7 @@ class Runtime:
     guard: ContentGuard
     tz: ZoneInfo
     wechat: WeChatClient
-    nlu: Any | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    nlu: Parser | None = None
 
     def context(self, session: AsyncSession) -> HubContext:
         """The dialog context for one unit of work."""

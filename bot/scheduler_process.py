@@ -5,32 +5,22 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from bot.commands.wiring import install_jobs
-from bot.commands.wiring import shutdown as shutdown_staff_commands
-from bot.outbox_handlers import register_base_handlers
-from bot.outbox_relay import OutboxRelay
-from bot.runtime import build_runtime
+from bot.composition import build_services
 from bot.settings import Settings
 from bot.wechat.late import housekeeping
-from scheduler.setup import create_scheduler
+from scheduler.setup import create_scheduler, register_jobs
 
 
 async def run_scheduler_forever(settings: Settings) -> None:
     """Start the scheduler and block until SIGINT/SIGTERM."""
-    runtime = build_runtime(settings)
-    relay = OutboxRelay(runtime.sessions, max_attempts=settings.outbox_max_attempts)
-    register_base_handlers(relay, runtime)  # issue 16: every kind handled; Telegram overrides below
-    telegram = None
-    if settings.telegram_token:  # job cards, staff alerts, merchant notes (bot/telegram/setup.py)
-        from bot.telegram.setup import setup_telegram_outbox
-
-        telegram = setup_telegram_outbox(runtime, relay)
-    relay.require()  # issue 16: every declared outbox kind has a handler, or no start
+    # Job cards, staff alerts and merchant notes go to Telegram when it is configured; no updates.
+    services = build_services(settings, telegram_updates=False)
+    runtime, relay = services.runtime, services.relay
     await relay.verify_pending()
     sched = create_scheduler(settings.tz)
     sched.add_job(relay.drain, "interval", seconds=15, id="outbox-sweep")
     sched.add_job(housekeeping, "interval", hours=1, id="reliability-housekeeping", args=[runtime.sessions])
-    install_jobs(sched, runtime, relay)  # follow-ups, supplier lifecycle, report, broadcasts
+    register_jobs(sched, services.job_context())  # follow-ups, supplier lifecycle, report, broadcasts
     sched.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -39,9 +29,6 @@ async def run_scheduler_forever(settings: Settings) -> None:
     try:
         await stop.wait()
     finally:
-        await shutdown_staff_commands(runtime)  # before the scheduler cancels jobs
+        await services.stop_sending()  # before the scheduler cancels jobs
         sched.shutdown(wait=False)
-        await relay.aclose()  # an in-flight delivery ends before its connection is closed
-        if telegram is not None:
-            await telegram.bot.session.close()
-        await runtime.aclose()
+        await services.aclose()

@@ -170,7 +170,8 @@ class BindingForm(Form):
         )
         if verified:
             # The roster's name stays with staff: the reply only repeats what the owner typed.
-            owner.name = owner.name or match.name  # type: ignore[union-attr]
+            assert match is not None  # verified means the roster matched
+            owner.name = owner.name or match.name
             return Finish(texts.BIND_VERIFIED.format(household=household))
         if existing is not None:
             outbox.emit(env.session, "staff.notify", text=texts.STAFF_BIND_CONFLICT.format(

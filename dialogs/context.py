@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.guard import ContentGuard
+from nlu.parser import Parser
 from storage.kv import KeyValueStore
 from storage.limits import OwnerLimits
 from storage.workorders import SlaPolicy
@@ -22,13 +22,13 @@ DEFAULT_CONFIRM_TTL_SECONDS = 10 * 60
 
 @dataclass
 class HubContext:
-    """Per-event context; `nlu` is any object with `async parse(text, now=...)` (see nlu.Parser)."""
+    """Per-event context; `nlu` is the NLU backend (None: every text is nlu_fallback)."""
 
     session: AsyncSession
     kv: KeyValueStore
     guard: ContentGuard
     tz: ZoneInfo
-    nlu: Any | None = None
+    nlu: Parser | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # How long an unfinished dialog waits for the owner to come back.
     dialog_ttl_seconds: int = DEFAULT_DIALOG_TTL_SECONDS

@@ -134,9 +134,9 @@ class FollowupForm(Form):
         comment = validate_comment(text)
         st.data["comment"] = comment
         if comment and st.data.get("rating_id"):
-            rating = await env.session.get(feedback.Rating, st.data["rating_id"])
-            if rating is not None:
-                rating.comment = comment
+            stored = await env.session.get(feedback.Rating, st.data["rating_id"])
+            if stored is not None:
+                stored.comment = comment
             if st.data["rating"] <= feedback.COMPLAINT_THRESHOLD:
                 complaint = await _complaint_for(env.session, st.data["rating_id"])
                 if complaint is not None:

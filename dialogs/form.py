@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import texts
 from dialogs.context import HubContext
 from dialogs.state import DialogState, Flow
+from nlu.result import NluResult
 from storage.kv import KeyValueStore
 from storage.owners import Owner
 
@@ -22,7 +23,7 @@ class Env:
     ctx: HubContext
     owner: Owner
     text: str = ""
-    _parsed: Any = field(default=None, repr=False)
+    _parsed: NluResult | None = field(default=None, repr=False)
     _done: bool = field(default=False, repr=False)
 
     @property
@@ -35,7 +36,7 @@ class Env:
         """The shared key-value store."""
         return self.ctx.kv
 
-    async def parsed(self) -> Any | None:
+    async def parsed(self) -> NluResult | None:
         """NLU result for the text (None without an NLU backend or text)."""
         if not self._done:
             self._done = True

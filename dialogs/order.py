@@ -14,6 +14,7 @@ from typing import Any
 
 from dialogs import choices, confirm, dates, inquiries, names, offer, people, texts
 from dialogs.form import Env, Finish, Form, Invalid
+from dialogs.order_answers import OrderAnswers
 from dialogs.state import DialogState, Flow
 from storage import catalog, orders
 from storage.orders import OrderStatus
@@ -137,15 +138,6 @@ def worker(service: str) -> str:
     return "阿姨" if service in _CARE else "服务人员"
 
 
-def _scheduled(value: str) -> datetime | None:
-    return datetime.fromisoformat(value) if value and not value.startswith("note:") else None
-
-
-def _notes(d: dict[str, Any]) -> str:
-    said = d["time"].removeprefix("note:") if d["time"].startswith("note:") else ""
-    return "；".join(p for p in (d.get("notes", ""), f"时间：{said}" if said else "") if p)
-
-
 async def _over_limit(env: Env, service_id: int, scheduled_at: datetime | None) -> str | None:
     """Why this order is not created: a repeat of one just made, or too many open (issue 14)."""
     limits = env.ctx.limits
@@ -212,10 +204,10 @@ class OrderForm(Form):
         step = Step(state.step)
         if step == Step.SERVICE:
             value = await validate_service(text, env)
-            if not isinstance(value, Invalid) and "time" not in state.data and (await env.parsed()) is not None:
+            if not isinstance(value, Invalid) and "time" not in state.data:
                 # "明天上午打扫卫生" answers the time too: one question fewer (intake ≤ 3 turns).
                 parsed = await env.parsed()
-                if parsed.entity("time"):
+                if parsed is not None and parsed.entity("time"):
                     await take_time(state, env)
         elif step == Step.TIME:
             return await take_time(state, env)
@@ -233,24 +225,24 @@ class OrderForm(Form):
         d = state.data
         if "not_offered" in d:
             return Finish(d["not_offered"])
-        if not d["confirm"]:
+        form = OrderAnswers.from_state(d)
+        if not form.confirm:
             return Finish(texts.ORDER_DROPPED)
-        refused = await offer.refusal(env, d["service"])  # switched off while the owner was confirming
+        refused = await offer.refusal(env, form.service)  # switched off while the owner was confirming
         if refused:
             return Finish(refused)
-        service = await catalog.get_service_by_name(session=env.session, name=d["service"])
+        service = await catalog.get_service_by_name(session=env.session, name=form.service)
         assert service is not None
-        refused = await _over_limit(env, service.id, _scheduled(d["time"]))
+        refused = await _over_limit(env, service.id, form.scheduled_at)
         if refused is not None:
             return Finish(refused)
         order = await orders.create(
-            session=env.session, owner=env.owner, service=service,
-            scheduled_at=_scheduled(d["time"]),
-            address=d["address"], contact_phone=d["phone"], notes=_notes(d),
+            session=env.session, owner=env.owner, service=service, scheduled_at=form.scheduled_at,
+            address=form.address, contact_phone=form.phone, notes=form.notes_text,
         )
         # Photos and links sent while the order was taken (dialogs/media.py); the card says so.
-        order.attachments = list(d.get("attachments") or [])
-        order.scheduled_period = d.get("period")
+        order.attachments = list(form.attachments)
+        order.scheduled_period = form.period
         if order.status == OrderStatus.AWAITING_VERIFICATION:
             return Finish(texts.ORDER_CREATED_AWAITING.format(code=order.code))
         return Finish(texts.ORDER_CREATED.format(code=order.code, worker=worker(service.name)))

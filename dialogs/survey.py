@@ -7,6 +7,7 @@ record a door visit / phone call / reception talk on the owner's behalf (`record
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -188,13 +189,17 @@ def offline_env(session: AsyncSession, kv: KeyValueStore, owner: owners.Owner, t
     return Env(ctx=ctx, owner=owner)
 
 
+# What staff file for one question before validation: text, a number, or several choices.
+RawAnswer = str | int | float | list[str] | None
+
+
 async def record_survey_on_behalf(
     *,
     session: AsyncSession,
     survey_id: int,
     owner_id: int | None,
     channel: str,
-    answers: dict[str, Any],
+    answers: Mapping[str, RawAnswer],
     staff_id: int | None = None,
     household_id: int | None = None,
 ) -> SurveyResponse:

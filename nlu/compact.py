@@ -152,7 +152,7 @@ class CompactIntentModel:
         """One .npz: arrays plus the vocabularies as JSON (no pickle, so loading runs no code)."""
         meta = np.frombuffer(json.dumps(self._meta, ensure_ascii=False).encode(), dtype=np.uint8)
         with path.open("wb") as f:
-            np.savez(f, meta=meta, **self._arrays)
+            np.savez(f, allow_pickle=False, meta=meta, **self._arrays)
 
     @classmethod
     def load(cls, path: Path) -> CompactIntentModel:

@@ -130,10 +130,11 @@ class EmbeddedParser:
 
     def _new_service(self, ctext: str, prev: list, a: int, b: int, now: datetime) -> bool:
         """True when clause [a, b) names a service the request before it does not (约保洁，再约个修空调)."""
-        assert self._extractor is not None
+        extractor = self._extractor
+        assert extractor is not None
 
         def services(x: int, y: int) -> set[str]:
-            return {e.value for e in self._extractor.extract(ctext[x:y], now) if e.entity == "service"}
+            return {e.value for e in extractor.extract(ctext[x:y], now) if e.entity == "service"}
 
         mine = services(a, b)
         return bool(mine) and not mine <= services(prev[0], prev[1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, or_, select
+from sqlalchemy import ColumnElement, ForeignKey, String, Text, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,7 +46,7 @@ async def upcoming(
     *, session: AsyncSession, community_id: int | None, now: datetime, limit: int = 5
 ) -> list[Activity]:
     """The next activities open to an owner of this community (or to everyone)."""
-    scope = Activity.community_id.is_(None)
+    scope: ColumnElement[bool] = Activity.community_id.is_(None)
     if community_id is not None:
         scope = or_(scope, Activity.community_id == community_id)
     stmt = select(Activity).where(scope, Activity.starts_at >= now).order_by(Activity.starts_at).limit(limit)

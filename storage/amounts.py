@@ -134,7 +134,8 @@ async def alert_unconfirmed(*, session: AsyncSession, now: datetime, tz: ZoneInf
     )
     alerted = 0
     for order in list(await session.scalars(stmt.order_by(Order.id).limit(200))):
-        asked = aware(order.proposed_at)  # type: ignore[arg-type]
+        assert order.proposed_at is not None  # the query keeps only proposed amounts
+        asked = aware(order.proposed_at)
         if working_deadline(asked, working_days, tz) > now:
             continue
         # One alert per proposal, across scheduler processes and ticks.

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import utcnow
 from storage.broadcasts import Broadcast, BroadcastStatus
+from storage.db import rows_affected
 
 PREVIEW_VALID = timedelta(minutes=30)
 
@@ -77,7 +78,7 @@ async def confirm(*, session: AsyncSession, broadcast_id: int, staff_id: int, no
         .execution_options(synchronize_session=False)
     )
     row = await _reload(session, broadcast_id)
-    if result.rowcount == 1 and row is not None:
+    if rows_affected(result) == 1 and row is not None:
         return Decision(Verdict.SCHEDULED if row.status == BroadcastStatus.SCHEDULED else Verdict.QUEUED, row)
     if row is not None and row.staff_id == staff_id and row.status == BroadcastStatus.DRAFT:
         await _end(session, row.id, Ended.EXPIRED, staff_id=None, now=now)  # stale: never confirmable again
@@ -104,7 +105,7 @@ async def supersede(*, session: AsyncSession, staff_id: int, now: datetime) -> i
                 totals={"ended": Ended.SUPERSEDED.value})
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rows_affected(result)
 
 
 async def _end(
@@ -120,7 +121,7 @@ async def _end(
                 totals={"ended": why.value})
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_affected(result) == 1
 
 
 def _lost(row: Broadcast | None, staff_id: int) -> Decision:

@@ -49,7 +49,7 @@ from storage.broadcasts import (
     finish_text,
     materialise,
 )
-from storage.db import is_postgres, unit_of_work
+from storage.db import is_postgres, rows_affected, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ class BroadcastSender(OutcomeRecorder):
                    Broadcast.status == BroadcastStatus.SENDING)
             .values(lease_until=self.clock() + timedelta(seconds=self.config.lease_seconds))
         )
-        return bool(result.rowcount)
+        return bool(rows_affected(result))
 
     async def _release(self, broadcast_id: int) -> None:
         async with unit_of_work(self.sessions) as session:
@@ -295,7 +295,8 @@ class BroadcastSender(OutcomeRecorder):
             .order_by(Delivery.id)
             .limit(self.config.chunk_size)
         )).all()
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        # A pending row always has its route (only skipped rows have none); the filter says so to mypy.
+        return [(r[0], r[1], r[2], r[3]) for r in rows if r[3] is not None]
 
     async def _send_mass(self, broadcast_id: int, key: str, rows: list[tuple[int, str]], text: str) -> int | None:
         """One mass send; returns the errcode that pauses the broadcast, if any."""
@@ -342,7 +343,7 @@ class BroadcastSender(OutcomeRecorder):
                     .values(status=DeliveryStatus.SENDING)
                 )
             previous = None
-            if not claimed.rowcount:
+            if not rows_affected(claimed):
                 continue
             await self.limiter.wait()
             if row[3] == DeliveryChannel.TEMPLATE:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
     Text,
     UniqueConstraint,
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage import segments
 from storage.base import Base, Timestamped, UtcDateTime, aware, utcnow
 from storage.communities import Community
-from storage.db import is_postgres
+from storage.db import is_postgres, rows_affected
 from storage.owners import Owner
 
 
@@ -197,7 +198,7 @@ def plan_select(
     policy: DeliveryPolicy,
     now: datetime,
     exclude_broadcast: int | None = None,
-):  # type: ignore[no-untyped-def]
+) -> Select[tuple[int, str, str | None, str | None]]:
     """SELECT (owner_id, openid, channel, skip_reason) for every owner in the segment.
 
     Caps are counted by correlated subqueries on (owner_id, planned_at), so the cost grows with
@@ -327,7 +328,7 @@ async def materialise(*, session: AsyncSession, broadcast: Broadcast, policy: De
             rows,
         )
     )
-    return int(result.rowcount or 0)
+    return rows_affected(result)
 
 
 # --- life cycle ------------------------------------------------------------------------------
@@ -379,7 +380,7 @@ async def cancel(*, session: AsyncSession, broadcast: Broadcast, now: datetime) 
     )
     broadcast.status = BroadcastStatus.CANCELLED
     broadcast.finished_at = now.astimezone(UTC)
-    return int(result.rowcount or 0)
+    return rows_affected(result)
 
 
 async def list_recent(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import workflow_texts as wt
 from storage import jobs, outbox
 from storage.base import aware, utcnow
+from storage.db import rows_affected
 from storage.feedback import Bearer, Complaint, ComplaintStatus
 from storage.owners import Owner
 from storage.workorders import Outcome, SlaPolicy
@@ -105,7 +106,7 @@ async def acknowledge(
         .values(status=ComplaintStatus.ACKNOWLEDGED, acknowledged_at=utcnow(), acknowledged_by_staff_id=staff_id)
     )
     complaint = await get(session=session, complaint_id=complaint_id)
-    if won.rowcount != 1:
+    if rows_affected(won) != 1:
         return ComplaintStep(Outcome.ALREADY, complaint)
     assert complaint is not None
     await _tell_owner(session, complaint, wt.COMPLAINT_ACKNOWLEDGED.format(
@@ -144,7 +145,7 @@ async def resolve(
         )
     )
     complaint = await get(session=session, complaint_id=complaint_id)
-    if won.rowcount != 1:
+    if rows_affected(won) != 1:
         return ComplaintStep(Outcome.ALREADY, complaint)
     assert complaint is not None
     text = wt.COMPLAINT_RESOLVED.format(id=complaint.id, note=note)
@@ -209,6 +210,7 @@ async def merchant_deductions(*, session: AsyncSession, since: datetime, until: 
     )
     out: dict[int, tuple[int, list[str]]] = {}
     for merchant_id, complaint_id, fen in rows:
+        assert merchant_id is not None  # the query keeps only complaints with a merchant
         total, codes = out.get(merchant_id, (0, []))
         out[merchant_id] = (total + int(fen), [*codes, f"T{complaint_id}"])
     return out

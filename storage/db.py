@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Result, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,7 +28,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
@@ -42,7 +44,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-def _use_wal(cursor) -> None:  # type: ignore[no-untyped-def]
+def _use_wal(cursor: DBAPICursor) -> None:
     """Switch the file to WAL if it is not yet (migrations do it; this covers older files).
 
     Switching needs the file to itself and fails at once, busy timeout or not, while another
@@ -50,7 +52,8 @@ def _use_wal(cursor) -> None:  # type: ignore[no-untyped-def]
     it, rather than this connection (a request, a health probe) failing.
     """
     cursor.execute("PRAGMA journal_mode")
-    if cursor.fetchone()[0].lower() == "wal":
+    row = cursor.fetchone()  # PRAGMA journal_mode always answers one row
+    if row is not None and str(row[0]).lower() == "wal":
         return
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -85,3 +88,14 @@ def is_postgres(session_or_engine: AsyncSession | AsyncEngine) -> bool:
     """True on PostgreSQL, where row locks (FOR UPDATE SKIP LOCKED) are available."""
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, AsyncSession) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed.
+
+    `AsyncSession.execute` is typed as returning a plain `Result`, but for a DML statement it is a
+    `CursorResult`, the one that carries `rowcount`; the check keeps that assumption honest.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"rows_affected needs the result of an UPDATE or DELETE, got {type(result).__name__}")
+    return int(result.rowcount or 0)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UtcDateTime, aware, utcnow
-from storage.db import is_postgres
+from storage.db import is_postgres, rows_affected
 
 
 class DialogStateRow(Base):
@@ -63,4 +63,4 @@ async def remove(*, session: AsyncSession, openid: str) -> None:
 async def purge_expired(*, session: AsyncSession) -> int:
     """Delete rows whose dialog expired (loads ignore them already; this only keeps the table small)."""
     result = await session.execute(delete(DialogStateRow).where(DialogStateRow.expires_at <= utcnow()))
-    return int(result.rowcount or 0)
+    return rows_affected(result)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import merchants, outbox
 from storage.base import utcnow
-from storage.db import is_postgres
+from storage.db import is_postgres, rows_affected
 from storage.limits import AmountPolicy
 from storage.merchants import Merchant, MerchantStatus
 from storage.money import PaymentMethod, format_yuan, owner_yuan, settle
@@ -151,7 +151,7 @@ async def _take(session: AsyncSession, order: Order, merchant: Merchant, now: da
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_affected(result) != 1:
         return False
     await session.refresh(order)
     return True

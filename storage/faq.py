@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Text, delete, or_, select
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Text, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,7 +26,7 @@ async def replace(
     *, session: AsyncSession, community_id: int | None, entries: list[tuple[str, list[str], str]]
 ) -> int:
     """Replace one scope's FAQ with (question, keywords, answer) entries; returns how many."""
-    scope = FaqEntry.community_id.is_(None) if community_id is None else FaqEntry.community_id == community_id
+    scope: ColumnElement[bool] = FaqEntry.community_id.is_(None) if community_id is None else FaqEntry.community_id == community_id
     await session.execute(delete(FaqEntry).where(scope))
     for question, keywords, answer in entries:
         session.add(FaqEntry(community_id=community_id, question=question, keywords=keywords, answer=answer))
@@ -36,7 +36,7 @@ async def replace(
 
 async def match(*, session: AsyncSession, text: str, community_id: int | None) -> FaqEntry | None:
     """The best entry for a text: most keyword hits, the owner's community first."""
-    scope = FaqEntry.community_id.is_(None)
+    scope: ColumnElement[bool] = FaqEntry.community_id.is_(None)
     if community_id is not None:
         scope = or_(scope, FaqEntry.community_id == community_id)
     best: tuple[int, int, FaqEntry] | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import communities, households
@@ -128,7 +128,7 @@ async def build(*, session: AsyncSession, address: Address) -> Card:
             Complaint.owner_id.in_(all_ids)).order_by(
             (Complaint.status == ComplaintStatus.OPEN).desc(), Complaint.id.desc()).limit(5)))
 
-    whose = [SurveyResponse.owner_id.in_(all_ids)] if all_ids else []
+    whose: list[ColumnElement[bool]] = [SurveyResponse.owner_id.in_(all_ids)] if all_ids else []
     if household is not None:
         whose.append(SurveyResponse.household_id == household.id)
     if whose:

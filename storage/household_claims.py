@@ -13,12 +13,12 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, select, update
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, Timestamped, UtcDateTime, aware, utcnow
-from storage.db import is_postgres
+from storage.db import is_postgres, rows_affected
 from storage.owners import BindingStatus, Owner
 from storage.roster import RosterEntry
 
@@ -61,7 +61,7 @@ class HouseholdClaim(Timestamped, Base):
         return "".join(parts) + (f"{self.room}室" if self.room else "")
 
 
-def _same_household(model: type[Owner] | type[RosterEntry], owner: Owner):  # type: ignore[no-untyped-def]
+def _same_household(model: type[Owner] | type[RosterEntry], owner: Owner) -> tuple[ColumnElement[bool], ...]:
     return (
         model.community_id == owner.community_id,
         model.building == owner.building,
@@ -138,7 +138,7 @@ async def decide(
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_affected(result) != 1:
         return False
     claim = await session.get(HouseholdClaim, claim_id, populate_existing=True)
     assert claim is not None

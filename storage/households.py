@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamped
+from storage.db import rows_affected
 from storage.owners import BindingStatus, Owner, OwnerTag
 from storage.roster import RosterEntry
 
@@ -43,7 +44,7 @@ class TagSource(StrEnum):
     STAFF = "staff"
 
 
-TAG_SOURCE_LABELS = {TagSource.SURVEY: "问卷", TagSource.STAFF: "员工"}
+TAG_SOURCE_LABELS: dict[str, str] = {TagSource.SURVEY: "问卷", TagSource.STAFF: "员工"}
 
 
 class Household(Timestamped, Base):
@@ -228,8 +229,8 @@ async def candidates(
         found |= {Address(*row) for row in [*roster_rows, *owner_rows]}
     else:
         for model in (RosterEntry, Owner, Household):
-            stmt = select(model.community_id).where(  # type: ignore[attr-defined]
-                model.building == ref.building, model.unit == ref.unit, model.room == ref.room,  # type: ignore[attr-defined]
+            stmt = select(model.community_id).where(
+                model.building == ref.building, model.unit == ref.unit, model.room == ref.room,
             ).distinct()
             if model is Owner:
                 stmt = stmt.where(Owner.binding_status != BindingStatus.UNBOUND)
@@ -303,17 +304,19 @@ async def set_tags(
     included): staff who know the household better than an old answer have the last word.
     """
     household = await ensure(session=session, address=address)
-    added, removed, unchanged = [], [], []
+    added: list[str] = []
+    removed: list[str] = []
+    unchanged: list[str] = []
     for tag in add:
         new = await add_tag(session=session, household=household, tag=tag, source=TagSource.STAFF, staff_id=staff_id)
         (added if new else unchanged).append(tag)
     owner_ids = [o.id for o in await verified_owners(session=session, address=address)]
     for tag in remove:
-        gone = (await session.execute(delete(HouseholdTag).where(
-            HouseholdTag.household_id == household.id, HouseholdTag.tag == tag))).rowcount or 0
+        gone = rows_affected(await session.execute(delete(HouseholdTag).where(
+            HouseholdTag.household_id == household.id, HouseholdTag.tag == tag)))
         if owner_ids:
-            gone += (await session.execute(delete(OwnerTag).where(
-                OwnerTag.owner_id.in_(owner_ids), OwnerTag.tag == tag))).rowcount or 0
+            gone += rows_affected(await session.execute(delete(OwnerTag).where(
+                OwnerTag.owner_id.in_(owner_ids), OwnerTag.tag == tag)))
         (removed if gone else unchanged).append(tag)
     # The owners' tag collections may be loaded in this session: drop them so they read fresh.
     for owner in await verified_owners(session=session, address=address):

@@ -32,7 +32,7 @@ class JobClaim(Base):
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+def _insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
     return (postgresql.insert if is_postgres(session) else sqlite.insert)(JobClaim)
 
 

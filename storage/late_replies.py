@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
-from storage.db import is_postgres
+from storage.db import is_postgres, rows_affected
 from storage.messages import InboundMessageLog
 
 
@@ -64,7 +64,7 @@ async def settle(*, session: AsyncSession, dedupe_key: str, outcome: str) -> boo
         update(LateReply).where(LateReply.dedupe_key == dedupe_key, LateReply.delivered_at.is_(None))
         .values(delivered_at=utcnow(), outcome=outcome)
     )
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def is_late(*, session: AsyncSession, dedupe_key: str) -> bool:
@@ -93,4 +93,4 @@ async def purge_settled(*, session: AsyncSession, older_than_hours: float = 24) 
 
     result = await session.execute(delete(LateReply).where(
         LateReply.delivered_at.is_not(None), LateReply.delivered_at < utcnow() - timedelta(hours=older_than_hours)))
-    return int(result.rowcount or 0)
+    return rows_affected(result)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
-from storage.db import is_postgres
+from storage.db import is_postgres, rows_affected
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ async def park_stuck(*, session: AsyncSession, max_attempts: int) -> int:
                OutboxEvent.attempts >= max_attempts)
         .values(parked_at=utcnow())
     )
-    return int(result.rowcount or 0)
+    return rows_affected(result)
 
 
 async def purge_delivered(*, session: AsyncSession, before: datetime, batch: int = 5000) -> int:

@@ -19,7 +19,8 @@ from storage.owners import BindingStatus, Owner
 from storage.roster import RosterEntry
 
 UNREACHABLE_TAGS = ("空号", "停机", "号码无效", "联系不上")
-BINDING_LABELS = {BindingStatus.VERIFIED: "已核实", BindingStatus.PENDING: "待核实", BindingStatus.UNBOUND: "未绑定"}
+# Keyed by str: Owner.binding_status is a plain string column holding a BindingStatus value.
+BINDING_LABELS: dict[str, str] = {BindingStatus.VERIFIED: "已核实", BindingStatus.PENDING: "待核实", BindingStatus.UNBOUND: "未绑定"}
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,12 @@ async def people(
         owner_stmt = owner_stmt.where(Owner.community_id.in_(community_ids))
         tag_stmt = tag_stmt.where(Household.community_id.in_(community_ids))
     unreachable: dict[tuple[int, str, str, str], str] = {}
-    for cid, b, u, r, tag in await session.execute(tag_stmt):
-        unreachable.setdefault((cid, b, u, r), tag)
+    for cid, building, unit, room, tag in await session.execute(tag_stmt):
+        unreachable.setdefault((cid, building, unit, room), tag)
     followers: dict[tuple[int, str, str, str, str], Owner] = {}
-    for o in await session.scalars(owner_stmt.order_by(Owner.id)):
-        followers.setdefault((o.community_id or 0, o.building, o.unit, o.room, o.phone), o)
+    for follower in await session.scalars(owner_stmt.order_by(Owner.id)):
+        followers.setdefault((follower.community_id or 0, follower.building, follower.unit, follower.room,
+                              follower.phone), follower)
     listed: set[int] = set()
     out: list[PersonRow] = []
     for r in await session.scalars(roster_stmt):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage import complaints, outbox, workorders
 from storage.feedback import Complaint
@@ -32,7 +33,7 @@ class WorkflowFigures:
 
 async def build(*, session: AsyncSession, start: datetime, end: datetime, sla: SlaPolicy) -> WorkflowFigures:
     """Figures for the local day [start, end)."""
-    def in_day(column):  # type: ignore[no-untyped-def]
+    def in_day(column: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None]) -> ColumnElement[bool]:
         return (column >= start) & (column < end)
 
     figs = WorkflowFigures()

@@ -147,7 +147,7 @@ async def build(
     )
     for cid, name, n, revenue, commission in done:
         fig = community(cid).lines.setdefault(name, LineFigures())
-        fig.completed, fig.revenue_fen, fig.commission_fen = int(n), int(revenue), int(commission)
+        fig.completed, fig.revenue_fen, fig.commission_fen = int(n), int(revenue or 0), int(commission or 0)
 
     # Running: completed work in the last 30 days. Regular: completed work in each of the last 4 weeks.
     weeks_start = _utc(day - timedelta(days=7 * REGULAR_WEEKS - 1), tz)
@@ -159,6 +159,7 @@ async def build(
     )
     weeks: dict[tuple[int | None, str], set[int]] = defaultdict(set)
     for cid, name, completed_at in recent:
+        assert completed_at is not None  # the query compares it, so NULLs are not selected
         local = aware(completed_at).astimezone(tz).date()
         age = (day - local).days
         if age < 30 and name not in community(cid).running_lines:
@@ -176,7 +177,7 @@ async def build(
         .group_by(Order.community_id)
     )
     for cid, commission in month:
-        community(cid).month_commission_fen = int(commission)
+        community(cid).month_commission_fen = int(commission or 0)
     days_in_month = calendar.monthrange(day.year, day.month)[1]
     for cid, c in names.items():
         # Receivable to date: the month's fees pro rata, so the target is comparable every day.
@@ -259,7 +260,8 @@ async def _channels_used(
         .where(Delivery.status == DeliveryStatus.SENT, Delivery.sent_at >= since, Delivery.sent_at < until,
                *scope.where(Owner.community_id))
     ):
-        used.append(f"微信{CHANNEL_LABELS.get(channel, channel)}")
+        if channel is not None:  # a sent delivery always has one
+            used.append(f"微信{CHANNEL_LABELS.get(channel, channel)}")
     used += [c for c in survey_channels if c not in used]
 
     return used

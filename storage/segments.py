@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, false, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import households
@@ -296,7 +296,7 @@ def _order_clause(cond: OrderCondition, now: datetime) -> ColumnElement[bool]:
 COMPLETED = "*completed*"  # pseudo-question: the owner finished the survey (used to skip them)
 
 
-def _survey_id(key: str):  # type: ignore[no-untyped-def]
+def _survey_id(key: str) -> ScalarSelect[int]:
     from storage.surveys import Survey
 
     ref = Survey.id == int(key) if key.isdigit() else Survey.key == key

@@ -236,6 +236,7 @@ async def evaluate_quarter(
                     f"整改通知：{label} {shown}，{why}。"
                     f"请在 {ev.deadline:%Y-%m-%d} 前完成整改；届时仍未达标将暂停接单。"))
         else:
+            assert avg is not None  # a quarter without ratings took the NO_DATA branch above
             ev.outcome = Outcome.PASSED
             consistently_high = (
                 avg >= policy.high_bar and prev is not None and prev.outcome == Outcome.PASSED

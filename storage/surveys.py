@@ -210,4 +210,4 @@ async def owners_with_answer(*, session: AsyncSession, survey_id: int, key: str,
         )
         .distinct()
     )
-    return [int(i) for i in await session.scalars(stmt)]
+    return [i for i in await session.scalars(stmt) if i is not None]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dialogs import workflow_texts as wt
 from storage import jobs, outbox
 from storage.base import Base, Timestamped, UtcDateTime, aware, utcnow
+from storage.db import rows_affected
 from storage.owners import Owner
 
 
@@ -193,7 +194,7 @@ async def _step(
         update(WorkOrder).where(WorkOrder.id == work_order_id, WorkOrder.status.in_(allowed)).values(**values)
     )
     row = await get(session=session, work_order_id=work_order_id)
-    return StepResult(Outcome.OK if won.rowcount == 1 else Outcome.ALREADY, row)
+    return StepResult(Outcome.OK if rows_affected(won) == 1 else Outcome.ALREADY, row)
 
 
 async def _owner(session: AsyncSession, row: WorkOrder) -> Owner | None:
@@ -289,7 +290,7 @@ async def rate(*, session: AsyncSession, work_order_id: int, owner_id: int, scor
                WorkOrder.status == WorkOrderStatus.DONE, WorkOrder.rating.is_(None))
         .values(rating=score)
     )
-    return won.rowcount == 1
+    return rows_affected(won) == 1
 
 
 # --- SLA -----------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,8 @@ community_app = typer.Typer(help="Communities (小区).", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members.", no_args_is_help=True)
 merchant_app = typer.Typer(help="Merchants (供给商).", no_args_is_help=True)
 
+
+T = TypeVar("T")
 
 def yuan_to_fen(value: str) -> int:
     """Parse a yuan amount exactly (Decimal, never float) into integer fen."""
@@ -38,7 +41,7 @@ async def _community(session: AsyncSession, name: str | None) -> list[communitie
     return [found]
 
 
-def _commit_or_explain(work):  # type: ignore[no-untyped-def]
+def _commit_or_explain(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     try:
         return run_with_session(work)
     except IntegrityError as exc:

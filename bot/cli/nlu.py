@@ -7,9 +7,11 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from nlu.parser import Parser
 
 nlu_app = typer.Typer(
     help="Parse owners' messages and evaluate the active NLU backend.",
@@ -24,7 +26,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _parser():  # type: ignore[no-untyped-def]
+def _parser() -> Parser:
     # Same Settings (env + .env) and the same factory as `butler serve`, so both parse alike.
     from bot.runtime import build_nlu
     from bot.settings import Settings
@@ -103,7 +105,7 @@ def eval_(
     ref = _now(now)
     parser = _parser()  # bad settings surface as the CLI's one-line configuration error
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> tuple[Any, Any, str]:
         await parser.warm_up()
         try:
             report = await evaluate(parser, file, now=ref)

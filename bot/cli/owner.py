@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -40,7 +41,7 @@ def _header_map(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _normalise(value: str, validator) -> str | None:  # type: ignore[no-untyped-def]
+def _normalise(value: str, validator: Callable[[str], object]) -> str | None:
     """Building/unit/room written the way binding stores them ("3号楼" → "3")."""
     result = validator(value)
     if isinstance(result, Invalid):
@@ -139,6 +140,7 @@ def owner_export_cmd(
 
         book = Workbook()
         sheet = book.active
+        assert sheet is not None  # a new Workbook always has its first sheet
         sheet.title = "invalid numbers" if invalid else "owners"
         sheet.append(owner_export.HEADER)
         for row in table:

@@ -94,6 +94,7 @@ def survey_export(
 
         book = Workbook()
         sheet = book.active
+        assert sheet is not None  # a new Workbook always has its first sheet
         sheet.title = f"survey {survey_id}"
         sheet.append(safe_row(header))
         for row in rows:

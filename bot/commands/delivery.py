@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from zoneinfo import ZoneInfo
 
 from bot.wechat.client import SendingPaused, SendOutcomeUnknown, WeChatAPIError, WeChatClient
@@ -25,7 +26,7 @@ class WeChatGateway:
         self.fields = fields or DEFAULT_FIELDS
         self.tz = ZoneInfo(tz)
 
-    async def _call(self, coro) -> SendOutcome:  # type: ignore[no-untyped-def]
+    async def _call(self, coro: Awaitable[int | None]) -> SendOutcome:
         try:
             msgid = await coro
         except GuardRefused as exc:

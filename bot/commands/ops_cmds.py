@@ -7,6 +7,7 @@ import re
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
@@ -25,6 +26,9 @@ from storage.merchants import Merchant, MerchantStatus
 from storage.orders import STATUS_LABELS, Order, OrderStatus
 from storage.owners import Owner
 from storage.surveys import Survey, SurveyChannel
+
+if TYPE_CHECKING:  # for the annotation only: the function below imports dialogs.survey lazily, as before
+    from dialogs.survey import RawAnswer
 
 _STATUS_WORDS = {
     "待接单": OrderStatus.PENDING_DISPATCH, "pending": OrderStatus.PENDING_DISPATCH,
@@ -191,7 +195,7 @@ async def record_survey(ctx: CommandContext, args: str) -> CommandResult:
     if owner is not None and not ctx.staff.can_act_in(owner.community_id):
         return CommandResult("您无权登记该小区业主的问卷。")
     channel = SURVEY_CHANNEL_WORDS.get(channel_word, channel_word)
-    answers: dict[str, object] = {}
+    answers: dict[str, RawAnswer] = {}
     for pair in pairs:
         k, sep, v = pair.partition("=")
         if not sep:

@@ -16,7 +16,7 @@ CHANNEL_LABELS = {
     "wechat": "微信", "wechat_self": "微信自助", "door_visit": "入户", "phone_visit": "电话", "reception": "前台",
     "symposium": "座谈会", "public_event": "活动", "express_desk": "快递点", "wechat_friend": "微信好友",
 }
-BINDING = {BindingStatus.VERIFIED: "微信已绑定（已核实）", BindingStatus.PENDING: "微信绑定待核实"}
+BINDING: dict[str, str] = {BindingStatus.VERIFIED: "微信已绑定（已核实）", BindingStatus.PENDING: "微信绑定待核实"}
 REF_HELP = "户写成 3-2-502（楼-单元-室）、3号楼2单元502室或手机号，可在前面加小区名：翠苑3-2-502"
 INVALID_LIMIT = 30
 
@@ -122,7 +122,8 @@ async def tag(ctx: CommandContext, args: str) -> CommandResult:
     where = " ".join(p for p in parts if p[:1] not in "+-＋－")
     if not where or not changes:
         raise UsageError("请写户号和 +标签 或 -标签")
-    add, remove = [], []
+    add: list[str] = []
+    remove: list[str] = []
     for word in changes:
         name = word[1:].strip()
         problem = households.check_tag(name)

@@ -1,24 +1,18 @@
-"""Wires staff commands, the broadcast sender and the scheduled jobs into a process."""
+"""Builds the broadcast sender and the scheduled jobs' context (bot/composition.py holds them)."""
 
 from __future__ import annotations
 
 from datetime import time, timedelta
 from decimal import Decimal
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bot.commands.delivery import WeChatGateway
-from bot.commands.service import StaffCommands, policy_from
+from bot.commands.service import policy_from
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime
 from bot.sla import sla_policy
 from scheduler.context import JobContext, SchedulerConfig
-from scheduler.setup import register_jobs
 from storage.broadcast_delivery import BroadcastSender, SendConfig
 from storage.supplier import EvaluationPolicy
-
-STAFF_COMMANDS = "staff_commands"
-BROADCAST_SENDER = "broadcast_sender"
 
 
 def build_sender(runtime: Runtime, relay: OutboxRelay) -> BroadcastSender:
@@ -31,15 +25,6 @@ def build_sender(runtime: Runtime, relay: OutboxRelay) -> BroadcastSender:
         lease_seconds=s.broadcast_lease_seconds, rate_limit_pause_seconds=s.broadcast_rate_limit_pause_seconds,
     )
     return BroadcastSender(runtime.sessions, gateway, policy_from(runtime), config, on_outbox=relay.kick)
-
-
-def install_staff_commands(runtime: Runtime, relay: OutboxRelay) -> StaffCommands:
-    """One StaffCommands (and broadcast sender) per process, kept in runtime.extras."""
-    if STAFF_COMMANDS not in runtime.extras:
-        sender = build_sender(runtime, relay)
-        runtime.extras[BROADCAST_SENDER] = sender
-        runtime.extras[STAFF_COMMANDS] = StaffCommands(runtime, relay, sender)
-    return runtime.extras[STAFF_COMMANDS]  # type: ignore[no-any-return]
 
 
 def scheduler_config(runtime: Runtime) -> SchedulerConfig:
@@ -69,24 +54,10 @@ def scheduler_config(runtime: Runtime) -> SchedulerConfig:
     )
 
 
-def job_context(runtime: Runtime, relay: OutboxRelay) -> JobContext:
-    """The context every job of this process shares."""
-    commands = install_staff_commands(runtime, relay)
+def job_context(runtime: Runtime, relay: OutboxRelay, sender: BroadcastSender) -> JobContext:
+    """The context every job of this process shares (Services.job_context passes its own sender)."""
     return JobContext(
         sessions=runtime.sessions, kv=runtime.kv, tz=runtime.tz, config=scheduler_config(runtime),
-        broadcasts=commands.sender, on_outbox=relay.kick,
+        broadcasts=sender, on_outbox=relay.kick,
     )
 
-
-def install_jobs(sched: AsyncIOScheduler, runtime: Runtime, relay: OutboxRelay) -> JobContext:
-    """Register follow-ups, reminders, supplier lifecycle, report, escalation and broadcasts."""
-    ctx = job_context(runtime, relay)
-    register_jobs(sched, ctx)
-    return ctx
-
-
-async def shutdown(runtime: Runtime) -> None:
-    """Let the broadcast sender finish the message in flight before connections close."""
-    sender = runtime.extras.get(BROADCAST_SENDER)
-    if sender is not None:
-        await sender.stop()

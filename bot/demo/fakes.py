@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.devtools.fake_telegram import FakeTelegramAPI
 
@@ -37,10 +37,12 @@ class DemoTelegramAPI(FakeTelegramAPI):
         uploads: dict[str, bytes] = {}
         reader = await request.multipart()
         async for part in reader:
-            if part.filename:  # type: ignore[union-attr]
-                uploads[part.name or "file"] = bytes(await part.read())  # type: ignore[union-attr]
+            if not isinstance(part, BodyPartReader):  # a nested multipart: aiogram never sends one
+                continue
+            if part.filename:
+                uploads[part.name or "file"] = bytes(await part.read())
             else:
-                params[part.name or ""] = await part.text()  # type: ignore[union-attr]
+                params[part.name or ""] = await part.text()
         for key in ("reply_markup", "entities", "reply_parameters", "link_preview_options"):
             if isinstance(params.get(key), str):
                 with contextlib.suppress(ValueError):

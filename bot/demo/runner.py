@@ -50,7 +50,7 @@ def demo_settings(
     *, database_url: str, wechat_api_base: str, telegram_api_base: str, host: str, port: int, **overrides: Any
 ) -> Settings:
     """Settings with the demo's fake credentials; nothing from the environment can point it at production."""
-    return Settings(  # type: ignore[call-arg]
+    return Settings(  # type: ignore[call-arg]  # _env_file is pydantic-settings' init-only option
         _env_file=None,
         database_url=database_url,
         redis_url="",

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -26,6 +26,14 @@ SIMULATOR = web.AppKey("simulator", object)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+class NewOwner(TypedDict):
+    """A stranger the page made follow the account (the page reads these keys)."""
+
+    openid: str
+    name: str
+    bound: bool
+
+
 class Simulator:
     """Everything the page drives: the event feed, both platforms, and the guided tour."""
 
@@ -36,7 +44,7 @@ class Simulator:
         self.wechat = WeChatSide(self.bus, lambda: self.base_url)
         self.telegram = TelegramSide(self.bus, lambda: self.base_url)
         self.tour = Tour(self)
-        self.new_owners: list[dict[str, str]] = []
+        self.new_owners: list[NewOwner] = []
 
     async def aclose(self) -> None:
         """Stop the tour and close HTTP sessions."""
@@ -57,9 +65,9 @@ class Simulator:
             "today": datetime.now(self.tz).date().isoformat(),
         }
 
-    async def new_owner(self, name: str) -> dict[str, str]:
+    async def new_owner(self, name: str) -> NewOwner:
         """A stranger follows the account: a fresh openid and a subscribe event."""
-        owner = {"openid": f"o_demo_new_{secrets.token_hex(4)}", "name": name or "新业主", "bound": False}
+        owner: NewOwner = {"openid": f"o_demo_new_{secrets.token_hex(4)}", "name": name or "新业主", "bound": False}
         self.new_owners.append(owner)
         self.bus.publish("owner.new", owner=owner)
         await self.wechat.send_event(owner["openid"], "subscribe", label="关注了公众号")

@@ -57,7 +57,7 @@ async def _holder_check(tg: TelegramService, order_id: int, telegram_id: int, ta
 async def _advance(tg: TelegramService, order_id: int, telegram_id: int, target: OrderStatus, **kw: object) -> StepResult:
     async def work(session: AsyncSession) -> StepResult:
         return await dispatch.advance(
-            session=session, order_id=order_id, telegram_id=telegram_id, target=target, **kw  # type: ignore[arg-type]
+            session=session, order_id=order_id, telegram_id=telegram_id, target=target, **kw  # type: ignore[arg-type]  # kw are advance()'s optional keywords, passed through untyped
         )
 
     try:
@@ -131,7 +131,9 @@ async def typed_reason(message: Message, tg: TelegramService, state: FSMContext)
         await message.answer("请用文字说明原因")
         return
     await state.clear()
-    result = await _advance(tg, int(data["order_id"]), message.from_user.id, OrderStatus.FAILED, reason=reason)  # type: ignore[union-attr]
+    if message.from_user is None:  # a channel post has no sender to look up
+        return
+    result = await _advance(tg, int(data["order_id"]), message.from_user.id, OrderStatus.FAILED, reason=reason)
     await message.answer("已记录，平台会联系业主重新安排。" if result.ok else result.message)
     if result.ok:
         await tg.deliver()
@@ -183,7 +185,9 @@ async def press_payment(query: CallbackQuery, callback_data: PayCb, tg: Telegram
 async def start(message: Message, command: CommandObject, tg: TelegramService) -> None:
     """/start (optionally from a deep link job_<id>): resend the contact slip to the holder."""
     arg = command.args or ""
-    user_id = message.from_user.id  # type: ignore[union-attr]
+    if message.from_user is None:  # a channel post has no sender to look up
+        return
+    user_id = message.from_user.id
     if arg.startswith("job_") and arg[4:].isdigit():
 
         async def work(session: AsyncSession) -> Order | None:
@@ -200,7 +204,9 @@ async def start(message: Message, command: CommandObject, tg: TelegramService) -
 
 async def list_jobs(message: Message, tg: TelegramService) -> None:
     """/jobs: the merchant's open jobs, each with its buttons."""
-    user_id = message.from_user.id  # type: ignore[union-attr]
+    if message.from_user is None:  # a channel post has no sender to look up
+        return
+    user_id = message.from_user.id
 
     async def work(session: AsyncSession) -> list[Order] | None:
         merchant = await merchants.get_by_telegram_id(session=session, telegram_id=user_id)

@@ -11,7 +11,8 @@ Adding a feature router (e.g. issue 6's staff commands):
   2. add ONE line to FEATURES below: "bot.telegram.<feature>".
 Handlers receive dependencies by parameter name from the dispatcher's workflow_data:
 `tg` (TelegramService: bot, chats, transaction(), deliver(), today()), `runtime` (Runtime),
-`sessions` (async_sessionmaker), `kv` (KeyValueStore), `relay` (OutboxRelay), `settings`.
+`sessions` (async_sessionmaker), `kv` (KeyValueStore), `relay` (OutboxRelay), `settings`,
+`staff_commands` (StaffCommands, from bot/composition.py).
 Order matters only for overlapping filters: the staff-chat reply router passes on anything that
 is not a reply to a handoff alert, so commands after it still see their messages.
 """
@@ -23,6 +24,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -30,11 +32,13 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.commands.service import StaffCommands
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime
 from bot.telegram.deliveries import TelegramDeliveries, register_outbox_handlers
@@ -107,11 +111,18 @@ def build_service(runtime: Runtime, relay: OutboxRelay) -> TelegramService:
     )
 
 
-def build_telegram(runtime: Runtime, relay: OutboxRelay, routers: list[Router] | None = None) -> Telegram:
-    """Bot + Dispatcher with the feature routers, dependencies in workflow_data, deliveries registered."""
+def build_telegram(
+    runtime: Runtime, relay: OutboxRelay, routers: list[Router] | None = None, *,
+    staff_commands: StaffCommands | None = None,
+) -> Telegram:
+    """Bot + Dispatcher with the feature routers, dependencies in workflow_data, deliveries registered.
+
+    `staff_commands` is the process's one StaffCommands (bot/composition.py); without it the
+    staff command router has nothing to run, so only routers that do not need it may be passed.
+    """
     service = build_service(runtime, relay)
     storage = RedisStorage(
-        runtime.kv.client,  # type: ignore[arg-type]
+        runtime.kv.client,
         key_builder=DefaultKeyBuilder(prefix=f"{runtime.settings.redis_prefix}fsm"),
         state_ttl=3600,
         data_ttl=3600,
@@ -125,6 +136,8 @@ def build_telegram(runtime: Runtime, relay: OutboxRelay, routers: list[Router] |
         relay=relay,
         settings=runtime.settings,
     )
+    if staff_commands is not None:
+        dispatcher["staff_commands"] = staff_commands  # workflow_data, like the others
     dispatcher.include_routers(*(routers if routers is not None else feature_routers()))
     deliveries = register_outbox_handlers(relay, service)
     return Telegram(service=service, dispatcher=dispatcher, deliveries=deliveries)
@@ -167,7 +180,7 @@ class WebhookHandler(SimpleRequestHandler):
         if not await self.kv.claim(f"tg:update:{update.update_id}", ttl_seconds=24 * 3600):
             return web.json_response({})
         try:
-            result = await self.dispatcher.feed_webhook_update(self.bot, update, **self.data)
+            result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(self.bot, update, **self.data)
         except Exception:
             # Already logged by aiogram; a 200 stops Telegram redelivering a half-handled update
             # (domain effects are in the outbox, so nothing committed is lost).
@@ -185,14 +198,13 @@ def mount_webhook(app: web.Application, telegram: Telegram, *, secret: str, max_
     handler.register(app, path=WEBHOOK_PATH)
 
 
-def setup_telegram(app: web.Application, runtime: Runtime, relay: OutboxRelay) -> Telegram:
-    """Wire Telegram into create_app: dispatcher, webhook at /telegram, outbox deliveries."""
-    telegram = build_telegram(runtime, relay)
+def setup_telegram(app: web.Application, telegram: Telegram) -> None:
+    """Mount a built Telegram (bot/composition.py) into create_app: webhook at /telegram."""
+    runtime = telegram.service.runtime
     mount_webhook(
         app, telegram, secret=runtime.settings.telegram_webhook_secret, max_body_bytes=runtime.settings.max_body_bytes
     )
     app[TELEGRAM] = telegram
-    return telegram
 
 
 TELEGRAM = web.AppKey("telegram", Telegram)

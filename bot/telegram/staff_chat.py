@@ -44,7 +44,9 @@ async def staff_reply(message: Message, handoff_id: int, tg: TelegramService) ->
     from dialogs import handoff  # issue 4's domain; imported late so this file loads without it
 
     text = (message.text or message.caption or "").strip()
-    staff_id = message.from_user.id  # type: ignore[union-attr]
+    if message.from_user is None:  # a channel post has no sender to answer for
+        return
+    staff_id = message.from_user.id
     closing = text.split("@")[0] in CLOSE_WORDS
 
     async def work(session: AsyncSession) -> Any:

@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands.registry import REFUSAL, REGISTRY, CommandResult, addressee, parse
 from bot.commands.service import StaffCommands
-from bot.commands.wiring import STAFF_COMMANDS
 from bot.telegram.service import TelegramService
 from storage import staff
 
@@ -66,8 +65,9 @@ async def _send(tg: TelegramService, chat_id: int, result: CommandResult, *, rep
                               reply_to_message_id=reply_to)
 
 
-async def _run(tg: TelegramService, text: str, user_id: int, chat_id: int) -> CommandResult:
-    commands: StaffCommands = tg.runtime.extras[STAFF_COMMANDS]
+async def _run(
+    tg: TelegramService, commands: StaffCommands, text: str, user_id: int, chat_id: int
+) -> CommandResult:
 
     async def lookup(session: AsyncSession) -> staff.Staff | None:
         return await staff.get_by_telegram_id(session=session, telegram_id=user_id)
@@ -87,7 +87,7 @@ async def _in_staff_chat(tg: TelegramService, chat_id: int) -> bool:
     return chat_id == await tg.chats.staff_chat()
 
 
-async def on_command(message: Message, tg: TelegramService) -> None:
+async def on_command(message: Message, tg: TelegramService, staff_commands: StaffCommands) -> None:
     """A typed command: only in the staff chat, never forwarded; run it; answer in the same chat."""
     if not await _for_us(tg, message.text or ""):
         return
@@ -99,7 +99,7 @@ async def on_command(message: Message, tg: TelegramService) -> None:
     if message.forward_origin is not None or message.from_user is None:
         await message.reply(NOT_LIVE)
         return
-    result = await _run(tg, message.text or "", message.from_user.id, message.chat.id)
+    result = await _run(tg, staff_commands, message.text or "", message.from_user.id, message.chat.id)
     await _send(tg, message.chat.id, result, reply_to=message.message_id)
 
 
@@ -109,14 +109,14 @@ async def on_edited(message: Message, tg: TelegramService) -> None:
         await message.reply(NOT_LIVE)
 
 
-async def on_button(query: CallbackQuery, tg: TelegramService) -> None:
+async def on_button(query: CallbackQuery, tg: TelegramService, staff_commands: StaffCommands) -> None:
     """A preview button: the pressing user must be staff too; the buttons go away once used."""
     line = (query.data or "")[len(PREFIX):]
     if query.message is None or not await _in_staff_chat(tg, query.message.chat.id):
         await query.answer(WRONG_CHAT, show_alert=True)
         return
     chat_id = query.message.chat.id
-    result = await _run(tg, line, query.from_user.id, chat_id)
+    result = await _run(tg, staff_commands, line, query.from_user.id, chat_id)
     await query.answer(result.text[:180])
     if result.text == REFUSAL:
         return  # someone else in the chat pressed it: the preview stays for the staff member

@@ -34,7 +34,7 @@ def _as_int(value: str | int | None) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except ValueError:
         return None
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox_relay import PermanentFailure, RetryLater
+from bot.outbox_relay import OutboxHandler, PermanentFailure, RetryLater
 from bot.wechat.client import (
     NotFollowing,
     QuotaExceeded,
@@ -21,9 +21,9 @@ from dialogs.handoff import window_open
 from storage import owners, send_results
 
 
-def owner_notifier(  # type: ignore[no-untyped-def]
+def owner_notifier(
     client: WeChatClient, *, template_id: str = "", fields: dict[str, str] | None = None, tz: str = "Asia/Shanghai"
-):
+) -> OutboxHandler:
     """Handler for `owner.notify` events: payload {openid, text, [title], [notice: bool], [fields]}."""
     mapping, zone = fields or DEFAULT_FIELDS, ZoneInfo(tz)
 

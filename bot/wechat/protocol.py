@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from dataclasses import replace
 from datetime import UTC, datetime
 from xml.etree.ElementTree import ParseError
 
@@ -93,24 +94,27 @@ def to_event(fields: dict[str, str], *, now: datetime | None = None) -> InboundM
     received = now or datetime.now(UTC)
     _check_create_time(fields.get("CreateTime") or "0", received, openid)
     kind = message_kind(fields) or MessageKind.OTHER
-    common = {"channel": Channel.WECHAT, "user_id": openid, "dedupe_key": dedupe_key(fields),
-              "received_at": received, "kind": kind}
+    # The fields every kind shares; each kind below adds its own with dataclasses.replace, which
+    # keeps each field's type checked (a splatted dict would not).
+    common = InboundMessage(channel=Channel.WECHAT, user_id=openid, kind=kind,
+                            dedupe_key=dedupe_key(fields), received_at=received)
     if kind == MessageKind.TEXT:
-        return InboundMessage(text=fields.get("Content", ""), **common)
+        return replace(common, text=fields.get("Content", ""))
     if kind == MessageKind.VOICE:
         # WeChat's own speech recognition; empty when the account has it switched off.
-        return InboundMessage(text=fields.get("Recognition", ""), media=_media(kind, fields), **common)
+        return replace(common, text=fields.get("Recognition", ""), media=_media(kind, fields))
     if kind in (MessageKind.LOCATION, MessageKind.LOCATION_SELECT):
         # The Label is an address the map picked, not something the owner said: it stays out of
         # `text`, so it is never parsed as an intent.
-        return InboundMessage(
+        return replace(
+            common,
             latitude=_float(fields.get("Location_X")), longitude=_float(fields.get("Location_Y")),
             media=Media(kind="location", title=fields.get("Label", "")[:200]),
-            event_key=fields.get("EventKey", "")[:128], **common,
+            event_key=fields.get("EventKey", "")[:128],
         )
     if kind in MEDIA_KINDS:
-        return InboundMessage(media=_media(kind, fields), **common)
-    return InboundMessage(event_key=fields.get("EventKey", "")[:128], **common)
+        return replace(common, media=_media(kind, fields))
+    return replace(common, event_key=fields.get("EventKey", "")[:128])
 
 
 def _media(kind: MessageKind, fields: dict[str, str]) -> Media:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,7 +32,9 @@ def report_from(kind: str, fields: dict[str, str]) -> send_results.Report | None
     )
 
 
-def send_result_recorder(sessions: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
+def send_result_recorder(
+    sessions: async_sessionmaker[AsyncSession],
+) -> Callable[[str, dict[str, str]], Awaitable[None]]:
     """The webhook's notification handler: records send results, ignores the rest."""
 
     async def on_notification(kind: str, fields: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.commands.wiring import BROADCAST_SENDER
+from bot.app import SERVICES
 from bot.devtools.wechat_sender import text_xml
 from storage import communities, staff
 from storage.base import utcnow
@@ -77,7 +77,7 @@ async def say(hub: Hub, openid: str, text: str) -> str:
 
 async def wait_broadcast(hub: Hub, broadcast_id: int, *, timeout: float = 20) -> Broadcast:
     """Run the sender until the broadcast is finished."""
-    sender = hub.runtime.extras[BROADCAST_SENDER]
+    sender = hub.client.app[SERVICES].sender
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         await sender.run_once()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.app import SERVICES
 from storage.broadcasts import Broadcast
 from tests.broadcasts.kit import (
     add_owner,
@@ -63,7 +64,7 @@ async def test_segment_preview_confirm_channels_and_daily_cap(hub: Hub) -> None:
         o["talking"]: ("cs", "sent"), o["quiet1"]: ("mass", "sent"), o["quiet2"]: ("mass", "sent"),
     }
     # The finish report goes back to the sender on WeChat.
-    await hub.runtime.extras["staff_commands"].relay.drain()
+    await hub.client.app[SERVICES].relay.drain()
     [report] = cs_texts_to(hub, place.staff_openid)
     assert f"广播 #{bid} 已发送完毕" in report and "成功 3" in report
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.app import SERVICES
 from bot.commands.registry import REFUSAL
 from bot.devtools.fake_telegram import FakeTelegramAPI, message_update, user_json
 from bot.devtools.fake_wechat import FakeWeChatAPI
@@ -82,7 +83,7 @@ async def test_broadcast_with_preview_button_confirm_from_the_staff_chat(tg: TgH
     assert cs_texts_to(hub, a) == ["周末亲子活动报名"]
     [mass] = mass_calls_with(hub, b)
     assert sorted(mass["touser"]) == sorted([b, c])
-    await hub.runtime.extras["staff_commands"].relay.drain()
+    await hub.client.app[SERVICES].relay.drain()
     assert any(f"广播 #{bid} 已发送完毕" in call.text for call in tg.fake.calls_to("sendMessage", chat_id=STAFF_CHAT))
 
 

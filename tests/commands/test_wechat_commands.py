@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.app import SERVICES
 from bot.commands.registry import REFUSAL, REGISTRY, parse
 from storage.broadcasts import Broadcast
 from storage.db import unit_of_work
@@ -93,7 +94,7 @@ async def test_scheduled_broadcasts_are_listed_and_cancellable(hub: Hub) -> None
     other = await make_place(hub)
     assert "没有找到" in await say(hub, other.staff_openid, f"/cancel_broadcast {bid}")
     assert "已经过去" in await say(hub, place.staff_openid, f"/broadcast 小区={place.community} | 晚了 at 2020-01-01 09:00")
-    await hub.runtime.extras["broadcast_sender"].run_once()
+    await hub.client.app[SERVICES].sender.run_once()
     assert cs_texts_to(hub, owner) == []
 
 

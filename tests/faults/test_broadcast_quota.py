@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands.wiring import BROADCAST_SENDER
+from bot.app import SERVICES
 from bot.devtools.fake_wechat import FakeWeChatAPI, RecordedCall
 from storage.base import aware, utcnow
 from storage.broadcasts import Broadcast
@@ -80,7 +80,7 @@ async def test_45009_pauses_the_broadcast_and_it_resumes_when_the_quota_resets(
     await say(hub, place.staff_openid, f"/broadcast 小区={place.community} 楼栋=7 | {TEXT}")
     assert "已开始发送" in await say(hub, place.staff_openid, "确认")
     bid = await latest_broadcast_id(hub, place.staff_id)
-    sender = hub.runtime.extras[BROADCAST_SENDER]
+    sender = hub.client.app[SERVICES].sender
     for _ in range(3):  # the scheduler ticks on; a paused broadcast sends nothing
         await sender.run_once()
     async with hub.runtime.sessions() as session:
@@ -116,7 +116,7 @@ async def test_45009_pauses_the_broadcast_and_it_resumes_when_the_quota_resets(
     assert all(reached[o] == 1 for o, d in rows.items() if d.status == "unknown")
 
     # The sender was told once of the pause, and the final report accounts for the unknown ones.
-    await hub.runtime.extras["staff_commands"].relay.drain()
+    await hub.client.app[SERVICES].relay.drain()
     texts_to_staff = [p["text"] for p in await outbox_events(hub, "owner.notify", openid=place.staff_openid)]
     assert sum("已暂停" in t for t in texts_to_staff) == 1, texts_to_staff
     assert any(f"广播 #{bid} 已发送完毕" in t and "可能未送达" in t for t in texts_to_staff)

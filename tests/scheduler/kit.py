@@ -6,8 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.app import RELAY
-from bot.commands.wiring import job_context
+from bot.app import RELAY, SERVICES
 from scheduler.context import JobContext
 from tests.conftest import Hub
 
@@ -21,7 +20,7 @@ def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
 
 def job_ctx(hub: Hub, at: datetime | None = None) -> JobContext:
     """The process's real job context (sessions, store, relay kick, settings), optionally at a fixed time."""
-    ctx = job_context(hub.runtime, hub.client.app[RELAY])
+    ctx = hub.client.app[SERVICES].job_context()
     return ctx if at is None else replace(ctx, clock=lambda: at)
 
 

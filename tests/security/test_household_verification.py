@@ -221,7 +221,7 @@ async def test_a_roster_import_confirms_the_claims_it_now_matches(tg_hub: TgHub,
 
 
 async def test_a_claim_waiting_past_a_working_day_is_escalated_once(tg_hub: TgHub) -> None:
-    from bot.commands.wiring import job_context
+    from bot.app import SERVICES
     from scheduler.jobs import run_job
 
     hub = tg_hub.hub
@@ -232,7 +232,7 @@ async def test_a_claim_waiting_past_a_working_day_is_escalated_once(tg_hub: TgHu
     async with unit_of_work(hub.runtime.sessions) as session:
         await session.execute(update(HouseholdClaim).where(HouseholdClaim.id == claim.id)
                               .values(created_at=utcnow() - timedelta(days=4)))  # past any weekend
-    ctx = job_context(hub.runtime, hub.client.app[RELAY])
+    ctx = hub.client.app[SERVICES].job_context()
     assert await run_job("escalate_claims", ctx) >= 1
     await run_job("escalate_claims", ctx)
     await _drain(tg_hub)

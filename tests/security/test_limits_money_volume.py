@@ -188,7 +188,7 @@ async def test_an_amount_left_unconfirmed_is_brought_to_staff_once(tg_hub: TgHub
 
     from sqlalchemy import update
 
-    from bot.commands.wiring import job_context
+    from bot.app import SERVICES
     from scheduler.jobs import run_job
     from storage.base import utcnow
     from storage.db import unit_of_work
@@ -201,7 +201,7 @@ async def test_an_amount_left_unconfirmed_is_brought_to_staff_once(tg_hub: TgHub
     assert await _complete(tg_hub, holder, order_id, "66", PaymentMethod.ON_ACCOUNT) == "已发给业主确认"
     async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
         await session.execute(update(Order).where(Order.id == order_id).values(proposed_at=utcnow() - timedelta(days=4)))
-    ctx = job_context(tg_hub.hub.runtime, tg_hub.hub.client.app[RELAY])
+    ctx = tg_hub.hub.client.app[SERVICES].job_context()
     assert await run_job("escalate_amounts", ctx) >= 1
     await run_job("escalate_amounts", ctx)
     await tg_hub.hub.client.app[RELAY].drain()

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.app import RELAY
-from bot.commands.wiring import job_context
+from bot.app import RELAY, SERVICES
 from scheduler.context import JobContext
 from scheduler.jobs import run_job
 from storage.base import utcnow
@@ -27,7 +26,7 @@ async def drain(hub: Hub) -> None:
 def job_at(hub: Hub, minutes_from_now: float) -> JobContext:
     """The real job context, its clock moved forward."""
     at = utcnow() + timedelta(minutes=minutes_from_now)
-    return replace(job_context(hub.runtime, hub.client.app[RELAY]), clock=lambda: at)
+    return replace(hub.client.app[SERVICES].job_context(), clock=lambda: at)
 
 
 async def new_alerts(tg: TgHub, minutes_from_now: float, needle: str) -> int:
