@@ -8,6 +8,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import health
+from bot.channels import install_merchant_dispatch
 from bot.commands.wechat import route as route_staff_command
 from bot.commands.wiring import install_jobs, install_staff_commands
 from bot.commands.wiring import shutdown as shutdown_staff_commands
@@ -39,10 +40,17 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     runtime = build_runtime(settings)
     relay = OutboxRelay(runtime.sessions, max_attempts=settings.outbox_max_attempts)
     register_base_handlers(relay, runtime)  # issue 16: every kind handled; Telegram overrides below
+    telegram = None
     if settings.telegram_token:  # merchant dispatch + staff chat (bot/telegram/setup.py)
         from bot.telegram.setup import setup_telegram
 
-        setup_telegram(app, runtime, relay)
+        telegram = setup_telegram(app, runtime, relay)
+    # Issue 17: merchant events go to every channel (Telegram group, WeCom cards) through one seam.
+    merchant_dispatch = install_merchant_dispatch(relay, runtime, telegram.deliveries if telegram else None)
+    if merchant_dispatch is not None and merchant_dispatch.wecom is not None:
+        from bot.wecom.setup import mount_wecom
+
+        mount_wecom(app, runtime, merchant_dispatch.wecom)  # type: ignore[arg-type]
     conversations = Conversations(runtime, relay)
     late_replies = LateReplies(runtime.sessions, on_emit=relay.kick, handle=conversations.handle,
                                grace_seconds=settings.late_reply_grace_seconds,

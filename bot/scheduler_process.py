@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from bot.channels import install_merchant_dispatch
 from bot.commands.wiring import install_jobs
 from bot.commands.wiring import shutdown as shutdown_staff_commands
 from bot.outbox_handlers import register_base_handlers
@@ -25,6 +26,13 @@ async def run_scheduler_forever(settings: Settings) -> None:
         from bot.telegram.setup import setup_telegram_outbox
 
         telegram = setup_telegram_outbox(runtime, relay)
+    # Issue 17: reposted cards, cancellations and notes reach WeCom merchants too.
+    if telegram is not None:
+        from bot.telegram.deliveries import TelegramDeliveries
+
+        install_merchant_dispatch(relay, runtime, TelegramDeliveries(telegram))
+    else:
+        install_merchant_dispatch(relay, runtime, None)
     relay.require()  # issue 16: every declared outbox kind has a handler, or no start
     await relay.verify_pending()
     sched = create_scheduler(settings.tz)
