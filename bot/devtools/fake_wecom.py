@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,3 +179,44 @@ class FakeWeComAPI:
             return {"errcode": 0, "errmsg": "", "type": "image", "media_id": "MEDIA-" + secrets.token_hex(6),
                     "created_at": "1380000000"}
         return {"errcode": 0, "errmsg": "ok"}
+
+
+@dataclass
+class WeComSender:
+    """Signs and encrypts callbacks exactly as WeCom does (msg_signature over token, time, nonce, Encrypt)."""
+
+    token: str
+    aes_key: str
+    corp_id: str
+    agent_id: int = 1000002
+
+    def request(self, xml: str, *, timestamp: int | None = None, nonce: str | None = None) -> tuple[str, bytes]:
+        """(query string, body) for POST /wecom."""
+        from urllib.parse import urlencode
+
+        from wechatpy.enterprise.crypto import WeChatCrypto
+
+        from bot.wechat.protocol import parse_xml
+
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        nonce = nonce or secrets.token_hex(8)
+        envelope = parse_xml(WeChatCrypto(self.token, self.aes_key, self.corp_id).encrypt_message(xml, nonce, ts))
+        query = urlencode({"msg_signature": envelope["MsgSignature"], "timestamp": ts, "nonce": nonce})
+        body = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><AgentID><![CDATA[{self.agent_id}]]></AgentID>"
+                f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>")
+        return query, body.encode()
+
+    def press_xml(self, userid: str, key: str, response_code: str, *, task_id: str = "t") -> str:
+        """A template_card_event for a button press."""
+        return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><FromUserName><![CDATA[{userid}]]></FromUserName>"
+                f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                f"<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[{key}]]></EventKey>"
+                f"<TaskId><![CDATA[{task_id}]]></TaskId><CardType><![CDATA[button_interaction]]></CardType>"
+                f"<ResponseCode><![CDATA[{response_code}]]></ResponseCode><AgentID>{self.agent_id}</AgentID></xml>")
+
+    def text_xml(self, userid: str, text: str) -> str:
+        """A text message from a member to the app."""
+        return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><FromUserName><![CDATA[{userid}]]></FromUserName>"
+                f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                f"<Content><![CDATA[{text}]]></Content><MsgId>{secrets.randbits(60)}</MsgId>"
+                f"<AgentID>{self.agent_id}</AgentID></xml>")

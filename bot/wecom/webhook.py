@@ -79,11 +79,16 @@ def to_event(fields: dict[str, str]) -> WeComEvent | None:
 
 
 def dedupe_key(fields: dict[str, str]) -> str:
-    """MsgId for messages; sender + CreateTime + Event + EventKey + TaskId for events."""
+    """MsgId for messages; sender + CreateTime + Event + EventKey + TaskId + ResponseCode for events.
+
+    Each real press carries a fresh ResponseCode while WeCom's retries of one callback repeat it,
+    so two presses of one button within a second are two presses, and a retry is one.
+    """
     sender = fields.get("FromUserName", "")
     if fields.get("MsgId"):
         return f"wc:msg:{sender}:{fields['MsgId']}"[:160]
-    parts = (sender, fields.get("CreateTime", ""), fields.get("Event", ""), fields.get("EventKey", ""), fields.get("TaskId", ""))
+    parts = (sender, fields.get("CreateTime", ""), fields.get("Event", ""), fields.get("EventKey", ""), fields.get("TaskId", ""),
+             fields.get("ResponseCode", ""))
     return "wc:evt:" + hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
 
 
