@@ -28,11 +28,12 @@ async def fake_wecom() -> AsyncIterator[FakeWeComAPI]:
 
 
 def wecom_settings(backend: Backend, fake_wechat: FakeWeChatAPI, fake_wecom: FakeWeComAPI, **overrides: Any) -> Any:
-    return make_settings(
-        backend, fake_wechat, wecom_corp_id=fake_wecom.corp_id, wecom_secret=fake_wecom.secret,
-        wecom_agent_id=str(fake_wecom.agent_id), wecom_api_base=fake_wecom.base_url, wecom_token=WECOM_TOKEN,
-        wecom_aes_key=TEST_AES_KEY, dispatch_high_credit_head_start_seconds=0, **overrides,
-    )
+    values: dict[str, Any] = {
+        "wecom_corp_id": fake_wecom.corp_id, "wecom_secret": fake_wecom.secret, "wecom_agent_id": str(fake_wecom.agent_id),
+        "wecom_api_base": fake_wecom.base_url, "wecom_token": WECOM_TOKEN, "wecom_aes_key": TEST_AES_KEY,
+        "dispatch_high_credit_head_start_seconds": 0,
+    }
+    return make_settings(backend, fake_wechat, **(values | overrides))
 
 
 @dataclass
