@@ -234,4 +234,10 @@ def install_merchant_dispatch(relay: OutboxRelay, runtime: Any, telegram_deliver
         return None
     dispatch = MerchantDispatch(telegram, wecom)
     dispatch.register(relay)
+    if wecom is not None:  # staff alerts and hand-off replies over WeCom too
+        from bot.wecom.staff import WeComStaff
+
+        staff_channel = WeComStaff(wecom)
+        relay.register("staff.notify", staff_channel.wrap_alerts(relay.handlers.get("staff.notify")))
+        wecom.staff_texts = staff_channel.handle_text
     return dispatch

@@ -58,6 +58,7 @@ class WeComMerchants:
         self.runtime = runtime
         self.relay = relay
         self.kv = runtime.kv
+        self.staff_texts: Callable[[MemberText], Awaitable[bool]] | None = None  # bot/wecom/staff.py
 
     # --- shared plumbing ------------------------------------------------------------------------
 
@@ -136,6 +137,8 @@ class WeComMerchants:
         if isinstance(event, ButtonPress):
             await self._press(event)
         elif isinstance(event, MemberText):
+            if self.staff_texts is not None and await self.staff_texts(event):
+                return
             await self._typed(event)
 
     async def _press(self, press: ButtonPress) -> None:
