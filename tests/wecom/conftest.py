@@ -9,14 +9,24 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bot.devtools.fake_wecom import FakeWeComAPI, WeComSender
+from bot.devtools.fake_telegram import FakeTelegramAPI
 from bot.devtools.fake_wechat import FakeWeChatAPI
+from bot.devtools.fake_wecom import FakeWeComAPI, WeComSender
 from storage import merchants
 from storage.db import unit_of_work
 from tests.conftest import TEST_AES_KEY, Backend, Hub, make_settings, start_hub
 from tests.telegram.conftest import World, make_world
 
 WECOM_TOKEN = "wecom-callback-token"
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegramAPI]:
+    """A running fake Bot API server (for hubs with both channels)."""
+    fake = FakeTelegramAPI()
+    await fake.start()
+    yield fake
+    await fake.close()
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.wecom.webhook import ButtonPress, dedupe_key, to_event
 from bot.wechat.protocol import parse_xml
+from bot.wecom.webhook import ButtonPress, dedupe_key, to_event
 from tests.conftest import TEST_AES_KEY
 from tests.wecom.conftest import WECOM_TOKEN, WcHub
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.devtools.fake_wecom import GETTOKEN, SEND, UPDATE_CARD, UPLOAD, FakeWeComAPI
-from bot.wecom.client import WeComClient
 from bot.wechat.client import QuotaExceeded, SendingPaused, SendOutcomeUnknown, WeChatAPIError
+from bot.wecom.client import WeComClient
 from dialogs.guard import ContentGuard, GuardRefused
 from storage.kv import create_store
 from tests.conftest import Backend
