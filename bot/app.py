@@ -41,6 +41,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
         from bot.telegram.setup import setup_telegram
 
         setup_telegram(app, services.telegram)
+    if services.merchants is not None and services.merchants.wecom is not None:
+        from bot.wecom.setup import mount_wecom
+
+        mount_wecom(app, runtime, services.merchants.wecom)
     conversations = Conversations(runtime, relay)
     late_replies = LateReplies(runtime.sessions, on_emit=relay.kick, handle=conversations.handle,
                                grace_seconds=settings.late_reply_grace_seconds,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.channels import install_merchant_dispatch
 from bot.commands.service import StaffCommands
 from bot.commands.wiring import build_sender, job_context
 from bot.outbox_handlers import register_base_handlers
@@ -22,6 +23,8 @@ from scheduler.context import JobContext
 from storage.broadcast_delivery import BroadcastSender
 
 if TYPE_CHECKING:  # aiogram is imported only when a Telegram token is configured
+    from bot.channels import MerchantDispatch
+    from bot.telegram.deliveries import TelegramDeliveries
     from bot.telegram.service import TelegramService
     from bot.telegram.setup import Telegram
 
@@ -36,6 +39,8 @@ class Services:
     staff_commands: StaffCommands
     telegram: Telegram | None = None
     telegram_outbox: TelegramService | None = None
+    # Issue 17: merchant events reach every channel (Telegram group, WeCom cards) through one seam.
+    merchants: MerchantDispatch | None = None
 
     def job_context(self) -> JobContext:
         """The context every scheduled job of this process shares."""
@@ -75,5 +80,17 @@ def build_services(settings: Settings, *, telegram_updates: bool) -> Services:
             from bot.telegram.setup import setup_telegram_outbox
 
             services.telegram_outbox = setup_telegram_outbox(runtime, relay)
+    services.merchants = install_merchant_dispatch(relay, runtime, _telegram_deliveries(services))
     relay.require()  # issue 16: a declared outbox kind with no handler stops the process here
     return services
+
+
+def _telegram_deliveries(services: Services) -> TelegramDeliveries | None:
+    """The Telegram side of the merchant seam, whichever way this process runs Telegram."""
+    if services.telegram is not None:
+        return services.telegram.deliveries
+    if services.telegram_outbox is not None:
+        from bot.telegram.deliveries import TelegramDeliveries
+
+        return TelegramDeliveries(services.telegram_outbox)
+    return None

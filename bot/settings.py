@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     # How long a webhook request waits for the outbox deliveries it caused (owner notice etc.).
     telegram_deliver_wait_seconds: float = 8.0
 
+    # WeCom (企业微信) self-built app (issue 17): a second merchant/staff channel beside Telegram.
+    # Off unless corp id, secret and agent id are all set; the callback /wecom needs token + AES key.
+    wecom_corp_id: str = ""
+    wecom_agent_id: str = ""
+    wecom_secret: str = ""
+    wecom_token: str = ""
+    wecom_aes_key: str = ""
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+
     nlu: Literal["embedded", "rasa"] = "embedded"
     rasa_url: str = "http://127.0.0.1:5005"
 
@@ -169,6 +178,11 @@ class Settings(BaseSettings):
     # Issue 13 (dialogs): a "please confirm" question before an opt-out, complaint, work order,
     # cancellation or rating lapses after this many seconds.
     confirm_ttl_seconds: int = 10 * 60
+
+    @property
+    def wecom_enabled(self) -> bool:
+        """WeCom is used only when corp id, secret and agent id are all configured."""
+        return bool(self.wecom_corp_id and self.wecom_secret and self.wecom_agent_id)
 
     @property
     def is_sqlite(self) -> bool:

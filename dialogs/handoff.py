@@ -90,14 +90,21 @@ def _window_open(owner: Owner, now: datetime) -> bool:
     return now - aware(last) <= CUSTOMER_SERVICE_WINDOW
 
 
-async def _authorise(session: AsyncSession, handoff: Handoff, staff_telegram_id: int) -> staff.Staff | str:
+async def _authorise(
+    session: AsyncSession, handoff: Handoff, staff_telegram_id: int | None, staff_wecom_userid: str | None = None
+) -> staff.Staff | str:
     """The active staff member who may speak for this owner, or why not (issue 14).
 
     Anyone can write in the staff chat; only registered, active staff scoped to the owner's
     community (admins everywhere) speak as the official account. An owner not yet bound to a
     community belongs to no one's scope, so any active staff member may answer them.
     """
-    member = await staff.get_by_telegram_id(session=session, telegram_id=staff_telegram_id)
+    if staff_wecom_userid is not None:  # issue 17: the reply came from the WeCom app
+        member = await staff.get_by_wecom_userid(session=session, userid=staff_wecom_userid)
+    elif staff_telegram_id is not None:
+        member = await staff.get_by_telegram_id(session=session, telegram_id=staff_telegram_id)
+    else:
+        member = None
     if member is None:
         return texts.STAFF_NOT_REGISTERED
     community_id = handoff.owner.community_id
@@ -107,13 +114,14 @@ async def _authorise(session: AsyncSession, handoff: Handoff, staff_telegram_id:
 
 
 async def relay_staff_reply(
-    *, session: AsyncSession, kv: KeyValueStore, handoff_id: int, staff_telegram_id: int, text: str
+    *, session: AsyncSession, kv: KeyValueStore, handoff_id: int, staff_telegram_id: int | None = None, text: str,
+    staff_wecom_userid: str | None = None,
 ) -> str | None:
     """Send a staff reply to the owner; returns why it cannot be delivered (for staff), else None."""
     handoff = await handoffs.get(session=session, handoff_id=handoff_id)
     if handoff is None or handoff.status != HandoffStatus.OPEN:
         return texts.STAFF_HANDOFF_CLOSED
-    member = await _authorise(session, handoff, staff_telegram_id)
+    member = await _authorise(session, handoff, staff_telegram_id, staff_wecom_userid)
     if isinstance(member, str):
         return member
     owner = handoff.owner
@@ -126,7 +134,8 @@ async def relay_staff_reply(
 
 
 async def close_handoff(
-    *, session: AsyncSession, kv: KeyValueStore, handoff_id: int, staff_telegram_id: int
+    *, session: AsyncSession, kv: KeyValueStore, handoff_id: int, staff_telegram_id: int | None = None,
+    staff_wecom_userid: str | None = None,
 ) -> str | None:
     """Staff end the hand-off; the bot answers the owner again (closing twice is harmless).
 
@@ -135,7 +144,7 @@ async def close_handoff(
     handoff = await handoffs.get(session=session, handoff_id=handoff_id)
     if handoff is None or handoff.status != HandoffStatus.OPEN:
         return None
-    member = await _authorise(session, handoff, staff_telegram_id)
+    member = await _authorise(session, handoff, staff_telegram_id, staff_wecom_userid)
     if isinstance(member, str):
         return member
     handoff.close(reason="staff")

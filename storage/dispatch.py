@@ -161,10 +161,11 @@ async def accept(
     *,
     session: AsyncSession,
     order_id: int,
-    telegram_id: int,
+    telegram_id: int | None = None,
     today: date,
     now: datetime | None = None,
     head_start: timedelta = timedelta(0),
+    wecom_userid: str | None = None,
 ) -> AcceptResult:
     """A merchant pressed 接单: the first eligible press wins; everyone else learns why not.
 
@@ -172,7 +173,7 @@ async def accept(
     who could take it exists (otherwise nobody would be kept waiting for no one).
     """
     now = now or utcnow()
-    merchant = await merchants.get_by_telegram_id(session=session, telegram_id=telegram_id)
+    merchant = await merchants.acting(session=session, telegram_id=telegram_id, wecom_userid=wecom_userid)
     if merchant is None:
         return AcceptResult(AcceptOutcome.NOT_MERCHANT, MSG_NOT_MERCHANT)
     order = await session.get(Order, order_id)
@@ -218,18 +219,19 @@ async def advance(
     *,
     session: AsyncSession,
     order_id: int,
-    telegram_id: int,
+    telegram_id: int | None = None,
     target: OrderStatus,
     amount_fen: int | None = None,
     method: PaymentMethod | None = None,
     reason: str = "",
     policy: AmountPolicy | None = None,
+    wecom_userid: str | None = None,
 ) -> StepResult:
     """The merchant holding the job reports 已出发/已到达/已完成/无法完成; the owner is told."""
     order = await lock_order(session, order_id)
     if order is None:
         return StepResult(False, MSG_CLOSED)
-    merchant = await merchants.get_by_telegram_id(session=session, telegram_id=telegram_id)
+    merchant = await merchants.acting(session=session, telegram_id=telegram_id, wecom_userid=wecom_userid)
     if merchant is None or order.merchant_id != merchant.id:
         return StepResult(False, MSG_NOT_HOLDER, order)
     if target == OrderStatus.COMPLETED and (amount_fen is None or method is None):
@@ -404,12 +406,15 @@ async def record_card(*, session: AsyncSession, order_id: int, chat_id: int, mes
     )
 
 
-async def can_advance(*, session: AsyncSession, order_id: int, telegram_id: int, target: OrderStatus) -> StepResult:
+async def can_advance(
+    *, session: AsyncSession, order_id: int, telegram_id: int | None = None, target: OrderStatus,
+    wecom_userid: str | None = None,
+) -> StepResult:
     """Whether this merchant may move the order to target now (asked before prompting for input)."""
     order = await session.get(Order, order_id)
     if order is None:
         return StepResult(False, MSG_CLOSED)
-    merchant = await merchants.get_by_telegram_id(session=session, telegram_id=telegram_id)
+    merchant = await merchants.acting(session=session, telegram_id=telegram_id, wecom_userid=wecom_userid)
     if merchant is None or order.merchant_id != merchant.id:
         return StepResult(False, MSG_NOT_HOLDER, order)
     if target not in TRANSITIONS[OrderStatus(order.status)]:

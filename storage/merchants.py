@@ -42,14 +42,24 @@ merchant_communities = Table(
 HIGH_CREDIT, DEFAULT_CREDIT, LOW_CREDIT, MIN_CREDIT = 5, 3, 2, 1
 
 
+class Channel(StrEnum):
+    """Where a merchant or staff member talks to the hub (issue 17: a person may have both)."""
+
+    TELEGRAM = "telegram"
+    WECOM = "wecom"
+
+
 class Merchant(Timestamped, Base):
-    """A merchant in the Telegram group; no communities on file means it serves all of them."""
+    """A merchant on Telegram and/or WeCom; no communities on file means it serves all of them."""
 
     __tablename__ = "merchants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
-    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The channel they last acted on (a press, a typed amount): private messages go there.
+    last_channel: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=MerchantStatus.ACTIVE)
     qualification_expires: Mapped[date | None] = mapped_column(Date)
     # 1 (low) .. 5 (high); the quarterly evaluation sets it (storage/supplier.py).
@@ -58,6 +68,15 @@ class Merchant(Timestamped, Base):
     communities: Mapped[list[Community]] = relationship(
         secondary=merchant_communities, lazy="selectin"
     )
+
+    @property
+    def channel(self) -> Channel:
+        """Where private messages go: the channel last acted on, else the only one on file."""
+        if self.last_channel == Channel.WECOM and self.wecom_userid:
+            return Channel.WECOM
+        if self.telegram_id is None and self.wecom_userid:
+            return Channel.WECOM
+        return Channel.TELEGRAM
 
     @property
     def is_high_credit(self) -> bool:
@@ -83,15 +102,19 @@ async def create(
     *,
     session: AsyncSession,
     name: str,
-    telegram_id: int,
+    telegram_id: int | None,
     services: list[Service],
     communities: list[Community] | None = None,
     qualification_expires: date | None = None,
+    wecom_userid: str | None = None,
 ) -> Merchant:
-    """Register a merchant with the services it offers."""
+    """Register a merchant with the services it offers (Telegram id and/or WeCom userid)."""
+    if telegram_id is None and not wecom_userid:
+        raise ValueError("a merchant needs a Telegram id or a WeCom userid")
     merchant = Merchant(
         name=name,
         telegram_id=telegram_id,
+        wecom_userid=wecom_userid or None,
         services=services,
         communities=communities or [],
         qualification_expires=qualification_expires,
@@ -109,3 +132,23 @@ async def get(*, session: AsyncSession, merchant_id: int) -> Merchant | None:
 async def get_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Merchant | None:
     """The merchant behind a Telegram user id."""
     return await session.scalar(select(Merchant).where(Merchant.telegram_id == telegram_id))
+
+
+async def get_by_wecom_userid(*, session: AsyncSession, userid: str) -> Merchant | None:
+    """The merchant behind a WeCom member userid."""
+    return await session.scalar(select(Merchant).where(Merchant.wecom_userid == userid))
+
+
+async def acting(
+    *, session: AsyncSession, telegram_id: int | None = None, wecom_userid: str | None = None
+) -> Merchant | None:
+    """The merchant behind whoever acts now, remembering the channel they acted on (issue 17)."""
+    if wecom_userid is not None:
+        merchant, channel = await get_by_wecom_userid(session=session, userid=wecom_userid), Channel.WECOM
+    elif telegram_id is not None:
+        merchant, channel = await get_by_telegram_id(session=session, telegram_id=telegram_id), Channel.TELEGRAM
+    else:
+        return None
+    if merchant is not None and merchant.last_channel != channel:
+        merchant.last_channel = channel
+    return merchant

@@ -36,6 +36,8 @@ class Staff(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(64))
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    last_channel: Mapped[str | None] = mapped_column(String(16))  # "telegram" / "wecom" (issue 17)
     role: Mapped[str] = mapped_column(String(16), default=StaffRole.STAFF)
     # Issue 14: a staff member who left keeps their history but can no longer act.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
@@ -56,10 +58,12 @@ async def create(
     openid: str | None = None,
     telegram_id: int | None = None,
     communities: list[Community] | None = None,
+    wecom_userid: str | None = None,
 ) -> Staff:
     """Register a staff member."""
     member = Staff(
-        name=name, role=role, openid=openid, telegram_id=telegram_id, communities=communities or []
+        name=name, role=role, openid=openid, telegram_id=telegram_id, communities=communities or [],
+        wecom_userid=wecom_userid or None,
     )
     session.add(member)
     await session.flush()
@@ -74,3 +78,8 @@ async def get_by_openid(*, session: AsyncSession, openid: str) -> Staff | None:
 async def get_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Staff | None:
     """The active staff member behind a Telegram user id."""
     return await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True)))
+
+
+async def get_by_wecom_userid(*, session: AsyncSession, userid: str) -> Staff | None:
+    """The active staff member behind a WeCom member userid."""
+    return await session.scalar(select(Staff).where(Staff.wecom_userid == userid, Staff.active.is_(True)))

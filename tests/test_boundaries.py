@@ -40,3 +40,14 @@ def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import os\nfrom bot.app import create_app\nimport aiogram.types\n")
     assert {"bot.app", "aiogram.types"} <= imported_modules(bad)
+
+
+def test_wecom_sdk_appears_only_in_bot() -> None:
+    """Issue 17: wechatpy.enterprise (WeCom crypto, parsing, client) is a transport detail of bot/."""
+    def users(package: str) -> list[str]:
+        return [str(path.relative_to(ROOT)) for path in (ROOT / package).rglob("*.py")
+                if any(name.startswith("wechatpy.enterprise") for name in imported_modules(path))]
+
+    assert users("bot"), "bot/wecom no longer uses wechatpy.enterprise: this test checks nothing"
+    for package in INNER_PACKAGES:
+        assert users(package) == [], package

@@ -113,10 +113,11 @@ def staff_add(
     telegram_id: int | None = typer.Option(None, "--telegram-id", help="Telegram user id"),
     community: str | None = typer.Option(None, "--community", help="Community this staff member serves"),
     role: Annotated[staff.StaffRole, typer.Option("--role", help="admin or staff")] = staff.StaffRole.STAFF,
+    wecom_userid: str | None = typer.Option(None, "--wecom-userid", help="WeCom (企业微信) member userid"),
 ) -> None:
     """Register a staff member."""
-    if not openid and telegram_id is None:
-        raise CliError("give --openid and/or --telegram-id so the hub can recognise them")
+    if not openid and telegram_id is None and not wecom_userid:
+        raise CliError("give --openid, --telegram-id and/or --wecom-userid so the hub can recognise them")
 
     async def work(session: AsyncSession) -> int:
         row = await staff.create(
@@ -126,6 +127,7 @@ def staff_add(
             openid=openid,
             telegram_id=telegram_id,
             communities=await _community(session, community),
+            wecom_userid=wecom_userid,
         )
         return row.id
 
@@ -158,12 +160,15 @@ def staff_enable(staff_id: Annotated[int, typer.Argument(help="Staff id")]) -> N
 @merchant_app.command("add")
 def merchant_add(
     name: str = typer.Option(..., "--name", help="Merchant name"),
-    telegram_id: int = typer.Option(..., "--telegram-id", help="Telegram user id"),
+    telegram_id: int | None = typer.Option(None, "--telegram-id", help="Telegram user id"),
     services: str = typer.Option(..., "--services", help='Comma-separated service names, e.g. "钟点工,家居家电维修"'),
     community: str | None = typer.Option(None, "--community", help="Community served (default: all)"),
     qualification_expires: str | None = typer.Option(None, "--qualification-expires", help="YYYY-MM-DD"),
+    wecom_userid: str | None = typer.Option(None, "--wecom-userid", help="WeCom (企业微信) member userid"),
 ) -> None:
-    """Register a merchant with the services it offers."""
+    """Register a merchant with the services it offers (reachable on Telegram and/or WeCom)."""
+    if telegram_id is None and not wecom_userid:
+        raise CliError("give --telegram-id and/or --wecom-userid so the merchant can receive jobs")
     wanted = [s.strip() for s in services.replace("，", ",").split(",") if s.strip()]
     if not wanted:
         raise CliError("--services is empty")
@@ -186,6 +191,7 @@ def merchant_add(
             services=found,
             communities=await _community(session, community),
             qualification_expires=expires,
+            wecom_userid=wecom_userid,
         )
         return row.id
 

@@ -31,9 +31,22 @@ def test_registering_a_community_staff_and_merchant(db: Path) -> None:
     assert "张师傅" in done.stdout
 
 
+def test_a_merchant_and_staff_member_on_wecom(db: Path) -> None:
+    """Issue 17: WeCom only, or both channels; neither channel is refused."""
+    done = run(["merchant", "add", "--name", "企微王师傅", "--wecom-userid", "WangShiFu", "--services", "钟点工"], db)
+    assert done.returncode == 0, done.stderr
+    both = run(["merchant", "add", "--name", "双通道李师傅", "--telegram-id", "5101", "--wecom-userid", "LiShiFu",
+                "--services", "钟点工"], db)
+    assert both.returncode == 0, both.stderr
+    assert run(["staff", "add", "--name", "企微客服", "--wecom-userid", "KeFu01"], db).returncode == 0
+    again = run(["merchant", "add", "--name", "重复", "--wecom-userid", "WangShiFu", "--services", "钟点工"], db)
+    assert again.returncode != 0 and again.stderr.startswith("butler: error:")
+
+
 @pytest.mark.parametrize(
     "args",
     [
+        ["merchant", "add", "--name", "无渠道", "--services", "钟点工"],
         ["merchant", "add", "--name", "李", "--telegram-id", "5002", "--services", "修飞机"],
         ["merchant", "add", "--name", "李", "--telegram-id", "abc", "--services", "钟点工"],
         ["merchant", "add", "--name", "李", "--telegram-id", "5003", "--services", "钟点工", "--qualification-expires", "明年"],
