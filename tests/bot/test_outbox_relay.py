@@ -56,3 +56,35 @@ async def test_a_kick_that_lands_during_a_drain_is_not_lost(backend, fake_wechat
         assert delivered == [1, 2]
     finally:
         await runtime.aclose()
+
+
+async def test_a_row_that_does_not_decode_is_parked_with_its_reason_not_retried(backend, fake_wechat) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from storage.events import JobOffered
+
+    runtime = build_runtime(make_settings(backend, fake_wechat))
+    relay = OutboxRelay(runtime.sessions)
+    offered: list[int] = []
+
+    async def offer(event: JobOffered, session: AsyncSession) -> None:
+        offered.append(event.order_id)
+
+    relay.register(JobOffered, offer)
+    try:
+        async with unit_of_work(runtime.sessions) as session:
+            # Written by another version: same kind, a payload this one cannot read.
+            bad = outbox.OutboxEvent(kind=JobOffered.kind, payload={"order": "A1"})
+            session.add(bad)
+            good = outbox.emit(session, JobOffered(order_id=99))
+        await relay.drain()
+        await relay.drain()  # a second pass does not pick the parked row up again
+        async with unit_of_work(runtime.sessions) as session:
+            rows = {r.id: r for r in await session.scalars(
+                select(outbox.OutboxEvent).where(outbox.OutboxEvent.id.in_([bad.id, good.id])))}
+        assert offered == [99]
+        assert rows[bad.id].parked_at is not None and rows[bad.id].processed_at is None
+        assert "lacks 'order_id'" in rows[bad.id].last_error
+        assert rows[good.id].processed_at is not None and rows[good.id].parked_at is None
+    finally:
+        await runtime.aclose()
