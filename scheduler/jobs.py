@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, select
 
-from dialogs import verification
+from dialogs import texts, verification
 from scheduler.context import JobContext
 from storage import amounts, outbox, reports, supplier
 from storage import jobs as claims
@@ -79,9 +79,6 @@ async def followups(ctx: JobContext, *, batch: int = 100) -> int:
     return started
 
 
-SURVEY_REMINDER = "您好，上次的【{title}】还没聊完，回复“问卷”就能接着聊，随时可以回复“取消”。"
-
-
 async def survey_reminders(ctx: JobContext, *, batch: int = 200) -> int:
     """Remind an owner once about a half-finished survey; never after the survey closed."""
     from storage.owners import Owner
@@ -107,7 +104,7 @@ async def survey_reminders(ctx: JobContext, *, batch: int = 200) -> int:
         won = await claims.claim_many(session=session, job="survey_reminder", keys=list(info))
         for response_key in won:
             openid, title = info[response_key]
-            outbox.emit(session, OwnerNotice(openid=openid, text=SURVEY_REMINDER.format(title=title)))
+            outbox.emit(session, OwnerNotice(openid=openid, text=texts.SURVEY_REMINDER.format(title=title)))
     if won:
         _kick(ctx)
     return len(won)
