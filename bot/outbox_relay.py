@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.wording import staff as staff_words
 from storage import events, outbox
 from storage.db import unit_of_work
 from storage.events import DomainEvent, EventDecodeError, StaffAlert
@@ -180,6 +181,4 @@ def report_unknown(session: AsyncSession, kind: str, payload: dict[str, Any]) ->
         return  # reporting a lost report would loop
     who = payload.get("openid") or payload.get("merchant_id") or ""
     text = str(payload.get("text", ""))[:80]
-    outbox.emit(session, StaffAlert(
-        text=f"【可能未送达】{kind} → {who}：「{text}」\n平台接口超时，无法确认对方是否收到；为免重复，系统不会自动重发，请核实后视情况人工联系。",
-    ))
+    outbox.emit(session, StaffAlert(text=staff_words.MAYBE_NOT_DELIVERED.format(kind=kind, who=who, text=text)))

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.outbox_relay import OutboxRelay, PermanentFailure
 from bot.telegram import cards
 from bot.telegram.service import TelegramService
+from bot.wording import merchant as merchant_words
+from bot.wording import staff as staff_words
 from storage import dispatch, merchants, orders
 from storage.events import (
     HandoffMessage,
@@ -99,7 +101,7 @@ class TelegramDeliveries:
         order = await _order(session, event.order_id)
         if order.status != OrderStatus.PENDING_DISPATCH:
             return
-        await self._refresh_card(order, suffix="\n（已重新发布，请在新消息中接单）")
+        await self._refresh_card(order, suffix=merchant_words.CARD_REPOSTED)
         await self._post_card(session, order)
 
     async def order_changed(self, event: JobProgress, session: AsyncSession) -> None:
@@ -136,7 +138,7 @@ class TelegramDeliveries:
         mention = f'<a href="tg://user?id={telegram_id}">{_escape(name)}</a>'
         await self.tg.bot.send_message(
             chat_id,
-            f"{mention}：机器人无法私信您。请点击 {link} 并按「开始」，即可收到订单详情和业主联系方式。",
+            merchant_words.ASK_TO_START.format(name=mention, link=link),
             parse_mode="HTML",
         )
 
@@ -149,7 +151,7 @@ class TelegramDeliveries:
         try:
             await self.tg.bot.send_message(
                 order.merchant.telegram_id,
-                f"订单 {order.code}（{order.service.name}）已取消，请不要上门。给您带来不便，敬请谅解。",
+                merchant_words.job_cancelled(order),
             )
         except TelegramForbiddenError:
             log.info("merchant %s has not started the bot; card edit only", order.merchant.id)
@@ -159,14 +161,8 @@ class TelegramDeliveries:
         order = await _order(session, event.order_id)
         if order.merchant is None or order.status != OrderStatus.COMPLETED or order.amount_fen is None:
             return
-        from storage.money import format_yuan
-
-        payout = order.payout_fen if order.payout_fen is not None else order.amount_fen - (order.commission_fen or 0)
-        text = (f"订单 {order.code}（{order.service.name}）已完成：收款 {format_yuan(order.amount_fen)} 元"
-                f"（{order.payment_method or '未注明'}），平台佣金 {format_yuan(order.commission_fen or 0)} 元，"
-                f"应结给您 {format_yuan(payout)} 元，计入本月结算。")
         try:
-            await self.tg.bot.send_message(order.merchant.telegram_id, text)
+            await self.tg.bot.send_message(order.merchant.telegram_id, merchant_words.job_settled(order))
         except TelegramForbiddenError:
             log.info("merchant %s has not started the bot; settlement note only in the statement", order.merchant.id)
 
@@ -190,7 +186,7 @@ class TelegramDeliveries:
         refs: dict[str, int] = {}
         photo = ""
         if isinstance(event, HandoffMessage):
-            text += "\n（回复本消息即答复业主；回复 /close 或「结束」结束人工服务）"
+            text += staff_words.HANDOFF_REPLY_HINT
             refs["handoff_id"] = event.handoff_id
         else:
             photo = event.photo_path
@@ -206,7 +202,7 @@ class TelegramDeliveries:
         elif photo and Path(photo).is_file():
             message = await self.tg.bot.send_photo(chat_id, FSInputFile(photo), caption=text[:CAPTION_LIMIT])
         elif photo:
-            text += "\n（图片文件已不存在）"
+            text += staff_words.PHOTO_MISSING
         if message is None:
             message = await self.tg.bot.send_message(chat_id, text[:TELEGRAM_TEXT_LIMIT])
         elif len(text) > CAPTION_LIMIT:
