@@ -15,9 +15,20 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox_relay import OutboxRelay, PermanentFailure
+from bot.wording import merchant as merchant_words
 from storage import merchants, orders
+from storage.events import (
+    HandoffMessage,
+    JobCancelled,
+    JobCompleted,
+    JobOffered,
+    JobProgress,
+    JobReposted,
+    JobTaken,
+    MerchantNote,
+    StaffAlert,
+)
 from storage.merchants import Channel, Merchant
-from storage.money import format_yuan
 from storage.orders import Order, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -47,8 +58,8 @@ class MerchantChannel(Protocol):
 class StaffChannel(Protocol):
     """One way of reaching staff: alerts (hand-off threads included), replies, images, previews."""
 
-    async def alert(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        """A staff alert; with a handoff_id the reply goes back to the owner."""
+    async def alert(self, event: StaffAlert | HandoffMessage, session: AsyncSession) -> int:
+        """A staff alert, or a hand-off message whose reply goes back to the owner; how many it reached."""
 
     async def reply(self, staff_ref: str, text: str) -> None:
         """A command's answer to the staff member who sent it."""
@@ -95,21 +106,17 @@ class TelegramMerchants:
             log.info("merchant %s has not started the bot", merchant.id)
 
 
-async def _order(session: AsyncSession, payload: dict[str, Any]) -> Order:
-    order = await orders.get(session=session, order_id=int(payload["order_id"]))
+async def _order(session: AsyncSession, order_id: int) -> Order:
+    order = await orders.get(session=session, order_id=order_id)
     if order is None:
-        raise PermanentFailure(f"order {payload['order_id']} not found")
+        raise PermanentFailure(f"order {order_id} not found")
     await session.refresh(order)
     return order
 
 
 def settlement_text(order: Order) -> str:
-    """The merchant's note after completion (the same words Telegram's delivery sends)."""
-    assert order.amount_fen is not None
-    payout = order.payout_fen if order.payout_fen is not None else order.amount_fen - (order.commission_fen or 0)
-    return (f"订单 {order.code}（{order.service.name}）已完成：收款 {format_yuan(order.amount_fen)} 元"
-            f"（{order.payment_method or '未注明'}），平台佣金 {format_yuan(order.commission_fen or 0)} 元，"
-            f"应结给您 {format_yuan(payout)} 元，计入本月结算。")
+    """The merchant's note after completion: the same words on every channel (bot/wording)."""
+    return merchant_words.job_settled(order)
 
 
 class MerchantDispatch:
@@ -144,19 +151,19 @@ class MerchantDispatch:
         for reason in permanent:
             log.info("%s: one channel cannot deliver: %s", label, reason)
 
-    async def order_created(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        order = await _order(session, payload)
+    async def order_created(self, event: JobOffered, session: AsyncSession) -> None:
+        order = await _order(session, event.order_id)
         await self._each("order.created", [c.offer(session, order) for c in self._channels()])
 
-    async def order_reposted(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        order = await _order(session, payload)
+    async def order_reposted(self, event: JobReposted, session: AsyncSession) -> None:
+        order = await _order(session, event.order_id)
         calls = [self.telegram.repost(session, order)] if self.telegram else []
         if self.wecom is not None:
             calls.append(self.wecom.offer(session, order))
         await self._each("order.reposted", calls)
 
-    async def order_accepted(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        order = await _order(session, payload)
+    async def order_accepted(self, event: JobTaken, session: AsyncSession) -> None:
+        order = await _order(session, event.order_id)
         await self._each("order.accepted", [c.close_offers(order, label="已被接单") for c in self._channels()])
         if order.merchant is None or order.status != OrderStatus.ACCEPTED:
             return
@@ -165,42 +172,42 @@ class MerchantDispatch:
             raise PermanentFailure(f"merchant {order.merchant.id} has no channel configured here")
         await private.send_slip(order)
 
-    async def order_progress(self, payload: dict[str, Any], session: AsyncSession) -> None:
+    async def order_progress(self, event: JobProgress, session: AsyncSession) -> None:
         if self.telegram is not None:
-            await self.telegram.deliveries.order_changed(payload, session)
+            await self.telegram.deliveries.order_changed(event, session)
 
-    async def order_cancelled(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        order = await _order(session, payload)
+    async def order_cancelled(self, event: JobCancelled, session: AsyncSession) -> None:
+        order = await _order(session, event.order_id)
         if self.wecom is not None:
             await self.wecom.close_offers(order, label="已取消")
         private = self._private(order.merchant)
         if self.telegram is not None and (private is self.telegram or order.merchant is None):
-            await self.telegram.deliveries.order_cancelled(payload, session)  # card edit + note, as before
+            await self.telegram.deliveries.order_cancelled(event, session)  # card edit + note, as before
             return
         if self.telegram is not None:
             await self.telegram.close_offers(order, label="已取消")
         if private is not None and order.merchant is not None:
-            await private.note(order.merchant, f"订单 {order.code}（{order.service.name}）已取消，请不要上门。给您带来不便，敬请谅解。")
+            await private.note(order.merchant, merchant_words.job_cancelled(order))
 
-    async def order_completed(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        order = await _order(session, payload)
+    async def order_completed(self, event: JobCompleted, session: AsyncSession) -> None:
+        order = await _order(session, event.order_id)
         if order.merchant is None or order.status != OrderStatus.COMPLETED or order.amount_fen is None:
             return
         private = self._private(order.merchant)
         if private is self.telegram and self.telegram is not None:
-            await self.telegram.deliveries.order_completed(payload, session)
+            await self.telegram.deliveries.order_completed(event, session)
         elif private is not None:
             await private.note(order.merchant, settlement_text(order))
 
-    async def merchant_notify(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        merchant = await merchants.get(session=session, merchant_id=int(payload["merchant_id"]))
+    async def merchant_notify(self, event: MerchantNote, session: AsyncSession) -> None:
+        merchant = await merchants.get(session=session, merchant_id=event.merchant_id)
         if merchant is None:
-            raise PermanentFailure(f"merchant {payload['merchant_id']} not found")
+            raise PermanentFailure(f"merchant {event.merchant_id} not found")
         private = self._private(merchant)
         if private is self.telegram and self.telegram is not None:
-            await self.telegram.deliveries.merchant_notify(payload, session)
+            await self.telegram.deliveries.merchant_notify(event, session)
         elif private is not None:
-            await private.note(merchant, str(payload["text"]))
+            await private.note(merchant, event.text)
         else:
             raise PermanentFailure(f"merchant {merchant.id} has no channel configured here")
 
@@ -209,13 +216,13 @@ class MerchantDispatch:
 
     def register(self, relay: OutboxRelay) -> None:
         """Take over the merchant kinds on a relay (after each transport registered its own)."""
-        relay.register("order.created", self.order_created)
-        relay.register("order.reposted", self.order_reposted)
-        relay.register("order.accepted", self.order_accepted)
-        relay.register("order.progress", self.order_progress)
-        relay.register("order.cancelled", self.order_cancelled)
-        relay.register("order.completed", self.order_completed)
-        relay.register("merchant.notify", self.merchant_notify)
+        relay.register(JobOffered, self.order_created)
+        relay.register(JobReposted, self.order_reposted)
+        relay.register(JobTaken, self.order_accepted)
+        relay.register(JobProgress, self.order_progress)
+        relay.register(JobCancelled, self.order_cancelled)
+        relay.register(JobCompleted, self.order_completed)
+        relay.register(MerchantNote, self.merchant_notify)
 
 
 def install_merchant_dispatch(relay: OutboxRelay, runtime: Any, telegram_deliveries: Any | None) -> MerchantDispatch | None:
@@ -238,6 +245,7 @@ def install_merchant_dispatch(relay: OutboxRelay, runtime: Any, telegram_deliver
         from bot.wecom.staff import WeComStaff
 
         staff_channel = WeComStaff(wecom)
-        relay.register("staff.notify", staff_channel.wrap_alerts(relay.handlers.get("staff.notify")))
+        for staff_event in (StaffAlert, HandoffMessage):
+            relay.register(staff_event, staff_channel.wrap_alerts(relay.handlers.get(staff_event)))
         wecom.staff_texts = staff_channel.handle_text
     return dispatch

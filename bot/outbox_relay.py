@@ -6,17 +6,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import outbox
+from bot.wording import staff as staff_words
+from storage import events, outbox
 from storage.db import unit_of_work
+from storage.events import DomainEvent, EventDecodeError, StaffAlert
 
 log = logging.getLogger(__name__)
 
-OutboxHandler = Callable[[dict[str, Any], AsyncSession], Awaitable[None]]
+E = TypeVar("E", bound=DomainEvent)
+# `async def handler(event: T, session) -> None`, registered for the event type T.
+OutboxHandler = Callable[[Any, AsyncSession], Awaitable[None]]
 
 
 class PermanentFailure(Exception):
@@ -24,7 +28,7 @@ class PermanentFailure(Exception):
 
 
 class UnhandledOutboxKind(RuntimeError):
-    """A kind with no handler: its rows would wait forever, so the process refuses to start."""
+    """An event type with no handler: its rows would wait forever, so the process refuses to start."""
 
 
 class OutcomeUnknown(Exception):
@@ -37,26 +41,29 @@ class RetryLater(Exception):
 
 
 class OutboxRelay:
-    """Maps event kinds to delivery handlers; `kick()` after a commit, `drain()` on a timer."""
+    """Maps event types to delivery handlers; `kick()` after a commit, `drain()` on a timer."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_attempts: int = 5) -> None:
         self.sessions = sessions
         self.max_attempts = max_attempts
-        self.handlers: dict[str, OutboxHandler] = {}
+        self.handlers: dict[type[DomainEvent], OutboxHandler] = {}
         self._lock = asyncio.Lock()
         self._pending: asyncio.Task[int] | None = None
         self._kicked_while_draining = False
         self._closed = False
 
-    def register(self, kind: str, handler: OutboxHandler) -> None:
-        """Declare who delivers events of a kind."""
-        self.handlers[kind] = handler
+    def register(self, event_type: type[E], handler: Callable[[E, AsyncSession], Awaitable[None]]) -> None:
+        """Declare who delivers events of a type (a later registration replaces an earlier one)."""
+        self.handlers[event_type] = handler
 
-    def require(self, kinds: frozenset[str] = outbox.KINDS) -> None:
-        """Refuse to run unless every declared kind has a handler (call once wiring is done)."""
-        missing = sorted(set(kinds) - set(self.handlers))
+    def require(self, types: tuple[type[DomainEvent], ...] = events.EVENT_TYPES) -> None:
+        """Refuse to run unless every event type has a handler (call once wiring is done)."""
+        missing = sorted(t.__name__ for t in types if t not in self.handlers)
         if missing:
             raise UnhandledOutboxKind(f"no outbox handler for: {', '.join(missing)}")
+
+    def _kinds(self) -> set[str]:
+        return events.kinds(self.handlers)
 
     async def verify_pending(self, *, timeout: float = 5.0) -> None:
         """Refuse to start on waiting rows of a kind nobody handles (emitted by other code or versions).
@@ -73,7 +80,7 @@ class OutboxRelay:
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.warning("outbox kinds not verified at start-up (database unavailable): %r", exc)
             return
-        missing = sorted(waiting - set(self.handlers))
+        missing = sorted(waiting - self._kinds())
         if missing:
             raise UnhandledOutboxKind(f"outbox rows are waiting with no handler for: {', '.join(missing)}")
 
@@ -139,20 +146,29 @@ class OutboxRelay:
         failed = 0
         async with unit_of_work(self.sessions) as session:
             await outbox.settle_in_doubt(session=session, on_unknown=report_unknown)
-            events = await outbox.claim_pending(
-                session=session, kinds=list(self.handlers), limit=batch, max_attempts=self.max_attempts
+            rows = await outbox.claim_pending(
+                session=session, kinds=sorted(self._kinds()), limit=batch, max_attempts=self.max_attempts
             )
-            await outbox.mark_started(session=session, event_ids=[e.id for e in events])
+            await outbox.mark_started(session=session, event_ids=[e.id for e in rows])
         paused: dict[str, str] = {}  # kind -> why: the rest of that kind waits, other kinds go on
         held: list[int] = []
-        for event in events:
-            handler = self.handlers[event.kind]
+        for event in rows:
             if event.kind in paused:
                 held.append(event.id)
                 continue
             try:
+                domain_event = events.decode(event.kind, event.payload, self.handlers)
+            except EventDecodeError as exc:
+                # A row no handler can read would fail forever: set aside now, with the reason.
+                log.error("outbox %s #%s parked: %s", event.kind, event.id, exc)
                 async with unit_of_work(self.sessions) as session:
-                    await handler(event.payload, session)
+                    await outbox.park(session=session, event_id=event.id, reason=str(exc))
+                failed += 1
+                continue
+            handler = self.handlers[type(domain_event)]
+            try:
+                async with unit_of_work(self.sessions) as session:
+                    await handler(domain_event, session)
                     await outbox.mark_done(session=session, event_id=event.id)
                 continue
             except PermanentFailure as exc:
@@ -181,7 +197,7 @@ class OutboxRelay:
         if held:  # paused, not attempted: pending again as they were
             async with unit_of_work(self.sessions) as session:
                 await outbox.release(session=session, event_ids=held, error="; ".join(sorted(set(paused.values()))))
-        return len(events), failed + len(held)
+        return len(rows), failed + len(held)
 
 
 def report_unknown(session: AsyncSession, kind: str, payload: dict[str, Any]) -> None:
@@ -190,7 +206,4 @@ def report_unknown(session: AsyncSession, kind: str, payload: dict[str, Any]) ->
         return  # reporting a lost report would loop
     who = payload.get("openid") or payload.get("merchant_id") or ""
     text = str(payload.get("text", ""))[:80]
-    outbox.emit(
-        session, "staff.notify",
-        text=f"【可能未送达】{kind} → {who}：「{text}」\n平台接口超时，无法确认对方是否收到；为免重复，系统不会自动重发，请核实后视情况人工联系。",
-    )
+    outbox.emit(session, StaffAlert(text=staff_words.MAYBE_NOT_DELIVERED.format(kind=kind, who=who, text=text)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dialogs import choices, people, texts
 from dialogs.form import Env
 from storage import amounts, outbox
+from storage.events import StaffAlert
 
 CONFIRM_WORDS = frozenset({"确认金额", "金额无误", "金额没问题", "确认付款"})
 DISPUTE_WORDS = frozenset({"金额有误", "金额不对", "金额错了", "金额有问题"})
@@ -25,8 +26,8 @@ async def answer(env: Env) -> str | None:
     if word in CONFIRM_WORDS:
         return await amounts.confirm(session=env.session, order=order)
     amount, method = await amounts.dispute(session=env.session, order=order)
-    outbox.emit(env.session, "staff.notify", text=texts.STAFF_AMOUNT_DISPUTED.format(
+    outbox.emit(env.session, StaffAlert(text=texts.STAFF_AMOUNT_DISPUTED.format(
         code=order.code, service=order.service.name, amount=amount, method=method,
         phone=f"{people.label(env.owner)}，{order.contact_phone or env.owner.phone or '未留电话'}",
-    ))
+    )))
     return texts.AMOUNT_DISPUTED.format(code=order.code)

@@ -20,6 +20,7 @@ from dialogs import choices, people, texts, verification
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
 from storage import communities, household_claims, outbox, roster
+from storage.events import OwnerNotice, StaffAlert
 from storage.household_claims import ClaimStatus, HouseholdClaim
 from storage.owners import BindingStatus
 from storage.staff import Staff
@@ -174,15 +175,15 @@ class BindingForm(Form):
             owner.name = owner.name or match.name
             return Finish(texts.BIND_VERIFIED.format(household=household))
         if existing is not None:
-            outbox.emit(env.session, "staff.notify", text=texts.STAFF_BIND_CONFLICT.format(
+            outbox.emit(env.session, StaffAlert(text=texts.STAFF_BIND_CONFLICT.format(
                 claim_id=claim.id, household=household, existing_id=existing.id, owner_id=owner.id, phone=owner.phone,
-            ))
-            outbox.emit(env.session, "owner.notify", openid=existing.openid,
-                        text=texts.BIND_CONFLICT_NOTICE.format(household=household))
+            )))
+            outbox.emit(env.session, OwnerNotice(openid=existing.openid,
+                        text=texts.BIND_CONFLICT_NOTICE.format(household=household)))
         else:
-            outbox.emit(env.session, "staff.notify", text=texts.STAFF_BIND_PENDING.format(
+            outbox.emit(env.session, StaffAlert(text=texts.STAFF_BIND_PENDING.format(
                 claim_id=claim.id, owner_id=owner.id, household=household, phone=owner.phone,
-            ))
+            )))
         return Finish(texts.BIND_PENDING.format(household=household) + texts.BIND_PENDING_NOTE)
 
 

@@ -19,6 +19,7 @@ from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
 from storage import complaints, feedback, jobs, orders, outbox, owners
+from storage.events import OwnerNotice, StaffAlert
 from storage.kv import KeyValueStore
 from storage.orders import Order
 from storage.workorders import SlaPolicy
@@ -141,9 +142,9 @@ class FollowupForm(Form):
                 complaint = await _complaint_for(env.session, st.data["rating_id"])
                 if complaint is not None:
                     complaint.text = f"{complaint.text}；业主说：{comment}"
-                    outbox.emit(env.session, "staff.notify",
+                    outbox.emit(env.session, StaffAlert(
                                 text=f"【投诉 T{complaint.id} 补充】{people.label(env.owner)}：{comment}",
-                                complaint_id=complaint.id)
+                                complaint_id=complaint.id))
         return comment
 
     def takes_free_text(self, st: DialogState) -> bool:
@@ -198,7 +199,7 @@ async def start_followup(
     if interrupted is not None and not (interrupted.flow == Flow.FOLLOWUP and interrupted.data.get("order_id") == order.id):
         current.parent = interrupted
     text = await engine.start(current, env)
-    outbox.emit(session, "owner.notify", openid=order.owner.openid, text=text)
+    outbox.emit(session, OwnerNotice(openid=order.owner.openid, text=text))
     return Start.ASKED
 
 

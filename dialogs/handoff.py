@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import people, texts
 from storage import handoffs, outbox, staff
 from storage.base import aware, utcnow
+from storage.events import HandoffMessage, OwnerNotice
 from storage.handoffs import Handoff, HandoffStatus
 from storage.kv import KeyValueStore
 from storage.messages import InboundMessageLog
@@ -50,7 +51,7 @@ async def open_handoff(*, session: AsyncSession, owner: Owner, reason: str) -> H
         household=await people.household(session, owner),
         recent=await _recent(session, owner.openid),
     )
-    outbox.emit(session, "staff.notify", text=text, handoff_id=handoff.id)
+    outbox.emit(session, HandoffMessage(text=text, handoff_id=handoff.id))
     return handoff
 
 
@@ -70,12 +71,10 @@ async def forward_owner_message(
 ) -> None:
     """While staff hold the conversation, the owner's messages go to the staff chat (a photo as a photo)."""
     handoff.last_activity_at = utcnow()
-    extra = {"photo_url": photo_url} if photo_url else {}
-    outbox.emit(
-        session, "staff.notify",
+    outbox.emit(session, HandoffMessage(
         text=texts.STAFF_FORWARD.format(handoff_id=handoff.id, owner=people.label(owner), text=text or "（非文字消息）"),
-        handoff_id=handoff.id, **extra,
-    )
+        handoff_id=handoff.id, photo_url=photo_url,
+    ))
 
 
 def window_open(owner: Owner, now: datetime | None = None) -> bool:
@@ -129,7 +128,7 @@ async def relay_staff_reply(
         return texts.STAFF_WINDOW_CLOSED.format(phone=owner.phone or "未登记")
     handoff.last_activity_at = utcnow()
     handoff.staff_id = member.id
-    outbox.emit(session, "owner.notify", openid=owner.openid, text=text)
+    outbox.emit(session, OwnerNotice(openid=owner.openid, text=text))
     return None
 
 
@@ -150,5 +149,5 @@ async def close_handoff(
     handoff.close(reason="staff")
     handoff.staff_id = member.id
     if _window_open(handoff.owner, utcnow()):
-        outbox.emit(session, "owner.notify", openid=handoff.owner.openid, text=texts.HANDOFF_CLOSED)
+        outbox.emit(session, OwnerNotice(openid=handoff.owner.openid, text=texts.HANDOFF_CLOSED))
     return None

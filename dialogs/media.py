@@ -18,6 +18,7 @@ from dialogs.events import InboundMessage, Media, MessageKind
 from dialogs.form import Env
 from dialogs.state import DialogState, Flow
 from storage import outbox, workorders
+from storage.events import StaffAlert
 
 # A photo or location this soon after a 报修 belongs to it (owners report, then take the picture).
 REPORT_MEDIA_SECONDS = 600
@@ -119,10 +120,8 @@ async def _attach_to_report(row: workorders.WorkOrder, env: Env, event: InboundM
     row.attachments = [*(row.attachments or []), media.to_json()]  # a new list, so the JSON change is saved
     household = await people.household(env.session, env.owner)
     text = texts.STAFF_ISSUE_MEDIA.format(id=row.id, household=household, media=describe(event))
-    payload: dict[str, str] = {"text": text}
-    if media.kind == "image" and media.url:
-        payload["photo_url"] = media.url
-    outbox.emit(env.session, "staff.notify", **payload)
+    photo_url = media.url if media.kind == "image" and media.url else ""
+    outbox.emit(env.session, StaffAlert(text=text, photo_url=photo_url))
     if media.kind == "location":
         return texts.LOCATION_ADDED_TO_REPORT.format(id=row.id)
     return texts.MEDIA_ADDED_TO_REPORT.format(id=row.id, kind=_KIND_LABELS.get(media.kind, "文件"))

@@ -19,6 +19,7 @@ from dialogs.state import DialogState, Flow
 from dialogs.survey_spec import SpecError, SurveySpec, matches, parse_spec, prompt, validate_answer
 from storage import households, outbox, owners, surveys
 from storage.base import aware
+from storage.events import OwnerNotice
 from storage.kv import KeyValueStore
 from storage.surveys import ResponseStatus, Survey, SurveyChannel, SurveyResponse
 
@@ -173,7 +174,7 @@ async def invite_to_survey(*, session: AsyncSession, kv: KeyValueStore, owner_id
     spec = spec_of(survey)
     intro = texts.SURVEY_INVITE.format(title=survey.title, intro=spec.intro)
     text = await engine.start(state, env, intro=intro)
-    outbox.emit(session, "owner.notify", openid=owner.openid, text=text)
+    outbox.emit(session, OwnerNotice(openid=owner.openid, text=text))
     return True
 
 

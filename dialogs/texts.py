@@ -96,6 +96,7 @@ SURVEY_INTRO = "【{title}】{intro}（随时回复“取消”可退出，下�
 SURVEY_INVITE = "您好，想和您聊聊【{title}】。{intro}"
 SURVEY_DONE = "就聊到这里，谢谢您！我们会根据大家的需要安排服务。"
 SURVEY_ALREADY = "您已经参加过【{title}】了，谢谢！"
+SURVEY_REMINDER = "您好，上次的【{title}】还没聊完，回复“问卷”就能接着聊，随时可以回复“取消”。"  # scheduler/jobs.py
 SURVEY_OPTIONAL = "（可回复“跳过”）"
 SURVEY_BAD_CHOICE = "请回复选项前的数字。"
 SURVEY_BAD_YESNO = "请回复“{yes}”或“{no}”。"

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import people, texts
 from storage import communities, household_claims, orders, outbox
 from storage.base import utcnow
+from storage.events import OwnerNotice, StaffAlert
 from storage.household_claims import ClaimStatus, HouseholdClaim
 from storage.owners import Owner
 from storage.staff import Staff
@@ -53,7 +54,7 @@ async def _claim_in_scope(session: AsyncSession, claim_id: int, staff: Staff) ->
 
 
 def _tell(session: AsyncSession, owner: Owner, text: str) -> None:
-    outbox.emit(session, "owner.notify", openid=owner.openid, text=text, notice=True, title="房屋绑定")
+    outbox.emit(session, OwnerNotice(openid=owner.openid, text=text, notice=True, title="房屋绑定"))
 
 
 async def _apply(
@@ -130,10 +131,10 @@ async def escalate_overdue(
     )
     for claim in found:
         claim.escalated_at = now
-        outbox.emit(session, "staff.notify", text=texts.STAFF_BIND_OVERDUE.format(
+        outbox.emit(session, StaffAlert(text=texts.STAFF_BIND_OVERDUE.format(
             claim_id=claim.id, household=await _household_of(session, claim), phone=claim.phone,
             waited=household_claims.waited(claim, now),
-        ))
+        )))
     await session.flush()
     return [c.id for c in found]
 

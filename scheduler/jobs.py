@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, select
 
-from dialogs import verification
+from dialogs import texts, verification
 from scheduler.context import JobContext
 from storage import amounts, outbox, reports, supplier
 from storage import jobs as claims
 from storage.db import unit_of_work
+from storage.events import OwnerNotice, StaffAlert
 from storage.jobs import JobClaim
 from storage.orders import Order, OrderStatus
 
@@ -78,9 +79,6 @@ async def followups(ctx: JobContext, *, batch: int = 100) -> int:
     return started
 
 
-SURVEY_REMINDER = "您好，上次的【{title}】还没聊完，回复“问卷”就能接着聊，随时可以回复“取消”。"
-
-
 async def survey_reminders(ctx: JobContext, *, batch: int = 200) -> int:
     """Remind an owner once about a half-finished survey; never after the survey closed."""
     from storage.owners import Owner
@@ -106,7 +104,7 @@ async def survey_reminders(ctx: JobContext, *, batch: int = 200) -> int:
         won = await claims.claim_many(session=session, job="survey_reminder", keys=list(info))
         for response_key in won:
             openid, title = info[response_key]
-            outbox.emit(session, "owner.notify", openid=openid, text=SURVEY_REMINDER.format(title=title))
+            outbox.emit(session, OwnerNotice(openid=openid, text=texts.SURVEY_REMINDER.format(title=title)))
     if won:
         _kick(ctx)
     return len(won)
@@ -155,8 +153,8 @@ async def daily_report(ctx: JobContext) -> bool:
         overdue = await verification.overdue_summary(
             session=session, tz=ctx.tz, working_days=ctx.config.binding_escalate_working_days, now=ctx.now()
         )
-        outbox.emit(session, "staff.notify", text=f"{text}\n\n{overdue}" if overdue else text,
-                    photo_path=str(path.resolve()))
+        outbox.emit(session, StaffAlert(text=f"{text}\n\n{overdue}" if overdue else text,
+                    photo_path=str(path.resolve())))
     _kick(ctx)
     return True
 

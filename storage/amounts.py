@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dispatch, jobs, limits, outbox
 from storage.base import aware, utcnow
+from storage.events import JobCompleted, JobProgress, MerchantNote, OwnerNotice, StaffAlert
 from storage.household_claims import working_deadline
 from storage.limits import AmountPolicy
 from storage.merchants import Merchant
@@ -74,14 +75,14 @@ async def gate(
     order.proposed_amount_fen, order.proposed_method, order.proposed_at = amount_fen, method.value, utcnow()
     amount = format_yuan(amount_fen)
     log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=f"登记金额 {amount}元 {method}，待业主确认")
-    outbox.emit(session, "owner.notify", openid=order.owner.openid, notice=True, title="请确认服务金额",
-                menu=list(OWNER_TAPS), text=OWNER_ASK.format(code=order.code, service=order.service.name,
+    outbox.emit(session, OwnerNotice(openid=order.owner.openid, notice=True, title="请确认服务金额",
+                menu=tuple(OWNER_TAPS), text=OWNER_ASK.format(code=order.code, service=order.service.name,
                                                              amount=owner_yuan(amount_fen),
-                                      method=_method_words(method)))
+                                      method=_method_words(method))))
     if why != "挂账":  # an unusual amount is worth a look; a plain 挂账 only needs the owner
-        outbox.emit(session, "staff.notify", text=STAFF_HIGH.format(
+        outbox.emit(session, StaffAlert(text=STAFF_HIGH.format(
             code=order.code, service=order.service.name, merchant=merchant.name, amount=amount, method=method, why=why,
-        ))
+        )))
     return Gate.ASK_OWNER, MSG_ASKED.format(amount=amount, method=method)
 
 
@@ -103,14 +104,14 @@ async def confirm(*, session: AsyncSession, order: Order) -> str:
     order.proposed_amount_fen = order.proposed_method = order.proposed_at = None
     log_event(session=session, order=order, actor="owner", note=f"业主确认金额 {format_yuan(amount)}元 {method}")
     await session.flush()
-    outbox.emit(session, "order.progress", order_id=order.id)
-    outbox.emit(session, "order.completed", order_id=order.id)
+    outbox.emit(session, JobProgress(order_id=order.id))
+    outbox.emit(session, JobCompleted(order_id=order.id))
     if order.merchant_id is not None:
-        outbox.emit(session, "merchant.notify", merchant_id=order.merchant_id,
+        outbox.emit(session, MerchantNote(merchant_id=order.merchant_id,
                     text=MERCHANT_CONFIRMED.format(
                         code=order.code, amount=format_yuan(amount), method=method,
                         commission=format_yuan(order.commission_fen or 0), payout=format_yuan(order.payout_fen or 0),
-                    ))
+                    )))
     return dispatch.owner_text(order, OrderStatus.COMPLETED)
 
 
@@ -121,8 +122,8 @@ async def dispute(*, session: AsyncSession, order: Order) -> tuple[str, str]:
     order.proposed_amount_fen = order.proposed_method = order.proposed_at = None
     log_event(session=session, order=order, actor="owner", note=f"业主对金额 {amount}元 {method} 有异议")
     if order.merchant_id is not None:
-        outbox.emit(session, "merchant.notify", merchant_id=order.merchant_id,
-                    text=MERCHANT_DISPUTED.format(code=order.code, service=order.service.name, amount=amount))
+        outbox.emit(session, MerchantNote(merchant_id=order.merchant_id,
+                    text=MERCHANT_DISPUTED.format(code=order.code, service=order.service.name, amount=amount)))
     return amount, method
 
 
@@ -142,10 +143,10 @@ async def alert_unconfirmed(*, session: AsyncSession, now: datetime, tz: ZoneInf
         if not await jobs.claim(session=session, job="amount_unconfirmed", key=f"{order.id}:{asked.isoformat()}"):
             continue
         hours = int((now - asked).total_seconds() // 3600)
-        outbox.emit(session, "staff.notify", text=STAFF_UNCONFIRMED.format(
+        outbox.emit(session, StaffAlert(text=STAFF_UNCONFIRMED.format(
             code=order.code, service=order.service.name, amount=format_yuan(order.proposed_amount_fen or 0),
             method=order.proposed_method, waited=f"{hours // 24}天{hours % 24}小时",
             phone=order.contact_phone or order.owner.phone or "未留电话",
-        ))
+        )))
         alerted += 1
     return alerted

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage import outbox
 from storage.broadcasts import Broadcast, Delivery, DeliveryStatus
 from storage.db import unit_of_work
+from storage.events import OwnerNotice, StaffAlert
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,9 @@ async def pause_broadcast(
 def notify_sender(session: AsyncSession, broadcast: Broadcast, text: str) -> None:
     """Tell whoever sent the broadcast, on the channel they used."""
     if broadcast.reply_channel == "wechat" and broadcast.reply_to:
-        outbox.emit(session, "owner.notify", openid=broadcast.reply_to, text=text)
+        outbox.emit(session, OwnerNotice(openid=broadcast.reply_to, text=text))
     else:
-        outbox.emit(session, "staff.notify", text=text)
+        outbox.emit(session, StaffAlert(text=text))
 
 
 def pause_text(broadcast: Broadcast, errcode: int, until: datetime, tz: ZoneInfo, *, pending: int) -> str:

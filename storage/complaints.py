@@ -18,6 +18,7 @@ from dialogs import workflow_texts as wt
 from storage import jobs, outbox
 from storage.base import aware, utcnow
 from storage.db import rows_affected
+from storage.events import OwnerNotice, StaffAlert
 from storage.feedback import Bearer, Complaint, ComplaintStatus
 from storage.owners import Owner
 from storage.workorders import Outcome, SlaPolicy
@@ -68,10 +69,10 @@ async def file(
     )
     complaint.alerts, complaint.last_alert_at = 1, utcnow()
     outbox.emit(
-        session, "staff.notify", complaint_id=complaint.id, community_id=owner.community_id,
+        session, StaffAlert(complaint_id=complaint.id, community_id=owner.community_id,
         text=wt.STAFF_COMPLAINT.format(id=complaint.id, owner=owner_label, household=household, order=order_label,
-                                       text=text, ack=wt.window(sla.complaint.ack)),
-    )
+                                       text=text, ack=wt.window(sla.complaint.ack))
+    ))
     return complaint
 
 
@@ -89,7 +90,7 @@ async def list_for(
 async def _tell_owner(session: AsyncSession, complaint: Complaint, text: str) -> None:
     owner = await session.get(Owner, complaint.owner_id)
     if owner is not None and owner.openid:
-        outbox.emit(session, "owner.notify", openid=owner.openid, text=text, notice=True, title="投诉处理进度")
+        outbox.emit(session, OwnerNotice(openid=owner.openid, text=text, notice=True, title="投诉处理进度"))
 
 
 async def acknowledge(
@@ -176,8 +177,8 @@ async def realert_overdue(*, session: AsyncSession, now: datetime, sla: SlaPolic
             continue
         if await jobs.claim(session=session, job="complaint_overdue", key=f"{c.id}:{key}"):
             c.alerts, c.last_alert_at = (c.alerts or 0) + 1, now
-            outbox.emit(session, "staff.notify", text=text, complaint_id=c.id,
-                        community_id=await community_of(session, c))
+            outbox.emit(session, StaffAlert(text=text, complaint_id=c.id,
+                        community_id=await community_of(session, c)))
             tally[f"{key}_overdue"] += 1
     return tally
 

@@ -23,6 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import merchants, outbox
 from storage.base import utcnow
 from storage.db import is_postgres, rows_affected
+from storage.events import (
+    JobCompleted,
+    JobProgress,
+    JobReposted,
+    JobTaken,
+    MerchantNote,
+    OwnerNotice,
+    StaffAlert,
+)
 from storage.limits import AmountPolicy
 from storage.merchants import Merchant, MerchantStatus
 from storage.money import PaymentMethod, format_yuan, owner_yuan, settle
@@ -125,9 +134,9 @@ def _notify_owner(session: AsyncSession, order: Order, status: OrderStatus, titl
               "worker": order.merchant.name if order.merchant else "",
               "time": order.scheduled_at.isoformat() if order.scheduled_at else ""}
     outbox.emit(
-        session, "owner.notify", openid=order.owner.openid, text=owner_text(order, status), notice=True, title=title,
-        fields=fields,
-    )
+        session, OwnerNotice(openid=order.owner.openid, text=owner_text(order, status), notice=True, title=title,
+        fields=fields
+    ))
 
 
 async def lock_order(session: AsyncSession, order_id: int) -> Order | None:
@@ -188,7 +197,7 @@ async def accept(
     if order.status == OrderStatus.PENDING_DISPATCH and await _take(session, order, merchant, now):
         log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note="接单")
         _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单")
-        outbox.emit(session, "order.accepted", order_id=order.id)
+        outbox.emit(session, JobTaken(order_id=order.id))
         return AcceptResult(AcceptOutcome.WON, MSG_WON, order, merchant)
     await session.refresh(order)
     if order.merchant_id == merchant.id and order.status != OrderStatus.CANCELLED:
@@ -264,15 +273,13 @@ async def advance(
     log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=note)
     await session.flush()
     _notify_owner(session, order, target, f"订单{STATUS_LABELS[target]}")
-    outbox.emit(session, "order.progress", order_id=order.id)
+    outbox.emit(session, JobProgress(order_id=order.id))
     if target == OrderStatus.COMPLETED:
-        outbox.emit(session, "order.completed", order_id=order.id)
+        outbox.emit(session, JobCompleted(order_id=order.id))
     if target == OrderStatus.FAILED:
-        outbox.emit(
-            session,
-            "staff.notify",
+        outbox.emit(session, StaffAlert(
             text=f"订单 {order.code}（{order.service.name}）商家{merchant.name}反馈无法完成：{order.failure_reason}。请联系业主重新安排。",
-        )
+        ))
     return StepResult(True, STATUS_LABELS[target], order)
 
 
@@ -315,15 +322,13 @@ async def escalate_unaccepted(
         hint = "、".join(f"#{m.id} {m.name}" for m in candidates) or "暂无符合条件的商家"
         minutes = int(timeout.total_seconds() // 60)
         community = order.community.name if order.community else "未知小区"
-        outbox.emit(session, "order.reposted", order_id=order.id)
-        outbox.emit(
-            session,
-            "staff.notify",
+        outbox.emit(session, JobReposted(order_id=order.id))
+        outbox.emit(session, StaffAlert(
             text=(
                 f"订单 {order.code}（{order.service.name}，{community}）{minutes} 分钟无人接单，已重新发布。\n"
                 f"可指派：/assign {order.code} 商家编号\n候选：{hint}"
             ),
-        )
+        ))
         log_event(session=session, order=order, actor="system", note="无人接单，已重新发布并通知工作人员")
         escalated.append(order.id)
     await session.flush()
@@ -371,11 +376,11 @@ async def assign(
     await session.flush()
     if previous is not None and previous.id != merchant.id:
         outbox.emit(
-            session, "merchant.notify", merchant_id=previous.id,
-            text=f"订单 {order.code}（{order.service.name}）已由平台改派给其他商家，您无需再上门。",
-        )
+            session, MerchantNote(merchant_id=previous.id,
+            text=f"订单 {order.code}（{order.service.name}）已由平台改派给其他商家，您无需再上门。"
+        ))
     _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单")
-    outbox.emit(session, "order.accepted", order_id=order.id, assigned=True)
+    outbox.emit(session, JobTaken(order_id=order.id, assigned=True))
     return StepResult(True, f"已将订单 {order.code} 指派给{merchant.name}", order)
 
 

@@ -14,6 +14,7 @@ from storage import outbox
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.catalog import Service
 from storage.communities import Community
+from storage.events import JobCancelled, JobOffered
 from storage.merchants import Merchant
 from storage.owners import BindingStatus, Owner
 
@@ -181,7 +182,7 @@ async def create(
     session.add(order)
     await session.flush()
     if verified:
-        outbox.emit(session, "order.created", order_id=order.id)
+        outbox.emit(session, JobOffered(order_id=order.id))
     return order
 
 
@@ -228,7 +229,7 @@ async def cancel(*, session: AsyncSession, order: Order, actor: str = "owner", r
         order.failure_reason = reason
     log_event(session=session, order=order, actor=actor, note=reason)
     await session.flush()
-    outbox.emit(session, "order.cancelled", order_id=order.id)
+    outbox.emit(session, JobCancelled(order_id=order.id))
 
 
 # --- added by issue 4 (owner conversations) ----------------------------------------------------
@@ -263,7 +264,7 @@ async def release(*, session: AsyncSession, order: Order, actor: str) -> None:
     order.move_to(OrderStatus.PENDING_DISPATCH)
     log_event(session=session, order=order, actor=actor, note="房屋核实通过，开始派单")
     await session.flush()
-    outbox.emit(session, "order.created", order_id=order.id)
+    outbox.emit(session, JobOffered(order_id=order.id))
 
 
 async def count_open(*, session: AsyncSession, owner_id: int) -> int:

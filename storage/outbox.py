@@ -19,23 +19,18 @@ from sqlalchemy import JSON, Integer, String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage import events
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.db import is_postgres, rows_affected
 
 log = logging.getLogger(__name__)
 
-# Every kind emitted anywhere; a new kind goes here and gets a handler (tests/workflows checks both).
-KINDS: frozenset[str] = frozenset({
-    "owner.notify",  # {openid, text, [notice, title]}: WeChat to an owner
-    "staff.notify",  # {text, [handoff_id, complaint_id, workorder_id, community_id, urgent, photo_path]}
-    "merchant.notify",  # {merchant_id, text}
-    "order.created", "order.reposted", "order.accepted", "order.progress", "order.cancelled",
-    "order.completed",  # {order_id}: the merchant's settlement note
-})
+# Every kind the domain emits (storage/events.py); each needs a handler (bot/outbox_relay.py).
+KINDS: frozenset[str] = frozenset(events.kinds(events.EVENT_TYPES))
 
 
 class OutboxEvent(Timestamped, Base):
-    """One event to deliver, e.g. kind='order.created', payload={'order_id': 7}."""
+    """One event to deliver, e.g. kind='order.created', payload={'order_id': 7} (a JobOffered)."""
 
     __tablename__ = "outbox"
 
@@ -54,15 +49,13 @@ class OutboxEvent(Timestamped, Base):
     outcome: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
-def emit(session: AsyncSession, kind: str, **payload: Any) -> OutboxEvent:
-    """Record an event in the caller's unit of work."""
-    if kind not in KINDS:
-        # Not refused (the data commit matters more), but loud: start-up will refuse the pending row.
-        log.error("outbox kind %r is not declared in storage.outbox.KINDS", kind)
-    event = OutboxEvent(kind=kind, payload=payload)
-    session.add(event)
+def emit(session: AsyncSession, event: events.DomainEvent) -> OutboxEvent:
+    """Record an event in the caller's unit of work (storage/events.py encodes it)."""
+    kind, payload = events.encode(event)
+    row = OutboxEvent(kind=kind, payload=payload)
+    session.add(row)
     session.info[_EMITTED] = True
-    return event
+    return row
 
 
 _EMITTED = "outbox_emitted"
@@ -115,6 +108,14 @@ async def mark_failed(*, session: AsyncSession, event_id: int, error: str, max_a
         .where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None),
                OutboxEvent.parked_at.is_(None), OutboxEvent.attempts >= max_attempts)
         .values(parked_at=utcnow())
+    )
+
+
+async def park(*, session: AsyncSession, event_id: int, reason: str) -> None:
+    """Set a row aside at once (it can never be delivered, e.g. its payload does not decode)."""
+    await session.execute(
+        update(OutboxEvent).where(OutboxEvent.id == event_id)
+        .values(parked_at=utcnow(), send_started_at=None, last_error=reason[:500])
     )
 
 

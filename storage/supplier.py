@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage import complaints, jobs, outbox
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
 from storage.db import is_postgres
+from storage.events import MerchantNote
 from storage.feedback import Rating
 from storage.merchants import (
     DEFAULT_CREDIT,
@@ -152,9 +153,9 @@ async def expire_qualifications(*, session: AsyncSession, today: date, policy: E
         if not await jobs.claim(session=session, job="qualification_expired", key=f"{m.id}:{m.qualification_expires}"):
             continue
         m.status = MerchantStatus.BLACKLISTED
-        outbox.emit(session, "merchant.notify", merchant_id=m.id, text=(
+        outbox.emit(session, MerchantNote(merchant_id=m.id, text=(
             f"您的资质文件已于 {m.qualification_expires:%Y-%m-%d} 过期，平台已暂停向您派单。"
-            "请尽快提交更新后的资质，审核通过后即恢复接单。"))
+            "请尽快提交更新后的资质，审核通过后即恢复接单。")))
         done["blacklisted"] += 1
     soon = list(await session.scalars(
         select(Merchant).where(
@@ -167,9 +168,9 @@ async def expire_qualifications(*, session: AsyncSession, today: date, policy: E
         if not await jobs.claim(session=session, job="qualification_warning", key=f"{m.id}:{m.qualification_expires}"):
             continue
         days = (m.qualification_expires - today).days if m.qualification_expires else 0
-        outbox.emit(session, "merchant.notify", merchant_id=m.id, text=(
+        outbox.emit(session, MerchantNote(merchant_id=m.id, text=(
             f"提醒：您的资质文件将于 {m.qualification_expires:%Y-%m-%d} 到期（还有 {days} 天），"
-            "请提前提交更新，以免影响接单。"))
+            "请提前提交更新，以免影响接单。")))
         done["warned"] += 1
     return done
 
@@ -182,8 +183,8 @@ async def renew(*, session: AsyncSession, merchant: Merchant, until: date, today
     if merchant.status != MerchantStatus.BLACKLISTED:
         return False
     merchant.status = MerchantStatus.ACTIVE
-    outbox.emit(session, "merchant.notify", merchant_id=merchant.id,
-                text=f"您的资质已更新（有效期至 {until:%Y-%m-%d}），已恢复接单。")
+    outbox.emit(session, MerchantNote(merchant_id=merchant.id,
+                text=f"您的资质已更新（有效期至 {until:%Y-%m-%d}），已恢复接单。"))
     return True
 
 
@@ -227,14 +228,14 @@ async def evaluate_quarter(
                 ev.resolution, ev.resolved_at = Resolution.TERMINATED, utcnow()
                 m.status, m.credit_level = MerchantStatus.TERMINATED, MIN_CREDIT
                 tally["terminated"] += 1
-                outbox.emit(session, "merchant.notify", merchant_id=m.id, text=(
+                outbox.emit(session, MerchantNote(merchant_id=m.id, text=(
                     f"{label} {shown}，{why}，已连续两个季度未达标，"
-                    "根据合作协议，平台与您的合作到此终止。感谢您此前的服务。"))
+                    "根据合作协议，平台与您的合作到此终止。感谢您此前的服务。")))
             else:
                 ev.deadline = today + timedelta(days=policy.rectification_days)
-                outbox.emit(session, "merchant.notify", merchant_id=m.id, text=(
+                outbox.emit(session, MerchantNote(merchant_id=m.id, text=(
                     f"整改通知：{label} {shown}，{why}。"
-                    f"请在 {ev.deadline:%Y-%m-%d} 前完成整改；届时仍未达标将暂停接单。"))
+                    f"请在 {ev.deadline:%Y-%m-%d} 前完成整改；届时仍未达标将暂停接单。")))
         else:
             assert avg is not None  # a quarter without ratings took the NO_DATA branch above
             ev.outcome = Outcome.PASSED
@@ -273,17 +274,17 @@ async def check_rectification_deadlines(
         if improved:
             ev.resolution = Resolution.FIXED
             merchant.credit_level = DEFAULT_CREDIT
-            outbox.emit(session, "merchant.notify", merchant_id=merchant.id,
-                        text=f"整改期内业主满意度 {avg} 分，已达标，感谢配合，请继续保持。")
+            outbox.emit(session, MerchantNote(merchant_id=merchant.id,
+                        text=f"整改期内业主满意度 {avg} 分，已达标，感谢配合，请继续保持。"))
             tally["fixed"] += 1
         else:
             ev.resolution = Resolution.SUSPENDED
             if merchant.status == MerchantStatus.ACTIVE:
                 merchant.status = MerchantStatus.SUSPENDED
             shown = f"{avg} 分" if avg is not None else "无新的评价"
-            outbox.emit(session, "merchant.notify", merchant_id=merchant.id, text=(
+            outbox.emit(session, MerchantNote(merchant_id=merchant.id, text=(
                 f"整改期已到（{ev.deadline:%Y-%m-%d}），期间业主满意度 {shown}，仍未达到 {policy.bar} 分，"
-                "平台暂停向您派单。整改完成后请联系平台恢复。"))
+                "平台暂停向您派单。整改完成后请联系平台恢复。")))
             tally["suspended"] += 1
     return tally
 
@@ -305,4 +306,4 @@ async def set_status(*, session: AsyncSession, merchant: Merchant, status: Merch
         text = "您的账号已恢复，可以继续接单。"
     else:
         return
-    outbox.emit(session, "merchant.notify", merchant_id=merchant.id, text=text)
+    outbox.emit(session, MerchantNote(merchant_id=merchant.id, text=text))

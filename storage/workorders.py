@@ -22,6 +22,7 @@ from dialogs import workflow_texts as wt
 from storage import jobs, outbox
 from storage.base import Base, Timestamped, UtcDateTime, aware, utcnow
 from storage.db import rows_affected
+from storage.events import OwnerNotice, StaffAlert
 from storage.owners import Owner
 
 
@@ -154,7 +155,7 @@ def alert_staff(
     """Tell staff about this work order, counting the alert (urgent ones repeat from the last one)."""
     row.alerts = (row.alerts or 0) + 1
     row.last_alert_at = at or utcnow()
-    outbox.emit(session, "staff.notify", text=text, workorder_id=row.id, community_id=row.community_id, urgent=urgent)
+    outbox.emit(session, StaffAlert(text=text, workorder_id=row.id, community_id=row.community_id, urgent=urgent))
 
 
 async def get(*, session: AsyncSession, work_order_id: int) -> WorkOrder | None:
@@ -204,7 +205,7 @@ async def _owner(session: AsyncSession, row: WorkOrder) -> Owner | None:
 async def _tell_owner(session: AsyncSession, row: WorkOrder, text: str) -> None:
     owner = await _owner(session, row)
     if owner is not None and owner.openid:
-        outbox.emit(session, "owner.notify", openid=owner.openid, text=text, notice=True, title="报修进度")
+        outbox.emit(session, OwnerNotice(openid=owner.openid, text=text, notice=True, title="报修进度"))
 
 
 async def scope_of(session: AsyncSession, work_order_id: int) -> int | None:

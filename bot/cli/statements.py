@@ -17,6 +17,7 @@ from bot.cli.common import CliError, run_with_session
 from bot.cli.exports import safe_cell, save_workbook, write_csv
 from bot.settings import Settings
 from storage import money, outbox
+from storage.events import MerchantNote, OwnerNotice
 from storage.files import private_dir
 from storage.money import HouseholdStatement, MerchantPayout, format_yuan
 
@@ -133,18 +134,18 @@ async def build_report(session: AsyncSession, *, month: str, tz: ZoneInfo, notif
             openid = await _openid(session, s.owner_id)
             if openid:
                 outbox.emit(
-                    session, "owner.notify", openid=openid, notice=True, title="本月服务账单",
-                    text=_owner_statement(month, len(s.lines), s.total_fen),
-                )
+                    session, OwnerNotice(openid=openid, notice=True, title="本月服务账单",
+                    text=_owner_statement(month, len(s.lines), s.total_fen)
+                ))
         for p in report.payouts:
             outbox.emit(
-                session, "merchant.notify", merchant_id=p.merchant_id,
+                session, MerchantNote(merchant_id=p.merchant_id,
                 text=(f"{month} 结算：完成 {p.orders} 单，营业额 {format_yuan(p.amount_fen)} 元，平台佣金 "
                       f"{format_yuan(p.commission_fen)} 元，"
                       + (f"投诉赔偿扣款 {format_yuan(p.compensation_fen)} 元（{'、'.join(p.complaint_codes)}），"
                          if p.compensation_fen else "")
-                      + f"应付您 {format_yuan(p.payout_fen)} 元。"),
-            )
+                      + f"应付您 {format_yuan(p.payout_fen)} 元。")
+            ))
     return report
 
 

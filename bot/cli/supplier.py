@@ -16,6 +16,7 @@ from bot.cli.common import CliError, run_with_session
 from bot.settings import Settings
 from bot.sla import sla_policy
 from storage import outbox, reports, supplier
+from storage.events import StaffAlert
 from storage.merchants import Merchant
 
 
@@ -68,7 +69,7 @@ def report_command(
         await asyncio.to_thread(reports.render_chart, built, out)
         text = reports.render_text(built)
         if post:
-            outbox.emit(session, "staff.notify", text=text, photo_path=str(out.resolve()))
+            outbox.emit(session, StaffAlert(text=text, photo_path=str(out.resolve())))
         return text
 
     typer.echo(run_with_session(work))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import FSInputFile, Message
@@ -19,7 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.outbox_relay import OutboxRelay, PermanentFailure
 from bot.telegram import cards
 from bot.telegram.service import TelegramService
+from bot.wording import merchant as merchant_words
+from bot.wording import staff as staff_words
 from storage import dispatch, merchants, orders
+from storage.events import (
+    HandoffMessage,
+    JobCancelled,
+    JobCompleted,
+    JobOffered,
+    JobProgress,
+    JobReposted,
+    JobTaken,
+    MerchantNote,
+    StaffAlert,
+)
 from storage.orders import Order, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -34,10 +46,10 @@ def staff_message_key(chat_id: int, message_id: int) -> str:
     return f"tg:staffmsg:{chat_id}:{message_id}"
 
 
-async def _order(session: AsyncSession, payload: dict[str, Any]) -> Order:
-    order = await orders.get(session=session, order_id=int(payload["order_id"]))
+async def _order(session: AsyncSession, order_id: int) -> Order:
+    order = await orders.get(session=session, order_id=order_id)
     if order is None:
-        raise PermanentFailure(f"order {payload['order_id']} not found")
+        raise PermanentFailure(f"order {order_id} not found")
     await session.refresh(order)  # the relay's session may hold an older copy
     return order
 
@@ -74,31 +86,31 @@ class TelegramDeliveries:
             # Deleted by an admin, or lost in a group migration: the card is cosmetic by now.
             log.info("card of order %s not edited: %s", order.id, exc.message)
 
-    async def order_created(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        """Post the job card once, even if order.created was emitted twice and relays race."""
+    async def order_created(self, event: JobOffered, session: AsyncSession) -> None:
+        """Post the job card once, even if JobOffered was emitted twice and relays race."""
         # Row lock (PostgreSQL): a second relay waits, then sees the recorded card and stops.
-        order = await dispatch.lock_order(session, int(payload["order_id"]))
+        order = await dispatch.lock_order(session, event.order_id)
         if order is None:
-            raise PermanentFailure(f"order {payload['order_id']} not found")
+            raise PermanentFailure(f"order {event.order_id} not found")
         if order.card_message_id is not None or order.status != OrderStatus.PENDING_DISPATCH:
             return
         await self._post_card(session, order)
 
-    async def order_reposted(self, payload: dict[str, Any], session: AsyncSession) -> None:
+    async def order_reposted(self, event: JobReposted, session: AsyncSession) -> None:
         """No taker in time: retire the old card and post a fresh one at the bottom of the chat."""
-        order = await _order(session, payload)
+        order = await _order(session, event.order_id)
         if order.status != OrderStatus.PENDING_DISPATCH:
             return
-        await self._refresh_card(order, suffix="\n（已重新发布，请在新消息中接单）")
+        await self._refresh_card(order, suffix=merchant_words.CARD_REPOSTED)
         await self._post_card(session, order)
 
-    async def order_changed(self, payload: dict[str, Any], session: AsyncSession) -> None:
+    async def order_changed(self, event: JobProgress, session: AsyncSession) -> None:
         """Progress: the card shows the holder and the current status."""
-        await self._refresh_card(await _order(session, payload))
+        await self._refresh_card(await _order(session, event.order_id))
 
-    async def order_accepted(self, payload: dict[str, Any], session: AsyncSession) -> None:
+    async def order_accepted(self, event: JobTaken, session: AsyncSession) -> None:
         """Show who took the job, and give the taker the owner's details privately."""
-        order = await _order(session, payload)
+        order = await _order(session, event.order_id)
         await self._refresh_card(order)
         if order.merchant is None or order.status != OrderStatus.ACCEPTED:
             return
@@ -126,61 +138,61 @@ class TelegramDeliveries:
         mention = f'<a href="tg://user?id={telegram_id}">{_escape(name)}</a>'
         await self.tg.bot.send_message(
             chat_id,
-            f"{mention}：机器人无法私信您。请点击 {link} 并按「开始」，即可收到订单详情和业主联系方式。",
+            merchant_words.ASK_TO_START.format(name=mention, link=link),
             parse_mode="HTML",
         )
 
-    async def order_cancelled(self, payload: dict[str, Any], session: AsyncSession) -> None:
+    async def order_cancelled(self, event: JobCancelled, session: AsyncSession) -> None:
         """Close the card and tell the merchant holding the job not to come."""
-        order = await _order(session, payload)
+        order = await _order(session, event.order_id)
         await self._refresh_card(order)
         if order.merchant is None:
             return
         try:
             await self.tg.bot.send_message(
                 order.merchant.telegram_id,
-                f"订单 {order.code}（{order.service.name}）已取消，请不要上门。给您带来不便，敬请谅解。",
+                merchant_words.job_cancelled(order),
             )
         except TelegramForbiddenError:
             log.info("merchant %s has not started the bot; card edit only", order.merchant.id)
 
-    async def order_completed(self, payload: dict[str, Any], session: AsyncSession) -> None:
+    async def order_completed(self, event: JobCompleted, session: AsyncSession) -> None:
         """The merchant's settlement note: what was collected, the commission, and what it will be paid."""
-        order = await _order(session, payload)
+        order = await _order(session, event.order_id)
         if order.merchant is None or order.status != OrderStatus.COMPLETED or order.amount_fen is None:
             return
-        from storage.money import format_yuan
-
-        payout = order.payout_fen if order.payout_fen is not None else order.amount_fen - (order.commission_fen or 0)
-        text = (f"订单 {order.code}（{order.service.name}）已完成：收款 {format_yuan(order.amount_fen)} 元"
-                f"（{order.payment_method or '未注明'}），平台佣金 {format_yuan(order.commission_fen or 0)} 元，"
-                f"应结给您 {format_yuan(payout)} 元，计入本月结算。")
         try:
-            await self.tg.bot.send_message(order.merchant.telegram_id, text)
+            await self.tg.bot.send_message(order.merchant.telegram_id, merchant_words.job_settled(order))
         except TelegramForbiddenError:
             log.info("merchant %s has not started the bot; settlement note only in the statement", order.merchant.id)
 
-    async def merchant_notify(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        """`merchant.notify` {merchant_id, text}: a private message."""
-        merchant = await merchants.get(session=session, merchant_id=int(payload["merchant_id"]))
+    async def merchant_notify(self, event: MerchantNote, session: AsyncSession) -> None:
+        """A private message to one merchant."""
+        merchant = await merchants.get(session=session, merchant_id=event.merchant_id)
         if merchant is None:
-            raise PermanentFailure(f"merchant {payload['merchant_id']} not found")
+            raise PermanentFailure(f"merchant {event.merchant_id} not found")
         try:
-            await self.tg.bot.send_message(merchant.telegram_id, str(payload["text"])[:TELEGRAM_TEXT_LIMIT])
+            await self.tg.bot.send_message(merchant.telegram_id, event.text[:TELEGRAM_TEXT_LIMIT])
         except TelegramForbiddenError as exc:
             await self._ask_to_start(merchant.telegram_id, merchant.name, "hi")
             raise PermanentFailure(f"merchant {merchant.id} has not started the bot") from exc
 
-    async def staff_notify(self, payload: dict[str, Any], session: AsyncSession) -> None:
-        """`staff.notify` {text, handoff_id?, complaint_id?, photo_path?} to the staff chat."""
+    async def staff_notify(self, event: StaffAlert | HandoffMessage, session: AsyncSession) -> None:
+        """An alert or a hand-off line to the staff chat; a reply to it reaches the owner behind it."""
         chat_id = await self.tg.chats.staff_chat()
         if chat_id is None:
             raise PermanentFailure("BUTLER_STAFF_CHAT_ID is not set")
-        text = str(payload.get("text", ""))
-        if payload.get("handoff_id"):
-            text += "\n（回复本消息即答复业主；回复 /close 或「结束」结束人工服务）"
-        photo = payload.get("photo_path")
-        photo_url = str(payload.get("photo_url") or "")
+        text = event.text
+        refs: dict[str, int] = {}
+        photo = ""
+        if isinstance(event, HandoffMessage):
+            text += staff_words.HANDOFF_REPLY_HINT
+            refs["handoff_id"] = event.handoff_id
+        else:
+            photo = event.photo_path
+            if event.complaint_id:
+                refs["complaint_id"] = event.complaint_id
+        photo_url = event.photo_url
         message: Message | None = None
         if photo_url.startswith(("http://", "https://")):
             # An owner's WeChat photo (issue 12): Telegram fetches it; the text names the URL too,
@@ -190,12 +202,11 @@ class TelegramDeliveries:
         elif photo and Path(photo).is_file():
             message = await self.tg.bot.send_photo(chat_id, FSInputFile(photo), caption=text[:CAPTION_LIMIT])
         elif photo:
-            text += "\n（图片文件已不存在）"
+            text += staff_words.PHOTO_MISSING
         if message is None:
             message = await self.tg.bot.send_message(chat_id, text[:TELEGRAM_TEXT_LIMIT])
         elif len(text) > CAPTION_LIMIT:
             await self.tg.bot.send_message(chat_id, text[:TELEGRAM_TEXT_LIMIT])
-        refs = {k: int(payload[k]) for k in ("handoff_id", "complaint_id") if payload.get(k)}
         if refs:
             try:
                 await self.tg.runtime.kv.set_json(
@@ -214,12 +225,13 @@ def _escape(text: str) -> str:
 def register_outbox_handlers(relay: OutboxRelay, tg: TelegramService) -> TelegramDeliveries:
     """Declare the Telegram deliveries on a relay (web process and scheduler process alike)."""
     deliveries = TelegramDeliveries(tg)
-    relay.register("order.created", deliveries.order_created)
-    relay.register("order.reposted", deliveries.order_reposted)
-    relay.register("order.accepted", deliveries.order_accepted)
-    relay.register("order.progress", deliveries.order_changed)
-    relay.register("order.cancelled", deliveries.order_cancelled)
-    relay.register("order.completed", deliveries.order_completed)  # issue 16: these rows used to wait forever
-    relay.register("merchant.notify", deliveries.merchant_notify)
-    relay.register("staff.notify", deliveries.staff_notify)
+    relay.register(JobOffered, deliveries.order_created)
+    relay.register(JobReposted, deliveries.order_reposted)
+    relay.register(JobTaken, deliveries.order_accepted)
+    relay.register(JobProgress, deliveries.order_changed)
+    relay.register(JobCancelled, deliveries.order_cancelled)
+    relay.register(JobCompleted, deliveries.order_completed)  # issue 16: these rows used to wait forever
+    relay.register(MerchantNote, deliveries.merchant_notify)
+    relay.register(StaffAlert, deliveries.staff_notify)
+    relay.register(HandoffMessage, deliveries.staff_notify)
     return deliveries

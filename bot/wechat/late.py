@@ -23,6 +23,7 @@ from dialogs.events import Channel, InboundMessage, MessageKind, Reply
 from storage import late_replies, outbox
 from storage.base import aware, utcnow
 from storage.db import unit_of_work
+from storage.events import OwnerNotice
 from storage.messages import InboundMessageLog
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class LateReplies:
                                                       outcome=outcome if text else "none"):
                 return False
             if text:
-                outbox.emit(session, "owner.notify", openid=openid, text=text)
+                outbox.emit(session, OwnerNotice(openid=openid, text=text))
         if text:
             self.on_emit()
         return True

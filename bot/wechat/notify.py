@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,33 +18,34 @@ from bot.wechat.notices import DEFAULT_FIELDS, template_data
 from dialogs.guard import GuardRefused
 from dialogs.handoff import window_open
 from storage import owners, send_results
+from storage.events import OwnerNotice
 
 
 def owner_notifier(
     client: WeChatClient, *, template_id: str = "", fields: dict[str, str] | None = None, tz: str = "Asia/Shanghai"
 ) -> OutboxHandler:
-    """Handler for `owner.notify` events: payload {openid, text, [title], [notice: bool], [fields]}."""
+    """Handler for `OwnerNotice` events (kind owner.notify)."""
     mapping, zone = fields or DEFAULT_FIELDS, ZoneInfo(tz)
 
-    async def send_notice(payload: dict[str, Any], session: AsyncSession) -> None:
-        data = template_data(mapping=mapping, tz=zone, title=payload.get("title") or "服务通知",
-                             text=payload["text"], fields=payload.get("fields"))
-        msgid = await client.send_template(payload["openid"], template_id, data)
+    async def send_notice(event: OwnerNotice, session: AsyncSession) -> None:
+        data = template_data(mapping=mapping, tz=zone, title=event.title or "服务通知",
+                             text=event.text, fields=event.fields)
+        msgid = await client.send_template(event.openid, template_id, data)
         await send_results.record_sent(session=session, msgid=msgid, kind=send_results.SendKind.TEMPLATE,
-                                       openid=payload["openid"], source="owner.notify")
+                                       openid=event.openid, source=OwnerNotice.kind)
 
-    async def notify(payload: dict[str, Any], session: AsyncSession) -> None:
-        openid, text = payload["openid"], payload["text"]
+    async def notify(event: OwnerNotice, session: AsyncSession) -> None:
+        openid, text = event.openid, event.text
         owner = await owners.get_by_openid(session=session, openid=openid)
         if owner is not None and owner.blocked:
             raise PermanentFailure("the owner blocked the account (failed:user block); they must write first")
         try:
             # {menu: [...]}: one-tap answers (issue 14, 确认金额); outside the window, the words to type.
-            if payload.get("menu") and await _menu(client, openid, text, [str(o) for o in payload["menu"]]):
+            if event.menu and await _menu(client, openid, text, list(event.menu)):
                 return
-            if payload.get("notice") and template_id:
+            if event.notice and template_id:
                 try:
-                    await send_notice(payload, session)
+                    await send_notice(event, session)
                 except WeChatAPIError as exc:
                     # A template the platform refused (not granted, bad keyword …): the whole text
                     # still reaches an owner whose 48-hour window is open.
@@ -61,13 +61,13 @@ def owner_notifier(
                 # The daily API quota covers templates too: not an attempt (issue 15: five sweeps
                 # would otherwise use up the event's attempts and drop it); the sweeper retries.
                 raise RetryLater(str(exc)) from exc
-            if not template_id or payload.get("notice"):
+            if not template_id or event.notice:
                 if isinstance(exc, WindowClosed):
                     raise PermanentFailure(str(exc)) from exc
                 raise  # 45047: the owner's next message reopens the quota; retry later
             # The 48-hour window closed (45015) or its message count is used up (45047): a
             # service notice may still go as a template message.
-            await send_notice(payload, session)
+            await send_notice(event, session)
 
     return notify
 

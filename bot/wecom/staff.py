@@ -8,7 +8,6 @@ with no hand-off pending fall through to the merchant handling (a person may be 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from bot.outbox_relay import OutboxHandler, PermanentFailure
 from bot.wecom.merchants import WeComMerchants
 from bot.wecom.webhook import MemberText
 from storage import staff
+from storage.events import HandoffMessage, StaffAlert
 from storage.staff import Staff
 
 log = logging.getLogger(__name__)
@@ -40,29 +40,30 @@ class WeComStaff:
         self.kv = merchants.kv
 
     def wrap_alerts(self, previous: OutboxHandler | None) -> OutboxHandler:
-        """`staff.notify` to the existing channel (Telegram chat or WeChat) and to WeCom staff."""
+        """Staff events to the existing channel (Telegram chat or WeChat) and to WeCom staff."""
 
-        async def notify(payload: dict[str, Any], session: AsyncSession) -> None:
+        async def notify(event: StaffAlert | HandoffMessage, session: AsyncSession) -> None:
             reasons: list[str] = []
             if previous is not None:
                 try:
-                    await previous(payload, session)
+                    await previous(event, session)
                 except PermanentFailure as exc:
                     reasons.append(str(exc))
-            reached = await self.alert(payload, session)
+            reached = await self.alert(event, session)
             if not reached and reasons and previous is not None:
                 raise PermanentFailure("; ".join(reasons))
 
         return notify
 
-    async def alert(self, payload: dict[str, Any], session: AsyncSession) -> int:
+    async def alert(self, event: StaffAlert | HandoffMessage, session: AsyncSession) -> int:
         """Every active WeCom staff member who may act in the event's community; returns how many."""
-        community_id = payload.get("community_id")
+        community_id = event.community_id
+        handoff_id = event.handoff_id if isinstance(event, HandoffMessage) else None
         stmt = (select(Staff).where(Staff.wecom_userid.is_not(None), Staff.active.is_(True))
                 .options(selectinload(Staff.communities)).order_by(Staff.id))
         members = [m for m in await session.scalars(stmt) if community_id is None or m.can_act_in(int(community_id))]
-        text = str(payload.get("text", ""))
-        if payload.get("handoff_id"):
+        text = event.text
+        if handoff_id:
             text += HINT
         reached = 0
         for member in members:
@@ -73,8 +74,8 @@ class WeComStaff:
                 log.info("staff %s not reachable on WeCom: %r", member.id, exc)
                 continue
             reached += 1
-            if payload.get("handoff_id"):
-                await self.kv.set(_handoff_key(member.wecom_userid), str(int(payload["handoff_id"])), ttl_seconds=HANDOFF_TTL)
+            if handoff_id:
+                await self.kv.set(_handoff_key(member.wecom_userid), str(handoff_id), ttl_seconds=HANDOFF_TTL)
         return reached
 
     async def handle_text(self, message: MemberText) -> bool:

@@ -4,8 +4,8 @@ for the sweeper minutes later."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,35 +13,78 @@ from bot.outbox_relay import OutboxRelay
 from bot.runtime import build_runtime
 from storage import outbox
 from storage.db import unit_of_work
+from storage.events import DomainEvent
 from tests.conftest import make_settings
+
+
+@dataclass(frozen=True)
+class First(DomainEvent):
+    kind: ClassVar[str] = "test.first"
+    n: int
+
+
+@dataclass(frozen=True)
+class Second(DomainEvent):
+    kind: ClassVar[str] = "test.second"
+    n: int
 
 
 async def test_a_kick_that_lands_during_a_drain_is_not_lost(backend, fake_wechat) -> None:  # type: ignore[no-untyped-def]
     runtime = build_runtime(make_settings(backend, fake_wechat))
     relay = OutboxRelay(runtime.sessions)
-    tag = uuid.uuid4().hex[:8]
-    first_kind, second_kind = f"test.first.{tag}", f"test.second.{tag}"
-    delivered: list[str] = []
+    delivered: list[int] = []
 
-    async def first(payload: dict[str, Any], session: AsyncSession) -> None:
+    async def first(event: First, session: AsyncSession) -> None:
         # Another request commits an event and kicks while this drain is busy with the first one.
         async with unit_of_work(runtime.sessions) as other:
-            outbox.emit(other, second_kind, n=2)
+            outbox.emit(other, Second(n=2))
         relay.kick()
-        delivered.append(first_kind)
+        delivered.append(event.n)
 
-    async def second(payload: dict[str, Any], session: AsyncSession) -> None:
-        delivered.append(second_kind)
+    async def second(event: Second, session: AsyncSession) -> None:
+        delivered.append(event.n)
 
-    relay.register(first_kind, first)
-    relay.register(second_kind, second)
+    relay.register(First, first)
+    relay.register(Second, second)
     try:
         async with unit_of_work(runtime.sessions) as session:
-            outbox.emit(session, first_kind, n=1)
+            outbox.emit(session, First(n=1))
         relay.kick()
         async with asyncio.timeout(10):
             while len(delivered) < 2:
                 await asyncio.sleep(0.02)
-        assert delivered == [first_kind, second_kind]
+        assert delivered == [1, 2]
+    finally:
+        await runtime.aclose()
+
+
+async def test_a_row_that_does_not_decode_is_parked_with_its_reason_not_retried(backend, fake_wechat) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from storage.events import JobOffered
+
+    runtime = build_runtime(make_settings(backend, fake_wechat))
+    relay = OutboxRelay(runtime.sessions)
+    offered: list[int] = []
+
+    async def offer(event: JobOffered, session: AsyncSession) -> None:
+        offered.append(event.order_id)
+
+    relay.register(JobOffered, offer)
+    try:
+        async with unit_of_work(runtime.sessions) as session:
+            # Written by another version: same kind, a payload this one cannot read.
+            bad = outbox.OutboxEvent(kind=JobOffered.kind, payload={"order": "A1"})
+            session.add(bad)
+            good = outbox.emit(session, JobOffered(order_id=99))
+        await relay.drain()
+        await relay.drain()  # a second pass does not pick the parked row up again
+        async with unit_of_work(runtime.sessions) as session:
+            rows = {r.id: r for r in await session.scalars(
+                select(outbox.OutboxEvent).where(outbox.OutboxEvent.id.in_([bad.id, good.id])))}
+        assert offered == [99]
+        assert rows[bad.id].parked_at is not None and rows[bad.id].processed_at is None
+        assert "lacks 'order_id'" in rows[bad.id].last_error
+        assert rows[good.id].processed_at is not None and rows[good.id].parked_at is None
     finally:
         await runtime.aclose()

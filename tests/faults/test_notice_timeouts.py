@@ -17,6 +17,7 @@ from bot.app import RELAY
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from storage import outbox
 from storage.db import unit_of_work
+from storage.events import OwnerNotice
 from storage.outbox import OutboxEvent
 from tests.conftest import REDIS_URL, Backend, make_settings, start_hub
 from tests.faults.proxy import DelayingProxy
@@ -43,7 +44,7 @@ async def test_notices_that_time_out_after_delivery_are_never_sent_twice(postgre
         relay = hub.client.app[RELAY]
         await relay.drain()
         async with unit_of_work(hub.runtime.sessions) as session:
-            events = [outbox.emit(session, "owner.notify", openid=o, text="您预约的保洁已接单，阿姨明天上午九点到。") for o in openids]
+            events = [outbox.emit(session, OwnerNotice(openid=o, text="您预约的保洁已接单，阿姨明天上午九点到。")) for o in openids]
         ids = [e.id for e in events]
         for _ in range(4):  # the kick after the commit, then three 15-second sweeps
             await relay.drain()

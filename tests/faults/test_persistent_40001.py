@@ -17,6 +17,7 @@ from bot.app import RELAY
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from storage import outbox
 from storage.db import unit_of_work
+from storage.events import OwnerNotice
 from storage.outbox import OutboxEvent
 from tests.conftest import Backend, make_settings, start_hub
 from tests.faults.services import PrivateRedis
@@ -37,7 +38,7 @@ async def test_persistent_40001_refreshes_once_then_pauses_and_loses_nothing(
         tag = uuid.uuid4().hex[:8]
         openids = [f"o_tok_{tag}_{i}" for i in range(OWNERS)]
         async with unit_of_work(first.runtime.sessions) as session:
-            events = [outbox.emit(session, "owner.notify", openid=o, text="您的报修已受理，师傅今天下午上门。") for o in openids]
+            events = [outbox.emit(session, OwnerNotice(openid=o, text="您的报修已受理，师傅今天下午上门。")) for o in openids]
         ids = [e.id for e in events]
         fake_wechat.fail(CS, 40001, times=100_000)  # WeChat rejects every token, however fresh
 

@@ -17,6 +17,7 @@ from bot.app import RELAY
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from storage import outbox
 from storage.db import unit_of_work
+from storage.events import OwnerNotice
 from storage.migrate import upgrade_sync
 from storage.outbox import OutboxEvent
 from tests.conftest import (
@@ -66,7 +67,7 @@ async def notify_once(hub: Hub, *, notice: bool = False) -> OutboxEvent:
     relay = hub.client.app[RELAY]
     await relay.drain()  # let the start-up kick finish first, so exactly one attempt is measured
     async with unit_of_work(hub.runtime.sessions) as session:
-        event = outbox.emit(session, "owner.notify", openid=openid, text="您的订单已接单，师傅明天上午到。", notice=notice)
+        event = outbox.emit(session, OwnerNotice(openid=openid, text="您的订单已接单，师傅明天上午到。", notice=notice))
     await relay.drain()
     async with hub.runtime.sessions() as session:
         row = await session.get(OutboxEvent, event.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app import RELAY
 from bot.telegram.cards import JobCb
+from storage.events import JobOffered, MerchantNote, StaffAlert
 from tests.telegram.conftest import (
     MERCHANT_CHAT,
     SECRET,
@@ -76,7 +77,7 @@ async def test_the_scheduler_process_delivers_cards_too(backend, fake_wechat, fa
     try:
         world = await make_world(web.hub)
         order_id, code = await create_order(web.hub, world)
-        assert {"order.created", "staff.notify", "merchant.notify"} <= set(relay.handlers)
+        assert {JobOffered, StaffAlert, MerchantNote} <= set(relay.handlers)
         await relay.drain()
         assert len(sends_mentioning(fake_telegram, MERCHANT_CHAT, code)) == 1
         assert (await load_order(web.hub, order_id)).card_message_id is not None

@@ -9,6 +9,7 @@ from bot.devtools.fake_telegram import FakeTelegramAPI
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from storage import orders, outbox
 from storage.db import unit_of_work
+from storage.events import MerchantNote
 from storage.outbox import OutboxEvent
 from tests.conftest import Backend
 from tests.telegram.conftest import (
@@ -120,8 +121,8 @@ async def test_merchant_notify_reaches_the_merchant_or_asks_them_to_start_the_bo
     world = await make_world(tg_hub.hub, merchants_spec={"张师傅": {}, "李师傅": {}})
     tg_hub.fake.block_user(world.merchants["李师傅"])
     async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
-        outbox.emit(session, "merchant.notify", merchant_id=world.merchant_ids["张师傅"], text="本月结算单已生成")
-        outbox.emit(session, "merchant.notify", merchant_id=world.merchant_ids["李师傅"], text="本月结算单已生成")
+        outbox.emit(session, MerchantNote(merchant_id=world.merchant_ids["张师傅"], text="本月结算单已生成"))
+        outbox.emit(session, MerchantNote(merchant_id=world.merchant_ids["李师傅"], text="本月结算单已生成"))
     await tg_hub.hub.client.app[RELAY].drain()
     assert tg_hub.fake.sent_to(world.merchants["张师傅"])[-1].text == "本月结算单已生成"
     (hint,) = sends_mentioning(tg_hub.fake, MERCHANT_CHAT, f"tg://user?id={world.merchants['李师傅']}")

@@ -9,6 +9,7 @@ from bot.devtools.fake_telegram import bot_message_json
 from storage import outbox
 from storage.base import utcnow
 from storage.db import unit_of_work
+from storage.events import StaffAlert
 from storage.owners import Owner
 from tests.telegram.conftest import STAFF_CHAT, TgHub, make_world, sends_mentioning, wechat_to
 
@@ -20,8 +21,8 @@ async def test_staff_notify_with_a_photo(tg_hub: TgHub, tmp_path: Path) -> None:
     photo = tmp_path / "corridor.png"
     photo.write_bytes(PNG)
     async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
-        outbox.emit(session, "staff.notify", text="3号楼走廊灯不亮", complaint_id=7, photo_path=str(photo))
-        outbox.emit(session, "staff.notify", text="图片丢了的报修", photo_path=str(tmp_path / "missing.png"))
+        outbox.emit(session, StaffAlert(text="3号楼走廊灯不亮", complaint_id=7, photo_path=str(photo)))
+        outbox.emit(session, StaffAlert(text="图片丢了的报修", photo_path=str(tmp_path / "missing.png")))
     await tg_hub.hub.client.app[RELAY].drain()
     (sent,) = [c for c in tg_hub.fake.calls_to("sendPhoto", chat_id=STAFF_CHAT) if c.text == "3号楼走廊灯不亮"]
     assert sent.files == {"photo": len(PNG)} and sent.text == "3号楼走廊灯不亮"

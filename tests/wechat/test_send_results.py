@@ -13,6 +13,7 @@ from storage import outbox, send_results
 from storage.base import aware, utcnow
 from storage.broadcasts import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
 from storage.db import unit_of_work
+from storage.events import OwnerNotice
 from storage.owners import Owner
 from tests.conftest import Backend, Hub, make_settings, start_hub
 from tests.dialogs.conftest import bound_owner, drain
@@ -68,7 +69,7 @@ async def test_user_block_fails_the_delivery_marks_the_owner_and_keeps_the_windo
 
     # Nothing more goes to them …
     async with unit_of_work(hub.runtime.sessions) as session:
-        outbox.emit(session, "owner.notify", openid=me.openid, text="您的订单已完成。")
+        outbox.emit(session, OwnerNotice(openid=me.openid, text="您的订单已完成。"))
     await drain(hub)
     assert [c for c in hub.fake_wechat.calls if c.body.get("touser") == me.openid] == []
     # … until they write again.
@@ -83,9 +84,9 @@ async def test_a_template_notice_is_recorded_and_its_result_matched_by_msgid(
     try:
         me, _ = await bound_owner(hub)
         async with unit_of_work(hub.runtime.sessions) as session:
-            outbox.emit(session, "owner.notify", openid=me.openid, notice=True, title="订单已完成",
+            outbox.emit(session, OwnerNotice(openid=me.openid, notice=True, title="订单已完成",
                         text="您预约的钟点工（订单 AB23）已完成。",
-                        fields={"service": "钟点工", "code": "AB23", "status": "已完成", "worker": "王师傅"})
+                        fields={"service": "钟点工", "code": "AB23", "status": "已完成", "worker": "王师傅"}))
         await drain(hub)
         [call] = fake_wechat.calls_to("/cgi-bin/message/template/send")
         msgid = str(fake_wechat.template_msgids[-1])

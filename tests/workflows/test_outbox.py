@@ -18,9 +18,10 @@ from sqlalchemy import select
 from bot.app import RELAY
 from bot.outbox_relay import OutboxRelay, UnhandledOutboxKind
 from scheduler.jobs import run_job
-from storage import dispatch, outbox, reports
+from storage import dispatch, events, outbox, reports
 from storage.base import utcnow
 from storage.db import unit_of_work
+from storage.events import OwnerNotice
 from storage.migrate import upgrade_sync
 from storage.money import PaymentMethod
 from storage.orders import OrderStatus
@@ -36,35 +37,43 @@ BUTLER = str(Path(sys.executable).with_name("butler"))
 CS_PATH = "/cgi-bin/message/custom/send"
 
 
-def _emitted_kinds() -> set[str]:
-    """Every literal kind passed to outbox.emit(session, "kind", …) anywhere in the code."""
-    kinds: set[str] = set()
+def _emit_calls() -> list[tuple[str, ast.Call]]:
+    """Every outbox.emit(…) call anywhere in the code, with its file."""
+    calls: list[tuple[str, ast.Call]] = []
     for package in ("bot", "dialogs", "storage", "scheduler"):
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "emit"
-                        and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)):
-                    kinds.add(str(node.args[1].value))
-    return kinds
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "emit":
+                    calls.append((str(path.relative_to(ROOT)), node))
+    return calls
 
 
-def test_every_kind_the_code_emits_is_declared() -> None:
-    found = _emitted_kinds()
-    assert {"owner.notify", "staff.notify", "order.completed"} <= found  # the scan sees real calls
-    assert found <= outbox.KINDS, found - outbox.KINDS
+def test_every_emit_passes_one_typed_event_never_a_kind_string_or_payload() -> None:
+    calls = _emit_calls()
+    assert len(calls) > 30  # the scan sees real calls
+    names = {t.__name__ for t in events.EVENT_TYPES}
+    for path, call in calls:
+        assert len(call.args) == 2 and not call.keywords, f"{path}:{call.lineno}: emit(session, event)"
+        built = call.args[1]
+        assert isinstance(built, ast.Call) and isinstance(built.func, ast.Name) and built.func.id in names, \
+            f"{path}:{call.lineno}: the event must be one of storage.events"
 
 
-async def test_every_declared_kind_has_a_handler_with_and_without_telegram(hub: Hub, tg: TgHub) -> None:
+async def test_every_event_type_has_a_handler_with_and_without_telegram(hub: Hub, tg: TgHub) -> None:
     for app in (hub.client.app, tg.hub.client.app):
-        assert set(app[RELAY].handlers) >= outbox.KINDS
+        assert set(app[RELAY].handlers) >= set(events.EVENT_TYPES)
 
 
 def test_a_relay_missing_a_handler_refuses(sqlite_url: str) -> None:
     from storage.db import create_engine, create_session_factory
 
     relay = OutboxRelay(create_session_factory(create_engine(sqlite_url)))
-    relay.register("owner.notify", lambda payload, session: None)  # type: ignore[arg-type,return-value]
-    with pytest.raises(UnhandledOutboxKind, match="order.completed"):
+
+    async def owner_notice(event: events.OwnerNotice, session: object) -> None:
+        return None
+
+    relay.register(events.OwnerNotice, owner_notice)  # type: ignore[arg-type]
+    with pytest.raises(UnhandledOutboxKind, match="JobCompleted"):
         relay.require()
 
 
@@ -117,7 +126,7 @@ async def test_a_row_failing_repeatedly_is_parked_counted_in_metrics_and_the_dai
     try:
         openid = f"o-park-{uid()}"
         async with unit_of_work(hub.runtime.sessions) as session:
-            event = outbox.emit(session, "owner.notify", openid=openid, text="您的订单已完成。")
+            event = outbox.emit(session, OwnerNotice(openid=openid, text="您的订单已完成。"))
         fake_wechat.fail(CS_PATH, 48001, times=5)  # "api unauthorized": not permanent, so it is retried
         relay = hub.client.app[RELAY]
         for _ in range(4):
@@ -139,9 +148,9 @@ async def test_a_row_failing_repeatedly_is_parked_counted_in_metrics_and_the_dai
 
 async def test_delivered_rows_are_deleted_after_the_retention_period_and_parked_ones_kept(hub: Hub) -> None:
     async with unit_of_work(hub.runtime.sessions) as session:
-        old = outbox.emit(session, "owner.notify", openid="o-old", text="x")
-        fresh = outbox.emit(session, "owner.notify", openid="o-fresh", text="x")
-        parked = outbox.emit(session, "owner.notify", openid="o-parked", text="x")
+        old = outbox.emit(session, OwnerNotice(openid="o-old", text="x"))
+        fresh = outbox.emit(session, OwnerNotice(openid="o-fresh", text="x"))
+        parked = outbox.emit(session, OwnerNotice(openid="o-parked", text="x"))
         await session.flush()
         old.processed_at = utcnow() - timedelta(days=8)
         fresh.processed_at = utcnow() - timedelta(days=1)
