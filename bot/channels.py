@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +31,9 @@ from storage.events import (
 )
 from storage.merchants import Channel, Merchant
 from storage.orders import Order, OrderStatus
+
+if TYPE_CHECKING:  # WeCom is imported only when it is configured
+    from bot.wecom.merchants import WeComMerchants
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +126,7 @@ def settlement_text(order: Order) -> str:
 class MerchantDispatch:
     """Merchant outbox kinds → every channel (public side) and the merchant's own channel (private)."""
 
-    def __init__(self, telegram: TelegramMerchants | None, wecom: MerchantChannel | None) -> None:
+    def __init__(self, telegram: TelegramMerchants | None, wecom: WeComMerchants | None) -> None:
         self.telegram = telegram
         self.wecom = wecom
 
@@ -157,7 +161,7 @@ class MerchantDispatch:
 
     async def order_reposted(self, event: JobReposted, session: AsyncSession) -> None:
         order = await _order(session, event.order_id)
-        calls = [self.telegram.repost(session, order)] if self.telegram else []
+        calls: list[Coroutine[Any, Any, object]] = [self.telegram.repost(session, order)] if self.telegram else []
         if self.wecom is not None:
             calls.append(self.wecom.offer(session, order))
         await self._each("order.reposted", calls)

@@ -147,7 +147,7 @@ class MerchantPayout:
     month: str
     merchant_id: int
     merchant_name: str
-    telegram_id: int
+    telegram_id: int | None  # None: a merchant on WeCom only
     orders: int = 0
     amount_fen: int = 0
     commission_fen: int = 0

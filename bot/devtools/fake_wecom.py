@@ -130,8 +130,8 @@ class FakeWeComAPI:
         if path == UPLOAD:
             form = await request.post()
             media = form.get("media")
-            body = {"filename": getattr(media, "filename", ""), "size": len(getattr(media, "file", b"").read())
-                    if media is not None and hasattr(media, "file") else 0}
+            upload = getattr(media, "file", None)
+            body = {"filename": getattr(media, "filename", ""), "size": len(upload.read()) if upload is not None else 0}
         else:
             raw = await request.text()
             try:

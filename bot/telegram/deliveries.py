@@ -119,6 +119,8 @@ class TelegramDeliveries:
     async def send_contact(self, order: Order) -> bool:
         """Private slip with progress buttons; if the merchant never started the bot, a deep link."""
         assert order.merchant is not None
+        if order.merchant.telegram_id is None:
+            raise PermanentFailure(f"merchant {order.merchant.id} has no Telegram id")
         try:
             await self.tg.bot.send_message(
                 order.merchant.telegram_id,
@@ -146,8 +148,8 @@ class TelegramDeliveries:
         """Close the card and tell the merchant holding the job not to come."""
         order = await _order(session, event.order_id)
         await self._refresh_card(order)
-        if order.merchant is None:
-            return
+        if order.merchant is None or order.merchant.telegram_id is None:
+            return  # no merchant, or one on WeCom only: the seam tells them there
         try:
             await self.tg.bot.send_message(
                 order.merchant.telegram_id,
@@ -161,6 +163,8 @@ class TelegramDeliveries:
         order = await _order(session, event.order_id)
         if order.merchant is None or order.status != OrderStatus.COMPLETED or order.amount_fen is None:
             return
+        if order.merchant.telegram_id is None:
+            return  # a merchant on WeCom only: the seam sends the note there
         try:
             await self.tg.bot.send_message(order.merchant.telegram_id, merchant_words.job_settled(order))
         except TelegramForbiddenError:
@@ -171,6 +175,8 @@ class TelegramDeliveries:
         merchant = await merchants.get(session=session, merchant_id=event.merchant_id)
         if merchant is None:
             raise PermanentFailure(f"merchant {event.merchant_id} not found")
+        if merchant.telegram_id is None:
+            raise PermanentFailure(f"merchant {merchant.id} has no Telegram id")
         try:
             await self.tg.bot.send_message(merchant.telegram_id, event.text[:TELEGRAM_TEXT_LIMIT])
         except TelegramForbiddenError as exc:

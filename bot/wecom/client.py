@@ -41,7 +41,7 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
-class _SDK(EnterpriseSDK):  # type: ignore[misc]
+class _SDK(EnterpriseSDK):
     """wechatpy's enterprise client with a configurable host (its gettoken URL is hard-coded)."""
 
     def __init__(self, corp_id: str, secret: str, *, api_base: str, timeout: float) -> None:
