@@ -9,8 +9,8 @@ channel the merchant last acted on (`Merchant.channel`).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
