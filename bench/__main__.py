@@ -43,7 +43,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("which", nargs="*", default=["all"], help=f"all or any of {', '.join(BENCHMARKS)}")
     ap.add_argument("--quick", action="store_true", help="fewer requests and owners (a smoke run)")
+    ap.add_argument("--acceptance", action="store_true", help="webhook: issue 18's workload (bench/acceptance.py)")
+    ap.add_argument("--messages", type=int, default=40_000, help="with --acceptance: how many messages")
     args = ap.parse_args()
+    if args.acceptance:
+        from bench import acceptance
+
+        print(json.dumps(asyncio.run(acceptance.run(messages=args.messages)), ensure_ascii=False))
+        return
     logging.basicConfig(level=logging.WARNING)
     names = list(BENCHMARKS) if "all" in args.which else args.which
     unknown = set(names) - set(BENCHMARKS)

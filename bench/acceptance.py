@@ -1,0 +1,124 @@
+"""Issue 18's acceptance workload: `python -m bench webhook --acceptance [--messages N]`.
+
+Distinct encrypted messages from 2,000 owners (most first contacts during the run), cycling the five
+texts below, safe mode, c=16, one `butler serve` pinned to one core with taskset, PostgreSQL + Redis,
+against the bare aiohttp + wechatpy echo (pinned to the same core) measured in the same run.
+
+Counts per message: server CPU (/proc), database transactions (pg_stat_database of the scratch
+database: xact_commit + xact_rollback; PostgreSQL keeps no per-database statement count without
+pg_stat_statements) and Redis commands (INFO total_commands_processed; the Redis server is shared,
+so other engineers' traffic inflates this figure on a busy machine).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from typing import Any
+
+from bench.common import (
+    AES_KEY,
+    APP_ID,
+    BUTLER,
+    PY,
+    REDIS_URL,
+    TOKEN,
+    asyncpg_url,
+    free_port,
+    hub_env,
+    scratch_database,
+    spawn,
+    wait_http,
+)
+from bench.webhook import load
+from bot.devtools.fake_wechat import FakeWeChatAPI
+from bot.devtools.wechat_sender import WeChatSender, text_xml
+
+TEXTS = ("你们有什么服务", "物业费怎么交", "最近有什么活动", "你好", "修空调怎么收费")
+OWNERS = 2000
+CONCURRENCY = 16
+
+
+def build(n: int, owners: int = OWNERS) -> list[dict[str, str]]:
+    """n messages, owner i % owners sends text i % 5: every owner is new the first time round."""
+    sender = WeChatSender(token=TOKEN, aes_key=AES_KEY, app_id=APP_ID)
+    prefix = secrets.token_hex(3)
+    out = []
+    for i in range(n):
+        openid = f"o_acc_{prefix}_{i % owners:05d}"
+        query, body = sender.request(text_xml(openid, TEXTS[(i // owners + i) % len(TEXTS)], msg_id=secrets.randbits(62)))
+        out.append({"query": query, "body": body.decode()})
+    return out
+
+
+def _pinned(args: list[str]) -> list[str]:
+    core = os.environ.get("BENCH_CORE", "1")
+    return ["taskset", "-c", core, *args] if shutil.which("taskset") else args
+
+
+async def _xacts(db_url: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_url(db_url))
+    try:
+        return int(await conn.fetchval(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"))
+    finally:
+        await conn.close()
+
+
+async def _redis_commands() -> int:
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        return int((await client.info("stats"))["total_commands_processed"])
+    finally:
+        await client.aclose()
+
+
+async def run(*, messages: int = 40_000) -> dict[str, Any]:
+    """Warm both servers, then the full path and the echo once each with the same-sized workload."""
+    fake = FakeWeChatAPI()
+    api_base = await fake.start()
+    try:
+        async with scratch_database("acceptance") as db_url:
+            hub_port, base_port = free_port(), free_port()
+            env = hub_env(database_url=db_url, port=hub_port, wechat_api_base=api_base)
+            hub = await spawn("acceptance-serve", _pinned([*BUTLER, "serve", "--no-scheduler"]), env)
+            base = await spawn("acceptance-baseline", _pinned([PY, "-m", "bench.baseline", "--port", str(base_port)]), dict(os.environ))
+            try:
+                await wait_http(f"http://127.0.0.1:{hub_port}/healthz", child=hub)
+                await wait_http(f"http://127.0.0.1:{base_port}/healthz", child=base)
+                hub_url, base_url = f"http://127.0.0.1:{hub_port}/wechat", f"http://127.0.0.1:{base_port}/wechat"
+                await load(hub_url, build(200, owners=50), 8)  # warm pools and the NLU, 50 owners only
+                await load(base_url, build(200, owners=50), 8)
+                bare = await load(base_url, build(messages), CONCURRENCY, server_pid=base.pid)
+                requests = build(messages)
+                x0, r0 = await _xacts(db_url), await _redis_commands()
+                full = await load(hub_url, requests, CONCURRENCY, server_pid=hub.pid)
+                x1, r1 = await _xacts(db_url), await _redis_commands()
+            finally:
+                await hub.stop()
+                await base.stop()
+    finally:
+        await fake.close()
+    ok = max(1, full["ok"])
+    result = {
+        "messages": messages, "owners": OWNERS, "concurrency": CONCURRENCY, "full": full, "baseline": bare,
+        "ratio": round(full["throughput_rps"] / bare["throughput_rps"], 3),
+        "db_transactions_per_message": round((x1 - x0) / ok, 2),
+        "redis_commands_per_message": round((r1 - r0) / ok, 2),
+        "load_average": os.getloadavg(),
+    }
+    result["targets"] = {"ratio_ge_0.25": result["ratio"] >= 0.25, "p99_lt_100ms": full["p99_ms"] < 100}
+    print(
+        f"  acceptance {messages} msgs/{OWNERS} owners c={CONCURRENCY}: full {full['throughput_rps']} rps "
+        f"p50 {full['p50_ms']} ms p99 {full['p99_ms']} ms cpu {full['server_cpu_ms_per_request']} ms/msg | "
+        f"echo {bare['throughput_rps']} rps p99 {bare['p99_ms']} ms cpu {bare['server_cpu_ms_per_request']} ms/msg | "
+        f"ratio {result['ratio']:.3f} | db xacts/msg {result['db_transactions_per_message']} "
+        f"redis cmds/msg {result['redis_commands_per_message']} | load {result['load_average'][0]:.1f}",
+        flush=True,
+    )
+    return result
