@@ -32,7 +32,8 @@ from storage.events import (
 from storage.merchants import Channel, Merchant
 from storage.orders import Order, OrderStatus
 
-if TYPE_CHECKING:  # WeCom is imported only when it is configured
+if TYPE_CHECKING:  # aiogram and WeCom are imported only when they are configured
+    from bot.telegram.deliveries import TelegramDeliveries
     from bot.wecom.merchants import WeComMerchants
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class TelegramMerchants:
 
     name = "telegram"
 
-    def __init__(self, deliveries: Any) -> None:  # bot.telegram.deliveries.TelegramDeliveries
+    def __init__(self, deliveries: TelegramDeliveries) -> None:
         self.deliveries = deliveries
 
     def reaches(self, merchant: Merchant | None) -> bool:
@@ -88,11 +89,11 @@ class TelegramMerchants:
 
     async def offer(self, session: AsyncSession, order: Order) -> int:
         # Exactly the old order.created handler: one card in the group, recorded under a row lock.
-        await self.deliveries.order_created({"order_id": order.id}, session)
+        await self.deliveries.order_created(JobOffered(order_id=order.id), session)
         return 1
 
     async def repost(self, session: AsyncSession, order: Order) -> None:
-        await self.deliveries.order_reposted({"order_id": order.id}, session)
+        await self.deliveries.order_reposted(JobReposted(order_id=order.id), session)
 
     async def close_offers(self, order: Order, *, label: str) -> None:
         await self.deliveries._refresh_card(order)  # the group card shows the holder / status
@@ -229,7 +230,7 @@ class MerchantDispatch:
         relay.register(MerchantNote, self.merchant_notify)
 
 
-def install_merchant_dispatch(relay: OutboxRelay, runtime: Any, telegram_deliveries: Any | None) -> MerchantDispatch | None:
+def install_merchant_dispatch(relay: OutboxRelay, runtime: Any, telegram_deliveries: TelegramDeliveries | None) -> MerchantDispatch | None:
     """Every configured merchant channel behind one dispatcher (serve and scheduler alike).
 
     Returns the WeCom channel's dispatcher, or None when no merchant channel is configured (the
