@@ -10,6 +10,7 @@ from pathlib import Path
 
 from storage import faq, roster
 from storage.db import create_engine, create_session_factory
+from tests import subproc
 
 BUTLER = str(Path(sys.executable).with_name("butler"))
 
@@ -17,6 +18,11 @@ BUTLER = str(Path(sys.executable).with_name("butler"))
 def butler(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BUTLER_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
     return subprocess.run([BUTLER, *args], env=env, cwd=db.parent, capture_output=True, text=True, timeout=120)
+
+
+async def abutler(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BUTLER_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    return await subproc.run([BUTLER, *args], env=env, cwd=db.parent, capture_output=True, text=True, timeout=120)
 
 
 async def _read(db: Path):  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from dialogs import survey as survey_dialog
 from storage import surveys
 from storage.surveys import ResponseStatus, SurveyResponse
+from tests import subproc
 from tests.conftest import Backend, Hub, start_hub
 from tests.dialogs.conftest import chat, owner_row, uid
 
@@ -33,6 +34,11 @@ BUTLER = str(Path(sys.executable).with_name("butler"))
 def butler(db_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BUTLER_DATABASE_URL": db_url}
     return subprocess.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+async def abutler(db_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BUTLER_DATABASE_URL": db_url}
+    return await subproc.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def load_copy(backend: Backend, tmp_path: Path) -> tuple[int, str]:
@@ -97,13 +103,13 @@ async def test_full_survey_with_interruption_and_restart_then_export(hub: Hub, b
     assert stats["completed"] == 1 and stats["questions"]["satisfaction"]["average"] == 4.0
     assert stats["questions"]["interested_lines"]["counts"]["家政管家"] == 1
 
-    done = butler(backend.database_url, "survey", "export", str(survey_id), "--format", "csv", "-o", "out.csv", cwd=tmp_path)
+    done = (await abutler(backend.database_url, "survey", "export", str(survey_id), "--format", "csv", "-o", "out.csv", cwd=tmp_path))
     assert done.returncode == 0, done.stderr
     with (tmp_path / "out.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 1 and rows[0]["openid"] == me.openid and rows[0]["channel"] == "wechat_self"
     assert rows[0]["children_stage"] == "小学、初中" and rows[0]["completed_at"] and rows[0]["started_at"]
-    done = butler(backend.database_url, "survey", "export", str(survey_id), "--format", "xlsx", "-o", "out.xlsx", cwd=tmp_path)
+    done = (await abutler(backend.database_url, "survey", "export", str(survey_id), "--format", "xlsx", "-o", "out.xlsx", cwd=tmp_path))
     assert done.returncode == 0, done.stderr
     sheet = load_workbook(tmp_path / "out.xlsx").active
     header = [c.value for c in sheet[1]]
@@ -128,9 +134,9 @@ async def test_cancel_keeps_answers_and_the_survey_resumes_later(hub: Hub, backe
         reply = await me.say(title)
     assert "哪种情况" in reply  # resumes at the first unanswered question
     await me.say("取消")
-    assert butler(backend.database_url, "survey", "close", str(survey_id), cwd=tmp_path).returncode == 0
+    assert (await abutler(backend.database_url, "survey", "close", str(survey_id), cwd=tmp_path)).returncode == 0
     assert title not in await me.say("问卷")  # a closed survey is not offered any more
-    listing = butler(backend.database_url, "survey", "list", cwd=tmp_path).stdout
+    listing = (await abutler(backend.database_url, "survey", "list", cwd=tmp_path)).stdout
     assert f"{survey_id}\t" in listing and "closed" in listing
 
 

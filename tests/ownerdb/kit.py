@@ -16,6 +16,7 @@ from storage import roster, surveys
 from storage.db import unit_of_work
 from storage.owners import BindingStatus, Owner
 from storage.service_lines import ServiceDemand
+from tests import subproc
 from tests.broadcasts.kit import Place, uid
 from tests.conftest import Hub
 
@@ -26,6 +27,12 @@ def butler(hub: Hub, *args: str, cwd: Path | None = None) -> subprocess.Complete
     """Run the real `butler` CLI against the hub's database."""
     env = {**os.environ, "BUTLER_DATABASE_URL": hub.settings.database_url}
     return subprocess.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+async def abutler(hub: Hub, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `butler` CLI against the hub's database."""
+    env = {**os.environ, "BUTLER_DATABASE_URL": hub.settings.database_url}
+    return await subproc.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def today(hub: Hub) -> str:

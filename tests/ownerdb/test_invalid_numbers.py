@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from tests.broadcasts.kit import make_place, say
 from tests.conftest import Hub
-from tests.ownerdb.kit import add_roster, butler, owner_at
+from tests.ownerdb.kit import abutler, add_roster, owner_at
 
 
 async def _seed(hub: Hub) -> tuple[object, object]:
@@ -43,8 +43,8 @@ async def test_owners_invalid_lists_bad_missing_and_unreachable_numbers_in_scope
 async def test_owner_export_writes_csv_and_xlsx_without_formulas(hub: Hub, tmp_path: Path) -> None:
     place, _ = await _seed(hub)
     community = place.community  # type: ignore[attr-defined]
-    done = butler(hub, "owner", "export", "--invalid", "--community", community, "--format", "csv",
-                  "-o", str(tmp_path / "bad.csv"))
+    done = (await abutler(hub, "owner", "export", "--invalid", "--community", community, "--format", "csv",
+                  "-o", str(tmp_path / "bad.csv")))
     assert done.returncode == 0, done.stderr
     assert "3 people with invalid or unreachable numbers" in done.stdout
     with (tmp_path / "bad.csv").open(encoding="utf-8-sig") as fh:
@@ -52,7 +52,7 @@ async def test_owner_export_writes_csv_and_xlsx_without_formulas(hub: Hub, tmp_p
     assert {r["name"] for r in rows} == {"短号码", "没号码", "业主"}
     assert (tmp_path / "bad.csv").stat().st_mode & 0o077 == 0  # personal data: owner-only file
 
-    done = butler(hub, "owner", "export", "--community", community, "--format", "xlsx", "-o", str(tmp_path / "all.xlsx"))
+    done = (await abutler(hub, "owner", "export", "--community", community, "--format", "xlsx", "-o", str(tmp_path / "all.xlsx")))
     assert done.returncode == 0 and "5 people" in done.stdout, done.stdout + done.stderr
     sheet = load_workbook(tmp_path / "all.xlsx").active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
@@ -61,7 +61,7 @@ async def test_owner_export_writes_csv_and_xlsx_without_formulas(hub: Hub, tmp_p
     assert "'=HYPERLINK(\"http://x\")" in names  # kept as text, never a live formula
     assert all(row[0] == community for row in values[1:])
 
-    bad = butler(hub, "owner", "export", "--format", "pdf")
+    bad = (await abutler(hub, "owner", "export", "--format", "pdf"))
     assert bad.returncode != 0 and "csv or xlsx" in bad.stderr
-    bad = butler(hub, "owner", "export", "--format", "csv", "--community", "没有这个小区", "-o", str(tmp_path / "x.csv"))
+    bad = (await abutler(hub, "owner", "export", "--format", "csv", "--community", "没有这个小区", "-o", str(tmp_path / "x.csv")))
     assert bad.returncode != 0 and "no community" in bad.stderr

@@ -13,7 +13,7 @@ from storage.db import unit_of_work
 from storage.orders import Order
 from tests.broadcasts.kit import add_owner, make_place, say
 from tests.conftest import Hub
-from tests.ownerdb.kit import butler, demand_rows, today
+from tests.ownerdb.kit import abutler, demand_rows, today
 
 
 def _numbered(reply: str) -> list[str]:
@@ -43,9 +43,9 @@ async def test_enabled_lines_only_and_a_disabled_service_is_refused_and_counted(
     place = await make_place(hub)
     owner = await add_owner(hub, place, "o")
     other = await add_owner(hub, place, "p")
-    done = butler(hub, "service", "enable", "家政管家", "--community", place.community)
+    done = (await abutler(hub, "service", "enable", "家政管家", "--community", place.community))
     assert done.returncode == 0 and "enabled" in done.stdout, done.stderr
-    assert butler(hub, "service", "enable", "陪聊", "--community", place.community).returncode == 0
+    assert (await abutler(hub, "service", "enable", "陪聊", "--community", place.community)).returncode == 0
 
     # The catalog browser shows what is offered: 家政管家 whole, 养老管家 with 陪聊 only.
     menu = _numbered(await say(hub, owner, "菜单"))
@@ -83,10 +83,10 @@ async def test_enabled_lines_only_and_a_disabled_service_is_refused_and_counted(
 async def test_a_service_switched_off_inside_a_line_and_a_start_date(hub: Hub) -> None:
     place = await make_place(hub)
     owner = await add_owner(hub, place, "o")
-    assert butler(hub, "service", "enable", "家政管家", "--community", place.community).returncode == 0
-    assert butler(hub, "service", "disable", "钟点工", "--community", place.community).returncode == 0
+    assert (await abutler(hub, "service", "enable", "家政管家", "--community", place.community)).returncode == 0
+    assert (await abutler(hub, "service", "disable", "钟点工", "--community", place.community)).returncode == 0
     later = (date.fromisoformat(today(hub)) + timedelta(days=7)).isoformat()
-    done = butler(hub, "service", "enable", "教育管家", "--community", place.community, "--from", later)
+    done = (await abutler(hub, "service", "enable", "教育管家", "--community", place.community, "--from", later))
     assert done.returncode == 0 and f"from {later}" in done.stdout
 
     assert "还没有开通钟点工" in await say(hub, owner, "明天上午想请个阿姨打扫卫生")
@@ -101,7 +101,7 @@ async def test_a_service_switched_off_inside_a_line_and_a_start_date(hub: Hub) -
 async def test_an_order_form_that_reaches_a_disabled_service_ends_politely(hub: Hub) -> None:
     place = await make_place(hub)
     owner = await add_owner(hub, place, "o")
-    assert butler(hub, "service", "enable", "家政管家", "--community", place.community).returncode == 0
+    assert (await abutler(hub, "service", "enable", "家政管家", "--community", place.community)).returncode == 0
     assert "什么服务" in await say(hub, owner, "我想预约个服务")
     reply = await say(hub, owner, "补课")
     assert "还没有开通补课" in reply
@@ -117,7 +117,7 @@ async def test_bad_cli_input_gets_one_line_errors(hub: Hub) -> None:
         (("service", "enable", "家政管家", "--community", "没有这个小区"), "no community"),
         (("service", "enable", "家政管家", "--community", place.community, "--from", "12/1"), "YYYY-MM-DD"),
     ):
-        done = butler(hub, *args)
+        done = (await abutler(hub, *args))
         assert done.returncode != 0 and needle in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
@@ -133,7 +133,7 @@ async def test_an_unbound_owner_hears_it_once_binding_names_the_community(hub: H
 
     place = await make_place(hub)
     await add_roster(hub, place, "6", "1", "601", "13700000601", "孙女士")
-    assert butler(hub, "service", "enable", "家政管家", "--community", place.community).returncode == 0
+    assert (await abutler(hub, "service", "enable", "家政管家", "--community", place.community)).returncode == 0
     me = chat(hub)
     reply = await me.say("想找人陪老人聊天")  # 陪聊: not known to be off until the community is
     assert "绑定" in reply

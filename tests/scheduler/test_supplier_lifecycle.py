@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from storage.db import unit_of_work
 from storage.feedback import Rating
 from storage.merchants import Merchant, MerchantStatus
 from storage.supplier import Evaluation
+from tests import subproc
 from tests.broadcasts.kit import say
 from tests.conftest import Backend
 from tests.scheduler.kit import TZ, drain, job_ctx, local
@@ -73,16 +73,16 @@ async def test_expired_qualification_blacklists_once_warns_ahead_and_renew_reins
 
     new_date = today + timedelta(days=365)
     env = os.environ | {"BUTLER_DATABASE_URL": backend.database_url}
-    done = subprocess.run([BUTLER, "merchant", "renew", str(expired_id), "--until", new_date.isoformat()],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = (await subproc.run([BUTLER, "merchant", "renew", str(expired_id), "--until", new_date.isoformat()],
+                          capture_output=True, text=True, env=env, timeout=120))
     assert done.returncode == 0, done.stderr
     assert "reinstated" in done.stdout
     renewed = await _merchant(tg, expired_id)
     assert (renewed.status, renewed.qualification_expires) == (MerchantStatus.ACTIVE, new_date)
     await drain(tg.hub)
     assert "已恢复接单" in tg.fake.sent_to(world.merchants["过期商家"])[-1].text
-    bad = subprocess.run([BUTLER, "merchant", "renew", str(expired_id), "--until", "2001-01-01"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    bad = (await subproc.run([BUTLER, "merchant", "renew", str(expired_id), "--until", "2001-01-01"],
+                         capture_output=True, text=True, env=env, timeout=120))
     assert bad.returncode != 0 and bad.stderr.startswith("butler: error:")
 
 

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from bot.cli.statements import Report, write_report
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from storage.money import HouseholdStatement, MerchantPayout, StatementLine
+from tests import subproc
 from tests.broadcasts.kit import add_owner, make_place, say
 from tests.conftest import Backend, Hub, make_settings, start_hub
 
@@ -34,12 +35,17 @@ def _butler(db_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[s
     return subprocess.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
+async def abutler(db_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BUTLER_DATABASE_URL": db_url}
+    return await subproc.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
 async def test_a_formula_in_a_survey_answer_is_plain_text_in_both_exports(hub: Hub, backend: Backend, tmp_path: Path) -> None:
     key = f"sec_{uuid.uuid4().hex[:8]}"
     spec = {"key": key, "title": f"意见征集{key}", "allow_repeat": True,
             "questions": [{"key": "idea", "type": "text", "text": "您有什么建议？"}]}
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    loaded = _butler(backend.database_url, "survey", "load", "s.yaml", cwd=tmp_path)
+    loaded = (await abutler(backend.database_url, "survey", "load", "s.yaml", cwd=tmp_path))
     assert loaded.returncode == 0, loaded.stderr
     survey_id = loaded.stdout.split("(id ")[1].split(",")[0]
     place = await make_place(hub)
@@ -49,7 +55,7 @@ async def test_a_formula_in_a_survey_answer_is_plain_text_in_both_exports(hub: H
 
     os.umask(0o022)  # a typical shell: without care, files come out 0644
     for fmt in ("csv", "xlsx"):
-        done = _butler(backend.database_url, "survey", "export", survey_id, "--format", fmt, "-o", f"out.{fmt}", cwd=tmp_path)
+        done = (await abutler(backend.database_url, "survey", "export", survey_id, "--format", fmt, "-o", f"out.{fmt}", cwd=tmp_path))
         assert done.returncode == 0, done.stderr
         assert _mode(tmp_path / f"out.{fmt}") == 0o600
     with (tmp_path / "out.csv").open(encoding="utf-8-sig") as fh:

@@ -14,6 +14,7 @@ from dialogs.workflows import urgent_kind
 from storage.communities import Community
 from storage.owners import Owner
 from storage.workorders import WorkOrder
+from tests import subproc
 from tests.broadcasts.kit import add_owner, make_place, say, uid
 from tests.conftest import Hub
 from tests.telegram.conftest import TgHub, make_world
@@ -28,6 +29,11 @@ def _butler(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([BUTLER, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
+async def abutler(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"BUTLER_DATABASE_URL": url}
+    return await subproc.run([BUTLER, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
 async def _community_name(hub: Hub, community_id: int) -> str:
     async with hub.runtime.sessions() as session:
         row = await session.get(Community, community_id)
@@ -39,7 +45,7 @@ async def test_people_trapped_get_the_hotline_first_and_staff_an_alert_that_repe
     hub = tg.hub
     world = await make_world(hub)
     name = await _community_name(hub, world.community_id)
-    done = _butler(["community", "set", name, "--hotline", "0571-8888 6666"], hub.settings.database_url)
+    done = (await abutler(["community", "set", name, "--hotline", "0571-8888 6666"], hub.settings.database_url))
     assert done.returncode == 0, done.stderr
 
     reply = await say(hub, world.owner_openid, "电梯卡住了有人被困")
@@ -99,5 +105,5 @@ def test_the_rule_recognises_emergencies_and_not_their_negation(text: str, kind:
 async def test_a_bad_hotline_is_refused_in_one_line(hub: Hub) -> None:
     place = await make_place(hub)
     await add_owner(hub, place, "x")
-    done = _butler(["community", "set", place.community, "--hotline", "call us"], hub.settings.database_url)
+    done = (await abutler(["community", "set", place.community, "--hotline", "call us"], hub.settings.database_url))
     assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1 and "hotline" in done.stderr
