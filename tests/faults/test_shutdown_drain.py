@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.app import RELAY
 from storage import outbox
 from storage.db import unit_of_work
+from storage.events import OwnerNotice
 from storage.outbox import OutboxEvent
 from tests.broadcasts.kit import add_owner, make_place
 from tests.conftest import Hub
@@ -25,7 +26,7 @@ async def test_shutdown_waits_for_the_send_in_flight_and_starts_no_new_one(hub: 
     owner = await add_owner(hub, place, "o", window_open=True)
     hub.fake_wechat.delay(CS_PATH, 1.0)
     async with unit_of_work(hub.runtime.sessions) as session:
-        event = outbox.emit(session, "owner.notify", openid=owner, text="您的报修已受理。")
+        event = outbox.emit(session, OwnerNotice(openid=owner, text="您的报修已受理。"))
     relay = hub.client.app[RELAY]
     relay.kick()
     await asyncio.sleep(0.3)  # the customer-service call is now in flight
@@ -41,6 +42,6 @@ async def test_shutdown_waits_for_the_send_in_flight_and_starts_no_new_one(hub: 
     relay.kick()
     assert relay._pending is None
     async with unit_of_work(hub.runtime.sessions) as session:
-        outbox.emit(session, "owner.notify", openid=owner, text="第二条")
+        outbox.emit(session, OwnerNotice(openid=owner, text="第二条"))
     await asyncio.sleep(0.2)
     assert len([c for c in hub.fake_wechat.calls_to(CS_PATH) if c.body.get("touser") == owner]) == 1
