@@ -117,7 +117,7 @@ async def test_the_survey_export_gives_a_household_answer_its_address(
 ) -> None:
     import csv
 
-    from tests.ownerdb.kit import butler
+    from tests.ownerdb.kit import abutler
 
     place = await make_place(hub)
     key, _ = survey
@@ -128,7 +128,7 @@ async def test_the_survey_export_gives_a_household_answer_its_address(
         from storage.surveys import Survey
 
         survey_id = await session.scalar(select(Survey.id).where(Survey.key == key))
-    done = butler(hub, "survey", "export", str(survey_id), "--format", "csv", "-o", str(tmp_path / "s.csv"))
+    done = await abutler(hub, "survey", "export", str(survey_id), "--format", "csv", "-o", str(tmp_path / "s.csv"))
     assert done.returncode == 0, done.stderr
     with (tmp_path / "s.csv").open(encoding="utf-8-sig") as fh:
         [row] = list(csv.DictReader(fh))

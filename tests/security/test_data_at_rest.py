@@ -30,11 +30,6 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def _butler(db_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BUTLER_DATABASE_URL": db_url}
-    return subprocess.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
-
-
 async def abutler(db_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BUTLER_DATABASE_URL": db_url}
     return await subproc.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)

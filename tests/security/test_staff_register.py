@@ -15,11 +15,6 @@ from tests.conftest import Backend, Hub
 BUTLER = str(Path(sys.executable).with_name("butler"))
 
 
-def _butler(db_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BUTLER_DATABASE_URL": db_url}
-    return subprocess.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
-
-
 async def abutler(db_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BUTLER_DATABASE_URL": db_url}
     return await subproc.run([BUTLER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)

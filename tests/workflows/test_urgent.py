@@ -24,11 +24,6 @@ from tests.workflows.kit import drain, latest_work_order, new_alerts, staff_chat
 BUTLER = str(Path(sys.executable).with_name("butler"))
 
 
-def _butler(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"BUTLER_DATABASE_URL": url}
-    return subprocess.run([BUTLER, *args], capture_output=True, text=True, env=env, timeout=120)
-
-
 async def abutler(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"BUTLER_DATABASE_URL": url}
     return await subproc.run([BUTLER, *args], capture_output=True, text=True, env=env, timeout=120)
