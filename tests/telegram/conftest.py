@@ -19,7 +19,7 @@ from storage import catalog, communities, merchants, orders, staff
 from storage.base import utcnow
 from storage.db import unit_of_work
 from storage.owners import BindingStatus, Owner
-from tests.conftest import Backend, Hub, make_settings, start_hub
+from tests.conftest import UNHURRIED_REPLY_SECONDS, Backend, Hub, make_settings, start_hub
 
 SECRET = "tg-secret-for-tests"
 MERCHANT_CHAT = -100111222333
@@ -108,7 +108,8 @@ async def start_tg_hub(settings: Settings, fake_wechat: FakeWeChatAPI, fake_tele
 @pytest.fixture
 async def tg_hub(backend: Backend, fake_wechat: FakeWeChatAPI, fake_telegram: FakeTelegramAPI) -> AsyncIterator[TgHub]:
     """The hub on the parametrised backend with Telegram wired to the fake server."""
-    running = await start_tg_hub(telegram_settings(backend, fake_wechat, fake_telegram), fake_wechat, fake_telegram)
+    settings = telegram_settings(backend, fake_wechat, fake_telegram, reply_deadline_seconds=UNHURRIED_REPLY_SECONDS)
+    running = await start_tg_hub(settings, fake_wechat, fake_telegram)
     yield running
     await running.hub.client.close()
 
