@@ -28,7 +28,7 @@ def summarize(folded: Path, top: int = 25) -> str:
     total = 0
     for line in folded.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():  # a frame name broken over lines by py-spy
             continue
         n = int(count)
         total += n

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from bot import health
 from bot.commands.wechat import route as route_staff_command
 from bot.composition import Services, build_services
 from bot.conversation import Conversations
-from bot.metrics import REFRESH
+from bot.metrics import REFRESH, REGISTRY
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -19,6 +22,8 @@ from bot.wechat.late import LateReplies, housekeeping
 from bot.wechat.results import send_result_recorder
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
 from scheduler.setup import create_scheduler, register_jobs
+from storage.db import STATEMENTS
+from storage.kv import CommandCounter
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,17 @@ WEBHOOK = web.AppKey("wechat_webhook", WeChatWebhook)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
 LATE = web.AppKey("late_replies", LateReplies)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+
+
+class _WorkCounters(Collector):
+    """SQL statements and Redis commands this process sent (issue 18: per-message costs in the bench)."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily("butler_sql_statements", "SQL statements sent by this process", value=STATEMENTS.count)
+        yield CounterMetricFamily("butler_redis_commands", "Redis commands sent by this process", value=CommandCounter.count)
+
+
+REGISTRY.register(_WorkCounters())
 
 
 def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Application:

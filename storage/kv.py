@@ -15,6 +15,20 @@ from redis.exceptions import LockError, RedisError
 _DOWN = (RedisError, OSError)
 
 
+class CommandCounter:
+    """Redis commands this process's own clients sent (issue 18), not the shared server's INFO."""
+
+    count = 0
+
+
+class _CountingConnection(aioredis.Connection):
+    """Every command, alone or in a pipeline, is packed once: count it there."""
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        CommandCounter.count += 1
+        return super().pack_command(*args)
+
+
 class StoreUnavailable(RuntimeError):
     """Redis could not be reached; callers degrade instead of failing the owner."""
 
@@ -140,7 +154,8 @@ def create_store(url: str, *, prefix: str = "butler:") -> KeyValueStore:
     """Real Redis for a URL; otherwise fakeredis's async client, which runs the same calls in-process."""
     if url:
         client = aioredis.Redis.from_url(
-            url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=10
+            url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=10,
+            **({"connection_class": _CountingConnection} if url.startswith("redis://") else {}),
         )
     else:
         import fakeredis
