@@ -153,10 +153,10 @@ class KeyValueStore:
 def create_store(url: str, *, prefix: str = "butler:") -> KeyValueStore:
     """Real Redis for a URL; otherwise fakeredis's async client, which runs the same calls in-process."""
     if url:
-        client = aioredis.Redis.from_url(
-            url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=10,
-            **({"connection_class": _CountingConnection} if url.startswith("redis://") else {}),
-        )
+        options: dict[str, Any] = {"socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 10}
+        if url.startswith("redis://"):  # TLS and unix-socket URLs keep their own connection classes
+            options["connection_class"] = _CountingConnection
+        client = aioredis.Redis.from_url(url, **options)
     else:
         import fakeredis
 

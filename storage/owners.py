@@ -113,8 +113,7 @@ async def arrive(*, session: AsyncSession, openid: str, at: datetime | None = No
     stmt = stmt.on_conflict_do_update(
         index_elements=[Owner.openid], set_={"last_message_at": stmt.excluded.last_message_at, "blocked": false()}
     )
-    owner = (await session.scalars(stmt.returning(Owner), execution_options={"populate_existing": True})).one()
-    return owner
+    return (await session.scalars(stmt.returning(Owner), execution_options={"populate_existing": True})).one()
 
 
 async def set_following(*, session: AsyncSession, openid: str, following: bool) -> Owner:
