@@ -154,7 +154,8 @@ async def run(*, messages: int = 40_000) -> dict[str, Any]:
     result["targets"] = {"ratio_ge_0.25": result["ratio"] >= 0.25, "p99_lt_100ms": full["p99_ms"] < 100}
     print(
         f"  acceptance {messages} msgs/{OWNERS} owners c={CONCURRENCY}: full {full['throughput_rps']} rps "
-        f"p50 {full['p50_ms']} ms p99 {full['p99_ms']} ms cpu {full['server_cpu_ms_per_request']} ms/msg | "
+        f"p50 {full['p50_ms']} ms p99 {full['p99_ms']} ms cpu {full['server_cpu_ms_per_request']} ms/msg "
+        f"(user {full['server_user_ms_per_request']}, sys {full['server_system_ms_per_request']}) | "
         f"echo {bare['throughput_rps']} rps p99 {bare['p99_ms']} ms cpu {bare['server_cpu_ms_per_request']} ms/msg | "
         f"ratio {result['ratio']:.3f} | db xacts/msg {result['db_transactions_per_message']} "
         f"sql stmts/msg {result['sql_statements_per_message']} "

@@ -110,9 +110,9 @@ async def arrive(*, session: AsyncSession, openid: str, at: datetime | None = No
     at = at or utcnow()
     upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = upsert(Owner).values(openid=openid, last_message_at=at, blocked=False)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Owner.openid], set_={"last_message_at": stmt.excluded.last_message_at, "blocked": false()}
-    )
+    # The time as a bound value rather than `excluded.last_message_at`: building `excluded` (an
+    # alias with its column collection) on every call was a visible share of the message's CPU.
+    stmt = stmt.on_conflict_do_update(index_elements=[Owner.openid], set_={"last_message_at": at, "blocked": false()})
     return (await session.scalars(stmt.returning(Owner), execution_options={"populate_existing": True})).one()
 
 
