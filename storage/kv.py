@@ -56,6 +56,19 @@ class KeyValueStore:
         claimed, value = await pipe.execute()
         return bool(claimed), value.decode() if isinstance(value, bytes) else value
 
+    async def claims_and_gets(
+        self, claims: list[tuple[str, str, int]], gets: list[str]
+    ) -> tuple[list[bool], list[str | None]]:
+        """Several (name, value, ttl) claims (SET NX), then several GETs, in one round trip, in order."""
+        pipe = self.client.pipeline(transaction=False)
+        for name, value, ttl in claims:
+            pipe.set(self.key(name), value, nx=True, ex=ttl)
+        for name in gets:
+            pipe.get(self.key(name))
+        results = await pipe.execute()
+        claimed = [bool(r) for r in results[: len(claims)]]
+        return claimed, [v.decode() if isinstance(v, bytes) else v for v in results[len(claims):]]
+
     async def get(self, name: str) -> str | None:
         """The string value, or None."""
         value = await self.client.get(self.key(name))
