@@ -118,7 +118,7 @@ async def run(*, messages: int = 40_000) -> dict[str, Any]:
         async with scratch_database("acceptance") as db_url:
             hub_port, base_port = free_port(), free_port()
             env = hub_env(database_url=db_url, port=hub_port, wechat_api_base=api_base)
-            hub = await spawn("acceptance-serve", _pinned([*BUTLER, "serve", "--no-scheduler"]), env)
+            hub = await spawn("acceptance-serve", _pinned([*BUTLER, "serve", "--no-scheduler", "--channels", "wechat"]), env)
             base = await spawn("acceptance-baseline", _pinned([PY, "-m", "bench.baseline", "--port", str(base_port)]), dict(os.environ))
             try:
                 await wait_http(f"http://127.0.0.1:{hub_port}/healthz", child=hub)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -47,17 +47,32 @@ class _WorkCounters(Collector):
 REGISTRY.register(_WorkCounters())
 
 
-def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Application:
-    """Build the aiohttp app; connections open on startup, not at import or construction."""
+# The inbound channels one process can serve; each is mounted only when configured too.
+CHANNELS = ("wechat", "telegram", "wecom")
+
+
+def create_app(
+    settings: Settings, *, run_scheduler: bool = False, channels: Collection[str] = CHANNELS
+) -> web.Application:
+    """Build the aiohttp app; connections open on startup, not at import or construction.
+
+    `channels` (issue 18): the webhooks this process serves, e.g. WeChat only for web workers
+    behind a load balancer that sends /telegram elsewhere. Without "telegram" the Telegram
+    dispatcher and its routers are not built (aiogram is still imported to send, when a token
+    is configured); without "wecom" WeCom's callback is not mounted.
+    """
+    unknown = set(channels) - set(CHANNELS)
+    if unknown:
+        raise ValueError(f"unknown channel(s): {', '.join(sorted(unknown))}")
     # The body limit is enforced by the webhook itself (413), so aiohttp's own cap stays above it.
     app = web.Application(client_max_size=settings.max_body_bytes * 4)
-    services = build_services(settings, telegram_updates=True)
+    services = build_services(settings, telegram_updates="telegram" in channels)
     runtime, relay = services.runtime, services.relay
     if services.telegram is not None:  # merchant dispatch + staff chat (bot/telegram/setup.py)
         from bot.telegram.setup import setup_telegram
 
         setup_telegram(app, services.telegram)
-    if services.merchants is not None and services.merchants.wecom is not None:
+    if "wecom" in channels and services.merchants is not None and services.merchants.wecom is not None:
         from bot.wecom.setup import mount_wecom
 
         mount_wecom(app, runtime, services.merchants.wecom)
@@ -87,8 +102,9 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     app[RUNTIME], app[RELAY], app[WEBHOOK], app[CONVERSATIONS] = runtime, relay, webhook, conversations
     app[LATE] = late_replies
 
-    app.router.add_get("/wechat", webhook.verify_url)
-    app.router.add_post("/wechat", webhook.receive)
+    if "wechat" in channels:
+        app.router.add_get("/wechat", webhook.verify_url)
+        app.router.add_post("/wechat", webhook.receive)
     async def healthz(request: web.Request) -> web.Response:
         return await health.healthz(request, runtime)
 
