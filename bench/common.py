@@ -194,9 +194,9 @@ async def wait_http(url: str, *, timeout: float = 120, child: Child | None = Non
     raise TimeoutError(f"{url} did not come up within {timeout}s")
 
 
-async def serve_hub(name: str, env: dict[str, str], port: int) -> Child:
-    """Start `butler serve --no-scheduler` and wait until /healthz is green."""
-    child = await spawn(name, [*BUTLER, "serve", "--no-scheduler"], env)
+async def serve_hub(name: str, env: dict[str, str], port: int, *, extra: Sequence[str] = ()) -> Child:
+    """Start `butler serve --no-scheduler [extra…]` and wait until /healthz is green."""
+    child = await spawn(name, [*BUTLER, "serve", "--no-scheduler", *extra], env)
     await wait_http(f"http://127.0.0.1:{port}/healthz", child=child)
     return child
 
