@@ -31,6 +31,7 @@ from bench.common import (
     asyncpg_url,
     free_port,
     hub_env,
+    rss_mb,
     scratch_database,
     spawn,
     wait_http,
@@ -94,7 +95,8 @@ async def _served_counts(base: str) -> tuple[int, int]:
         name, _, value = line.partition(" ")
         if name in ("butler_sql_statements_total", "butler_redis_commands_total"):
             values[name] = int(float(value))
-    return values["butler_sql_statements_total"], values["butler_redis_commands_total"]
+    # A build without the counters (an older commit, for a before/after run) reports 0.
+    return values.get("butler_sql_statements_total", 0), values.get("butler_redis_commands_total", 0)
 
 
 async def _spy(pid: int, seconds: int) -> asyncio.subprocess.Process | None:
@@ -133,6 +135,7 @@ async def run(*, messages: int = 40_000) -> dict[str, Any]:
                 spy = await _spy(hub.pid, 600)  # stopped (SIGINT: py-spy then writes its file) after the run
                 full = await load(hub_url, requests, CONCURRENCY, server_pid=hub.pid)
                 x1, r1, (s1, c1) = await _xacts(db_url), await _redis_commands(), await _served_counts(served)
+                rss = rss_mb(hub.pid)
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
                     await spy.wait()
@@ -150,6 +153,7 @@ async def run(*, messages: int = 40_000) -> dict[str, Any]:
         "sql_statements_per_message": round((s1 - s0) / ok, 2),
         "served_redis_commands_per_message": round((c1 - c0) / ok, 2),
         "load_average": os.getloadavg(),
+        "rss_mb_after": rss,
     }
     result["targets"] = {"ratio_ge_0.25": result["ratio"] >= 0.25, "p99_lt_100ms": full["p99_ms"] < 100}
     print(
@@ -160,7 +164,7 @@ async def run(*, messages: int = 40_000) -> dict[str, Any]:
         f"ratio {result['ratio']:.3f} | db xacts/msg {result['db_transactions_per_message']} "
         f"sql stmts/msg {result['sql_statements_per_message']} "
         f"redis cmds/msg (own client) {result['served_redis_commands_per_message']} "
-        f"(server INFO {result['redis_commands_per_message']}) | load {result['load_average'][0]:.1f}",
+        f"(server INFO {result['redis_commands_per_message']}) | RSS {rss} MB | load {result['load_average'][0]:.1f}",
         flush=True,
     )
     return result
