@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
-from storage.cache import TableCache, detach
+from storage.cache import TableCache, read_apart
 
 
 class Activity(Timestamped, Base):
@@ -46,9 +46,7 @@ async def add(
 async def _load_future(session: AsyncSession) -> list[Activity]:
     # Everything still to come; the copy is at most cache.MAX_AGE_SECONDS old, and `now` is applied below.
     stmt = select(Activity).where(Activity.starts_at >= utcnow() - _MARGIN).order_by(Activity.starts_at, Activity.id)
-    rows = list(await session.scalars(stmt))
-    detach(session, rows)
-    return rows
+    return await read_apart(session, stmt)
 
 
 _MARGIN = timedelta(hours=1)  # a caller's `now` a little behind the clock still sees its activities

@@ -8,7 +8,7 @@ table per worker per MAX_AGE_SECONDS instead of one per message. A commit in thi
 touched a cached table drops the copy at once, and a unit of work reading a table it has itself
 changed (not yet committed) reads the database, never the copy.
 
-Cached rows are detached from every session (expunged after loading): callers only read them.
+Cached rows belong to no session (read by a side session of their own): callers only read them.
 Anything that writes or links a row (an order's service) loads its own through the session.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Select, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -63,11 +63,17 @@ class TableCache(Generic[T]):
         return value
 
 
-def detach(session: AsyncSession, rows: list[Any]) -> None:
-    """Take loaded rows out of the session so a later rollback cannot expire what others read."""
-    for row in rows:
-        if row in session:
-            session.expunge(row)
+async def read_apart(session: AsyncSession, stmt: Select[Any]) -> list[Any]:
+    """Rows of stmt, read on the caller's connection by a session of their own and detached.
+
+    A separate identity map: the caller's own objects (perhaps changed, not yet flushed) are
+    never handed out or taken from it, and no later rollback of either can expire what every
+    other unit of work reads. The side session joins the caller's transaction and leaves it open.
+    """
+    async with AsyncSession(bind=await session.connection(), expire_on_commit=False) as side:
+        rows = list(await side.scalars(stmt))
+        side.expunge_all()  # before close(), whose rollback would expire them
+        return rows
 
 
 def _engine(sync_session: Session) -> Engine | None:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
-from storage.cache import TableCache, detach
+from storage.cache import TableCache, read_apart
 
 DEFAULT_COMMISSION_RATE = Decimal("0.20")
 # The plan's range for a service's commission (PRODUCT.md rule 3: 10–50% per service).
@@ -46,9 +46,7 @@ class Service(Base):
 
 
 async def _load_lines(session: AsyncSession) -> list[ButlerLine]:
-    lines = list(await session.scalars(select(ButlerLine).order_by(ButlerLine.position)))
-    detach(session, [*lines, *(s for line in lines for s in line.services)])
-    return lines
+    return await read_apart(session, select(ButlerLine).order_by(ButlerLine.position))
 
 
 # The menu, the catalog browser, prices and order intake read it on most messages (issue 18).

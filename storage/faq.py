@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamped
-from storage.cache import TableCache, detach
+from storage.cache import TableCache, read_apart
 
 
 class FaqEntry(Timestamped, Base):
@@ -36,9 +36,7 @@ async def replace(
 
 
 async def _load_all(session: AsyncSession) -> list[FaqEntry]:
-    rows = list(await session.scalars(select(FaqEntry).order_by(FaqEntry.id)))
-    detach(session, rows)
-    return rows
+    return await read_apart(session, select(FaqEntry).order_by(FaqEntry.id))
 
 
 _ALL = TableCache((FaqEntry.__tablename__,), _load_all)  # every scope: a few dozen rows

@@ -64,3 +64,26 @@ async def test_a_unit_of_work_reads_its_own_uncommitted_change(backend: Backend)
         assert await _answer(sessions, word) is None  # rolled back: the copy never saw it
     finally:
         await engine.dispose()
+
+
+async def test_a_copy_is_read_apart_from_the_callers_own_objects(backend: Backend) -> None:
+    from sqlalchemy import select
+
+    from storage import catalog
+
+    engine = create_engine(backend.database_url)  # a fresh engine: its first read loads the copy
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as session:
+            mine = (await session.scalars(select(catalog.ButlerLine).order_by(catalog.ButlerLine.position))).first()
+            assert mine is not None
+            original, line_id = mine.name, mine.id
+            mine.name = original + "（改）"  # changed, not flushed
+            lines = await catalog.list_lines(session=session)
+            assert lines and lines[0] is not mine and lines[0].name == original  # the copy: committed data
+            assert mine in session and mine in session.dirty  # the caller's object stays its own
+            await session.rollback()
+        async with sessions() as session:
+            assert (await session.get(catalog.ButlerLine, line_id)).name == original  # type: ignore[union-attr]
+    finally:
+        await engine.dispose()
