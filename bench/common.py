@@ -76,6 +76,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far: system time is mostly socket round trips."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def asyncpg_url(sqlalchemy_url: str) -> str:
     """The plain libpq URL asyncpg.connect takes."""
     return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -187,9 +194,9 @@ async def wait_http(url: str, *, timeout: float = 120, child: Child | None = Non
     raise TimeoutError(f"{url} did not come up within {timeout}s")
 
 
-async def serve_hub(name: str, env: dict[str, str], port: int) -> Child:
-    """Start `butler serve --no-scheduler` and wait until /healthz is green."""
-    child = await spawn(name, [*BUTLER, "serve", "--no-scheduler"], env)
+async def serve_hub(name: str, env: dict[str, str], port: int, *, extra: Sequence[str] = ()) -> Child:
+    """Start `butler serve --no-scheduler [extra…]` and wait until /healthz is green."""
+    child = await spawn(name, [*BUTLER, "serve", "--no-scheduler", *extra], env)
     await wait_http(f"http://127.0.0.1:{port}/healthz", child=child)
     return child
 

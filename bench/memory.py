@@ -13,8 +13,11 @@ TOTAL = 10_000
 STEP = 1_000
 
 
-async def run(*, quick: bool = False) -> dict[str, Any]:
-    """Send TOTAL messages in STEP batches at concurrency 16 and read VmRSS after each batch."""
+async def run(*, quick: bool = False, channels: str = "") -> dict[str, Any]:
+    """Send TOTAL messages in STEP batches at concurrency 16 and read VmRSS after each batch.
+
+    `channels` ("wechat"): the worker is started with `--channels wechat` (issue 18).
+    """
     total = 3_000 if quick else TOTAL
     fake, fake_tg = FakeWeChatAPI(), FakeTelegramAPI()
     api_base = await fake.start()
@@ -28,7 +31,8 @@ async def run(*, quick: bool = False) -> dict[str, Any]:
         async with scratch_database("memory") as db_url:
             port = free_port()
             # Many owners, like a real city: per-owner state must not pile up in the worker.
-            hub = await serve_hub("memory-serve", hub_env(database_url=db_url, port=port, wechat_api_base=api_base, **telegram), port)
+            hub = await serve_hub("memory-serve", hub_env(database_url=db_url, port=port, wechat_api_base=api_base, **telegram), port,
+                                  extra=("--channels", channels) if channels else ())
             try:
                 samples.append({"messages": 0, "rss_mb": rss_mb(hub.pid)})
                 sent = 0

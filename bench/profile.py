@@ -21,18 +21,28 @@ from bot.devtools.fake_wechat import FakeWeChatAPI
 PROFILES = BENCH_DIR / "profiles"
 
 
-def summarize(folded: Path, top: int = 25) -> str:
-    """Inclusive and self sample shares per frame from py-spy's raw (collapsed) output."""
+# Leaves where a sampled thread is off the CPU: waiting in epoll, or preempted right after a
+# socket write woke PostgreSQL or Redis on a busy machine (py-spy counts both as active).
+OFF_CPU = ("_SelectorSocketTransport.write", "EpollSelector.select")
+
+
+def summarize(folded: Path, top: int = 25, *, skip_leaves: tuple[str, ...] = ()) -> str:
+    """Inclusive and self sample shares per frame from py-spy's raw (collapsed) output.
+
+    `skip_leaves` (e.g. OFF_CPU) drops samples whose innermost frame starts with one of them.
+    """
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
     for line in folded.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():  # a frame name broken over lines by py-spy
+            continue
+        frames = stack.split(";")
+        if frames[-1].startswith(skip_leaves or ("\0",)):
             continue
         n = int(count)
         total += n
-        frames = stack.split(";")
         for frame in set(frames):
             inclusive[frame] += n
         own[frames[-1]] += n

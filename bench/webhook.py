@@ -20,6 +20,7 @@ from bench.common import (
     PY,
     TOKEN,
     cpu_seconds,
+    cpu_split,
     free_port,
     hub_env,
     run_json,
@@ -75,12 +76,16 @@ async def load(
         path = Path(fh.name)
     try:
         cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
+        split_before = cpu_split(server_pid) if server_pid else (0.0, 0.0)
         result = await run_json(
             [PY, "-m", "bench.loadgen", "--url", url, "--requests", str(path), "--concurrency", str(concurrency)]
         )
         if server_pid:
             used = cpu_seconds(server_pid) - cpu_before
             result["server_cpu_ms_per_request"] = round(1000 * used / max(1, result["ok"]), 3)
+            user, system = (after - before for after, before in zip(cpu_split(server_pid), split_before, strict=True))
+            result["server_user_ms_per_request"] = round(1000 * user / max(1, result["ok"]), 3)
+            result["server_system_ms_per_request"] = round(1000 * system / max(1, result["ok"]), 3)
         return result
     finally:
         path.unlink(missing_ok=True)

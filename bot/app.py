@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Iterator
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from bot import health
 from bot.commands.wechat import route as route_staff_command
 from bot.composition import Services, build_services
 from bot.conversation import Conversations
-from bot.metrics import REFRESH
+from bot.metrics import REFRESH, REGISTRY
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -19,6 +22,8 @@ from bot.wechat.late import LateReplies, housekeeping
 from bot.wechat.results import send_result_recorder
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
 from scheduler.setup import create_scheduler, register_jobs
+from storage.db import STATEMENTS
+from storage.kv import CommandCounter
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +36,43 @@ LATE = web.AppKey("late_replies", LateReplies)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 
 
-def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Application:
-    """Build the aiohttp app; connections open on startup, not at import or construction."""
+class _WorkCounters(Collector):
+    """SQL statements and Redis commands this process sent (issue 18: per-message costs in the bench)."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily("butler_sql_statements", "SQL statements sent by this process", value=STATEMENTS.count)
+        yield CounterMetricFamily("butler_redis_commands", "Redis commands sent by this process", value=CommandCounter.count)
+
+
+REGISTRY.register(_WorkCounters())
+
+
+# The inbound channels one process can serve; each is mounted only when configured too.
+CHANNELS = ("wechat", "telegram", "wecom")
+
+
+def create_app(
+    settings: Settings, *, run_scheduler: bool = False, channels: Collection[str] = CHANNELS
+) -> web.Application:
+    """Build the aiohttp app; connections open on startup, not at import or construction.
+
+    `channels` (issue 18): the webhooks this process serves, e.g. WeChat only for web workers
+    behind a load balancer that sends /telegram elsewhere. Without "telegram" the Telegram
+    dispatcher and its routers are not built (aiogram is still imported to send, when a token
+    is configured); without "wecom" WeCom's callback is not mounted.
+    """
+    unknown = set(channels) - set(CHANNELS)
+    if unknown:
+        raise ValueError(f"unknown channel(s): {', '.join(sorted(unknown))}")
     # The body limit is enforced by the webhook itself (413), so aiohttp's own cap stays above it.
     app = web.Application(client_max_size=settings.max_body_bytes * 4)
-    services = build_services(settings, telegram_updates=True)
+    services = build_services(settings, telegram_updates="telegram" in channels)
     runtime, relay = services.runtime, services.relay
     if services.telegram is not None:  # merchant dispatch + staff chat (bot/telegram/setup.py)
         from bot.telegram.setup import setup_telegram
 
         setup_telegram(app, services.telegram)
-    if services.merchants is not None and services.merchants.wecom is not None:
+    if "wecom" in channels and services.merchants is not None and services.merchants.wecom is not None:
         from bot.wecom.setup import mount_wecom
 
         mount_wecom(app, runtime, services.merchants.wecom)
@@ -71,8 +102,9 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> web.Applic
     app[RUNTIME], app[RELAY], app[WEBHOOK], app[CONVERSATIONS] = runtime, relay, webhook, conversations
     app[LATE] = late_replies
 
-    app.router.add_get("/wechat", webhook.verify_url)
-    app.router.add_post("/wechat", webhook.receive)
+    if "wechat" in channels:
+        app.router.add_get("/wechat", webhook.verify_url)
+        app.router.add_post("/wechat", webhook.receive)
     async def healthz(request: web.Request) -> web.Response:
         return await health.healthz(request, runtime)
 

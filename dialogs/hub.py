@@ -328,8 +328,7 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     if event.kind == MessageKind.UNSUBSCRIBE:
         await owners.set_following(session=ctx.session, openid=event.user_id, following=False)
         return None
-    owner = await owners.get_or_create(session=ctx.session, openid=event.user_id)
-    await owners.touch(session=ctx.session, owner=owner, at=event.received_at)
+    owner = await owners.arrive(session=ctx.session, openid=event.user_id, at=event.received_at)
     text = event.text.strip()
     menu = MENU_KEYS.get(event.event_key) if event.kind == MessageKind.CLICK else None
     if menu is not None:

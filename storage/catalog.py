@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
+from storage.cache import TableCache, read_apart
 
 DEFAULT_COMMISSION_RATE = Decimal("0.20")
 # The plan's range for a service's commission (PRODUCT.md rule 3: 10–50% per service).
@@ -44,10 +45,21 @@ class Service(Base):
     line: Mapped[ButlerLine] = relationship(back_populates="services", lazy="joined")
 
 
+async def _load_lines(session: AsyncSession) -> list[ButlerLine]:
+    return await read_apart(session, select(ButlerLine).order_by(ButlerLine.position))
+
+
+# The menu, the catalog browser, prices and order intake read it on most messages (issue 18).
+_LINES = TableCache((ButlerLine.__tablename__, Service.__tablename__), _load_lines)
+
+
 async def list_lines(*, session: AsyncSession) -> list[ButlerLine]:
-    """All butler lines in catalog order, with their services loaded."""
-    result = await session.scalars(select(ButlerLine).order_by(ButlerLine.position))
-    return list(result)
+    """All butler lines in catalog order, with their services loaded.
+
+    From the per-worker copy (storage/cache.py), for reading: a row to change or to link to an
+    order is loaded with get_service_by_name.
+    """
+    return await _LINES.get(session)
 
 
 async def get_service_by_name(*, session: AsyncSession, name: str) -> Service | None:

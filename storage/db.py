@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import CursorResult, Result, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +21,19 @@ from sqlalchemy.ext.asyncio import (
 from storage.files import private_sqlite
 
 log = logging.getLogger(__name__)
+
+
+class StatementCounter:
+    """SQL statements sent by this process's engines (issue 18: the bench reads it from /metrics)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_args: object) -> None:  # a before_cursor_execute listener
+        self.count += 1
+
+
+STATEMENTS = StatementCounter()
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -35,13 +50,49 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
                 _use_wal(cursor)
             cursor.close()
 
+        event.listen(engine.sync_engine, "before_cursor_execute", STATEMENTS)
         return engine
     # JIT off: PostgreSQL JIT-compiles any plan it estimates as expensive, which cost ~0.9 s of a
     # 1.2 s broadcast segment over 300k owners (bench/broadcast.py) and never pays back at our sizes.
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
+    # asyncpg's prepared-statement cache stays on (SQLAlchemy's default of 100 per connection).
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=20,
         connect_args={"server_settings": {"jit": "off"}},
     )
+    event.listen(engine.sync_engine, "before_cursor_execute", STATEMENTS)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection back in the pool for less than this is not pinged on checkout (issue 18).
+PING_AFTER_IDLE_SECONDS = 1.0
+_CHECKED_IN = "checked_in_at"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Pre-ping only connections that sat idle, where a database restart can have closed them.
+
+    pool_pre_ping pinged on every checkout: with asyncpg that is BEGIN, `;` and ROLLBACK, three
+    round trips and a transaction for every message (bench/acceptance.py). A connection used a
+    moment ago is as good as the ping would show; a dead one in use still fails its request and
+    makes the pool drop every connection (SQLAlchemy's disconnect handling), as before.
+    """
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checkin(_dbapi: DBAPIConnection, record: Any) -> None:
+        if record is not None:
+            record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_CHECKED_IN)
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi.ping()
+        except Exception as exc:  # the pool retries the checkout on a fresh connection
+            raise DisconnectionError(str(exc)) from exc
 
 
 def _use_wal(cursor: DBAPICursor) -> None:

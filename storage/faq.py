@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Text, delete, or_, select
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Text, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamped
+from storage.cache import TableCache, read_apart
 
 
 class FaqEntry(Timestamped, Base):
@@ -34,13 +35,22 @@ async def replace(
     return len(entries)
 
 
+async def _load_all(session: AsyncSession) -> list[FaqEntry]:
+    return await read_apart(session, select(FaqEntry).order_by(FaqEntry.id))
+
+
+_ALL = TableCache((FaqEntry.__tablename__,), _load_all)  # every scope: a few dozen rows
+
+
 async def match(*, session: AsyncSession, text: str, community_id: int | None) -> FaqEntry | None:
-    """The best entry for a text: most keyword hits, the owner's community first."""
-    scope: ColumnElement[bool] = FaqEntry.community_id.is_(None)
-    if community_id is not None:
-        scope = or_(scope, FaqEntry.community_id == community_id)
+    """The best entry for a text: most keyword hits, the owner's community first.
+
+    Read from the per-worker copy (storage/cache.py); the entry returned is for reading only.
+    """
     best: tuple[int, int, FaqEntry] | None = None
-    for entry in await session.scalars(select(FaqEntry).where(scope)):
+    for entry in await _ALL.get(session):
+        if entry.community_id is not None and entry.community_id != community_id:
+            continue
         hits = sum(1 for k in entry.keywords if k and k in text)
         if hits == 0:
             continue

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, lazyload, mapped_column, relationship
 
 from storage.base import Base, Timestamped, UtcDateTime, aware, utcnow
 from storage.owners import Owner
@@ -53,9 +53,14 @@ class Handoff(Timestamped, Base):
 
 
 async def open_for_owner(*, session: AsyncSession, owner_id: int) -> Handoff | None:
-    """The owner's open hand-off, if any."""
+    """The owner's open hand-off, if any (asked on every owner message).
+
+    Without the joined owner: the caller holds the owner already, and the join cost a share of
+    every message's CPU (issue 18); `handoff.owner` still loads (from the session) when read.
+    """
     return await session.scalar(
         select(Handoff)
+        .options(lazyload(Handoff.owner))
         .where(Handoff.owner_id == owner_id, Handoff.status == HandoffStatus.OPEN)
         .order_by(Handoff.id.desc())
         .limit(1)

@@ -15,6 +15,20 @@ from redis.exceptions import LockError, RedisError
 _DOWN = (RedisError, OSError)
 
 
+class CommandCounter:
+    """Redis commands this process's own clients sent (issue 18), not the shared server's INFO."""
+
+    count = 0
+
+
+class _CountingConnection(aioredis.Connection):
+    """Every command, alone or in a pipeline, is packed once: count it there."""
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        CommandCounter.count += 1
+        return super().pack_command(*args)
+
+
 class StoreUnavailable(RuntimeError):
     """Redis could not be reached; callers degrade instead of failing the owner."""
 
@@ -41,6 +55,19 @@ class KeyValueStore:
         pipe.get(self.key(other))
         claimed, value = await pipe.execute()
         return bool(claimed), value.decode() if isinstance(value, bytes) else value
+
+    async def claims_and_gets(
+        self, claims: list[tuple[str, str, int]], gets: list[str]
+    ) -> tuple[list[bool], list[str | None]]:
+        """Several (name, value, ttl) claims (SET NX), then several GETs, in one round trip, in order."""
+        pipe = self.client.pipeline(transaction=False)
+        for name, value, ttl in claims:
+            pipe.set(self.key(name), value, nx=True, ex=ttl)
+        for name in gets:
+            pipe.get(self.key(name))
+        results = await pipe.execute()
+        claimed = [bool(r) for r in results[: len(claims)]]
+        return claimed, [v.decode() if isinstance(v, bytes) else v for v in results[len(claims):]]
 
     async def get(self, name: str) -> str | None:
         """The string value, or None."""
@@ -139,9 +166,10 @@ class KeyValueStore:
 def create_store(url: str, *, prefix: str = "butler:") -> KeyValueStore:
     """Real Redis for a URL; otherwise fakeredis's async client, which runs the same calls in-process."""
     if url:
-        client = aioredis.Redis.from_url(
-            url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=10
-        )
+        options: dict[str, Any] = {"socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 10}
+        if url.startswith("redis://"):  # TLS and unix-socket URLs keep their own connection classes
+            options["connection_class"] = _CountingConnection
+        client = aioredis.Redis.from_url(url, **options)
     else:
         import fakeredis
 

@@ -30,16 +30,24 @@ def serve_command(
     host: str | None = typer.Option(None, "--host", help="Listen address (default BUTLER_HOST)"),
     port: int | None = typer.Option(None, "--port", help="Listen port (default BUTLER_PORT)"),
     no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Don't run scheduled jobs here"),
+    channels: str = typer.Option(
+        "", "--channels", help="Comma-separated webhooks to serve: wechat, telegram, wecom (default: all configured)"
+    ),
 ) -> None:
     """Run the web server (WeChat + Telegram webhooks) and, by default, the scheduler."""
     from bot.accesslog import RedactingAccessLogger
-    from bot.app import create_app
+    from bot.app import CHANNELS, create_app
+
+    chosen = tuple(c.strip() for c in channels.split(",") if c.strip()) or CHANNELS
+    unknown = sorted(set(chosen) - set(CHANNELS))
+    if unknown:
+        raise CliError(f"--channels: unknown channel(s) {', '.join(unknown)}; choose from {', '.join(CHANNELS)}")
 
     _logging()
     settings = Settings()
     _migrate_embedded(settings)
     try:
-        app = create_app(settings, run_scheduler=not no_scheduler)
+        app = create_app(settings, run_scheduler=not no_scheduler, channels=chosen)
         web.run_app(
             app,
             host=host or settings.host,

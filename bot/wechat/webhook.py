@@ -99,8 +99,8 @@ class WeChatWebhook:
             self._require_token()
             body = await self._read_body(request)
             fields, encrypted = self._open(request, body)
-            await self._refuse_replay(request, fields)
             classified = classify(fields)
+            claim = await self._refuse_replay(request, fields, classified.event)
         except Rejected as exc:
             return self._reject(exc)
         except MalformedMessage as exc:
@@ -112,7 +112,7 @@ class WeChatWebhook:
             return web.Response(text="success")
         event = classified.event
         INBOUND.labels("wechat", event.kind).inc()
-        reply_xml = await self._respond(event, account=fields.get("ToUserName", ""))
+        reply_xml = await self._respond(event, account=fields.get("ToUserName", ""), claim=claim)
         if not reply_xml:
             return web.Response(text="success")
         if encrypted and self.crypto is not None:
@@ -184,27 +184,39 @@ class WeChatWebhook:
             raise Rejected(400, f"cannot decrypt: {type(exc).__name__}") from exc
         return parse_xml(plain), True
 
-    async def _refuse_replay(self, request: web.Request, fields: dict[str, str]) -> None:
+    async def _refuse_replay(
+        self, request: web.Request, fields: dict[str, str], event: InboundMessage | None
+    ) -> object | None:
         """A (timestamp, nonce) seen with another message within the tolerance window is a replay.
 
         The pair is claimed with SET NX holding a hash of the message: WeChat's own retry of the
         same request carries the same message and passes; a captured URL re-sent with another body
         does not. The hash is of the (decrypted) fields, not the raw body, so a retry that WeChat
         re-encrypted (AES adds a random prefix) is still the same message.
+
+        For a message, the dedupe claim (see _claim) goes in the same Redis round trip, and its
+        outcome is returned; a replay refused here gives back a dedupe claim it took.
         """
         q = request.query
         key = "wx:nonce:" + hashlib.sha256(f"{q.get('timestamp', '')}:{q.get('nonce', '')}".encode()).hexdigest()[:32]
         digest = hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()
         ttl = 2 * self.config.timestamp_tolerance_seconds + 1
+        claims, gets = [(key, digest, ttl)], [key]
+        if event is not None:
+            dedupe = f"wx:dedupe:{event.dedupe_key}"
+            claims.append((dedupe, "1", self._claim_ttl()))
+            gets.append(f"{dedupe}:late")
         try:
-            if await self.kv.claim(key, ttl_seconds=ttl, value=digest):
-                return
-            seen = await self.kv.get(key)
+            claimed, values = await self.kv.claims_and_gets(claims, gets)
         except Exception:  # store down: the signature and timestamp checks still stand
             log.warning("replay store unavailable; not checking nonces", exc_info=True)
-            return
-        if seen is not None and seen != digest:
+            return None
+        claim = None if event is None else self._claim_outcome(claimed[1], values[1])
+        if not claimed[0] and values[0] is not None and values[0] != digest:
+            if claim is not None and claim is not _TAKEN and event is not None:
+                await self._forget(f"wx:dedupe:{event.dedupe_key}")
             raise Rejected(403, "replayed nonce")
+        return claim
 
     def _reject(self, exc: Rejected) -> web.Response:
         REJECTED.labels(exc.reason.split(":")[0]).inc()
@@ -213,7 +225,7 @@ class WeChatWebhook:
 
     # --- dedupe, the passive-reply deadline and the late-reply lease ------------------------------
 
-    async def _respond(self, event: InboundMessage, *, account: str) -> str:
+    async def _respond(self, event: InboundMessage, *, account: str, claim: object | None = None) -> str:
         """The rendered reply XML ('' for none); a retry gets the first attempt's reply.
 
         One deadline for the whole request, waiting for an earlier attempt included, so even a
@@ -221,7 +233,8 @@ class WeChatWebhook:
         """
         deadline = time.monotonic() + self.config.reply_deadline_seconds
         dedupe, reply_key = f"wx:dedupe:{event.dedupe_key}", f"wx:reply:{event.dedupe_key}"
-        claim = await self._claim(dedupe)
+        if claim is None:  # not claimed with the nonce (Redis was down for it): try again now
+            claim = await self._claim(dedupe)
         if claim is _TAKEN:
             DUPLICATES.inc()
             stored = await self._await_first_reply(reply_key, dedupe, deadline)
@@ -336,12 +349,18 @@ class WeChatWebhook:
         (Redis is down, so this may be a retry; or an earlier attempt went late). The claim is
         short until the reply is stored, so a worker killed mid-message doesn't hold it for the
         whole dedupe TTL."""
-        ttl = math.ceil(self.config.reply_deadline_seconds) + 2
         try:
-            claimed, went_late = await self.kv.claim_and_get(dedupe, f"{dedupe}:late", ttl_seconds=ttl)
+            claimed, went_late = await self.kv.claim_and_get(dedupe, f"{dedupe}:late", ttl_seconds=self._claim_ttl())
         except Exception:  # Redis down: the message log's unique key still stops double effects
             log.warning("dedupe store unavailable; relying on the database", exc_info=True)
             return _RECOVERING
+        return self._claim_outcome(claimed, went_late)
+
+    def _claim_ttl(self) -> int:
+        return math.ceil(self.config.reply_deadline_seconds) + 2
+
+    @staticmethod
+    def _claim_outcome(claimed: bool, went_late: str | None) -> object:
         if not claimed:
             return _TAKEN
         # Free again, but an earlier attempt went past the deadline (and maybe died): whoever
