@@ -33,6 +33,7 @@ from storage.merchants import Channel, Merchant
 from storage.orders import Order, OrderStatus
 
 if TYPE_CHECKING:  # aiogram and WeCom are imported only when they are configured
+    from bot.commands.service import StaffCommands
     from bot.telegram.deliveries import TelegramDeliveries
     from bot.wecom.merchants import WeComMerchants
 
@@ -230,8 +231,13 @@ class MerchantDispatch:
         relay.register(MerchantNote, self.merchant_notify)
 
 
-def install_merchant_dispatch(relay: OutboxRelay, runtime: Any, telegram_deliveries: TelegramDeliveries | None) -> MerchantDispatch | None:
+def install_merchant_dispatch(
+    relay: OutboxRelay, runtime: Any, telegram_deliveries: TelegramDeliveries | None,
+    staff_commands: StaffCommands | None = None,
+) -> MerchantDispatch | None:
     """Every configured merchant channel behind one dispatcher (serve and scheduler alike).
+
+    With `staff_commands` (the web process), WeCom staff may also run the command registry.
 
     Returns the WeCom channel's dispatcher, or None when no merchant channel is configured (the
     base handlers then record merchant events as undeliverable).
@@ -248,9 +254,12 @@ def install_merchant_dispatch(relay: OutboxRelay, runtime: Any, telegram_deliver
     dispatch.register(relay)
     if wecom is not None:  # staff alerts and hand-off replies over WeCom too
         from bot.wecom.staff import WeComStaff
+        from bot.wecom.staff_commands import WeComStaffCommands
 
-        staff_channel = WeComStaff(wecom)
+        commands = WeComStaffCommands(wecom.client, staff_commands, wecom.deliver) if staff_commands else None
+        staff_channel = WeComStaff(wecom, commands, telegram_staff=telegram is not None)
         for staff_event in (StaffAlert, HandoffMessage):
             relay.register(staff_event, staff_channel.wrap_alerts(relay.handlers.get(staff_event)))
         wecom.staff_texts = staff_channel.handle_text
+        wecom.staff_presses = staff_channel.handle_press
     return dispatch

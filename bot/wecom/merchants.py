@@ -59,6 +59,7 @@ class WeComMerchants:
         self.relay = relay
         self.kv = runtime.kv
         self.staff_texts: Callable[[MemberText], Awaitable[bool]] | None = None  # bot/wecom/staff.py
+        self.staff_presses: Callable[[ButtonPress], Awaitable[None]] | None = None  # preview buttons
 
     # --- shared plumbing ------------------------------------------------------------------------
 
@@ -150,6 +151,8 @@ class WeComMerchants:
                 await self._step(press, StepCb.unpack(press.key))
             elif prefix == "pay":
                 await self._pay(press, PayCb.unpack(press.key))
+            elif prefix == "sc" and self.staff_presses is not None:
+                await self.staff_presses(press)
             else:
                 await self.client.send_text(press.userid, STALE)
         except (ValidationError, ValueError, TypeError):
