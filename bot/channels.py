@@ -145,13 +145,23 @@ class MerchantDispatch:
         return None
 
     async def _each(self, label: str, calls: list[Any]) -> None:
-        """Run one step per channel; a channel that can never deliver doesn't stop the others."""
+        """Run one step per channel; a channel that fails, for good or for now, doesn't stop the others.
+
+        A transient failure is raised after every channel had its turn, so the outbox retries the
+        whole step: each channel's step is idempotent (the group card is recorded on the order,
+        WeCom offers per merchant), so the retry reaches only whoever was missed.
+        """
         permanent: list[str] = []
+        transient: Exception | None = None
         for call in calls:
             try:
                 await call
             except PermanentFailure as exc:
                 permanent.append(str(exc))
+            except Exception as exc:
+                transient = transient or exc
+        if transient is not None:
+            raise transient
         if permanent and len(permanent) == len(calls):
             raise PermanentFailure(f"{label}: " + "; ".join(permanent))
         for reason in permanent:

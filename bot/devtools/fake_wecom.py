@@ -14,6 +14,7 @@ import json
 import secrets
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,8 @@ class FakeWeComAPI:
     _delays: dict[str, float] = field(default_factory=dict)
     # response_code -> the userids whose card it may update; removed once used
     response_codes: dict[str, list[str]] = field(default_factory=dict)
+    # Called with each successful call and the answer given (the demo draws its WeCom pane from them).
+    listeners: list[Callable[[WeComCall, dict[str, Any]], None]] = field(default_factory=list)
     _server: TestServer | None = None
 
     @property
@@ -166,7 +169,11 @@ class FakeWeComAPI:
             return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
         if token not in self.tokens_issued:
             return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
-        return web.json_response(self._answer(path, body))
+        answer = self._answer(path, body)
+        if not answer.get("errcode"):
+            for listener in self.listeners:
+                listener(call, answer)
+        return web.json_response(answer)
 
     def _answer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         if path == SEND:

@@ -23,6 +23,7 @@ from bot.telegram.cards import STEP_TARGETS, JobCb, PayCb, StepCb, completion_te
 from bot.wecom import cards
 from bot.wecom.client import WeComClient
 from bot.wecom.webhook import ButtonPress, MemberText, WeComEvent
+from bot.wording import merchant as words
 from storage import dispatch
 from storage.db import unit_of_work
 from storage.dispatch import AcceptOutcome, StepResult
@@ -92,9 +93,18 @@ class WeComMerchants:
         return merchant is not None and bool(merchant.wecom_userid)
 
     async def offer(self, session: AsyncSession, order: Order) -> int:
-        """A card to each eligible merchant with a WeCom userid not yet offered; returns how many."""
+        """A card to each eligible merchant with a WeCom userid not yet offered; returns how many.
+
+        Idempotent: who was offered is recorded after each card, under a per-order lock, so an
+        outbox retry after a partial success, a JobOffered emitted twice, or two relays at once
+        never send anyone a second card.
+        """
         if order.status != OrderStatus.PENDING_DISPATCH:
             return 0
+        async with self.kv.lock(f"wecom-offer:{order.id}", timeout=60, wait=30, renew=True):
+            return await self._offer(session, order)
+
+    async def _offer(self, session: AsyncSession, order: Order) -> int:
         eligible = await dispatch.eligible_merchants(session=session, order=order, today=self.today(), limit=500)
         offered: dict[str, str] = await self.kv.get_json(_offer_key(order.id)) or {}
         card = cards.offer_card(order, self.runtime.tz, self.runtime.settings.callback_key)
@@ -220,11 +230,12 @@ class WeComMerchants:
             code = verdict.order.code if verdict.order else ""
             ask = "amount" if target == OrderStatus.COMPLETED else "reason"
             await self.kv.set_json(_ask_key(press.userid), {"order_id": data.order_id, "ask": ask}, ttl_seconds=ASK_TTL)
-            await self.client.send_text(press.userid, f"订单 {code}：请回复本单金额（元），例如 150 或 88.5"
-                                        if ask == "amount" else f"订单 {code}：请回复无法完成的原因")
+            prompt = words.ASK_AMOUNT if ask == "amount" else words.ASK_REASON
+            await self.client.send_text(press.userid, prompt.format(code=code))
             return
         result = await self._advance(press.userid, data.order_id, target)
-        await self.client.send_text(press.userid, f"已更新：{result.message}" if result.ok else result.message)
+        await self.client.send_text(press.userid, words.STEP_DONE.format(message=result.message) if result.ok
+                                    else result.message)
         if result.ok and result.order is not None:
             if press.response_code:  # the slip's buttons now offer only what is still possible
                 try:
@@ -244,7 +255,7 @@ class WeComMerchants:
             try:
                 fen = parse_yuan(message.text)
             except InvalidAmount:
-                await self.client.send_text(message.userid, "金额格式不对，请只回复数字，例如 150 或 88.5")
+                await self.client.send_text(message.userid, words.BAD_AMOUNT)
                 return
             await self.kv.set_json(_ask_key(message.userid), {"order_id": order_id, "ask": "method", "fen": fen},
                                    ttl_seconds=ASK_TTL)
@@ -254,11 +265,11 @@ class WeComMerchants:
         if pending.get("ask") == "reason":
             reason = message.text.strip()
             if not reason:
-                await self.client.send_text(message.userid, "请用文字说明原因")
+                await self.client.send_text(message.userid, words.NEED_REASON)
                 return
             await self.kv.delete(_ask_key(message.userid))
             result = await self._advance(message.userid, order_id, OrderStatus.FAILED, reason=reason)
-            await self.client.send_text(message.userid, "已记录，平台会联系业主重新安排。" if result.ok else result.message)
+            await self.client.send_text(message.userid, words.FAILURE_RECORDED if result.ok else result.message)
             if result.ok:
                 await self.deliver()
             return
@@ -267,10 +278,10 @@ class WeComMerchants:
     async def _pay(self, press: ButtonPress, data: PayCb) -> None:
         pending = await self.kv.get_json(_ask_key(press.userid)) or {}
         if not 0 <= data.m < len(PAYMENT_METHODS):
-            await self.client.send_text(press.userid, "无效的选择")
+            await self.client.send_text(press.userid, words.INVALID_CHOICE)
             return
         if pending.get("order_id") != data.order_id or not pending.get("fen"):
-            await self.client.send_text(press.userid, "请先点「已完成」并输入金额")
+            await self.client.send_text(press.userid, words.AMOUNT_FIRST)
             return
         result = await self._advance(
             press.userid, data.order_id, OrderStatus.COMPLETED, amount_fen=int(pending["fen"]),

@@ -85,3 +85,23 @@ async def test_ten_presses_one_winner_then_slip_progress_and_money(wc_hub: WcHub
     assert await wc_hub.press(holder, on_account) == 200
     assert fake.sent_to(holder)[-1].text == "请先点「已完成」并输入金额"
     assert (await load_order(hub, order_id)).amount_fen == 15002
+
+
+async def test_a_retried_offer_does_not_offer_anyone_twice(wc_hub: WcHub) -> None:
+    from storage import outbox
+    from storage.db import unit_of_work
+    from storage.events import JobOffered
+
+    hub, fake = wc_hub.hub, wc_hub.fake
+    names = ["企微甲", "企微乙", "企微丙"]
+    world, userids = await wecom_world(hub, names)
+    fake.fail_to(userids["企微乙"], -1)  # 系统繁忙 on the second card: the first one is already out
+    order_id, _code = await create_order(hub, world)
+    relay = hub.client.app[RELAY]
+    await relay.drain()
+    assert [len(fake.cards_to(userids[n])) for n in names] == [1, 1, 0]  # the second one refused
+    await relay.drain()  # the outbox retries order.created after that partial success
+    async with unit_of_work(hub.runtime.sessions) as session:  # and JobOffered emitted twice
+        outbox.emit(session, JobOffered(order_id=order_id))
+    await relay.drain()
+    assert [len(fake.cards_to(userids[n])) for n in names] == [1, 2, 1]  # the refused one sent again, only it
