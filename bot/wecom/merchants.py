@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox_relay import OutboxRelay
+from bot.outbox_relay import OutboxRelay, RetryLater
 from bot.runtime import Runtime
 from bot.telegram.cards import STEP_TARGETS, JobCb, PayCb, StepCb, completion_text
 from bot.wecom import cards
@@ -123,12 +123,16 @@ class WeComMerchants:
         """Every offered card but the winner's now reads `label` (已被接单 / 已取消) instead of 接单."""
         offered: dict[str, str] = await self.kv.get_json(_offer_key(order.id)) or {}
         winner = order.merchant.wecom_userid if order.merchant is not None else None
-        for userid, code in offered.items():
+        for userid, code in list(offered.items()):
             text = "已接单" if userid == winner and label == "已被接单" else label
             try:
                 await self.client.update_card([userid], code, replace_name=text)
+            except RetryLater:  # rate-limited: the retry updates only the cards still offering 接单
+                await self.kv.set_json(_offer_key(order.id), offered, ttl_seconds=OFFER_TTL)
+                raise
             except Exception as exc:  # a used or expired code: that card is cosmetic by now
                 log.info("wecom card of order %s for %s not updated: %r", order.id, userid, exc)
+            del offered[userid]
         await self.kv.delete(_offer_key(order.id))
 
     async def send_slip(self, order: Order) -> None:

@@ -105,3 +105,28 @@ async def test_a_retried_offer_does_not_offer_anyone_twice(wc_hub: WcHub) -> Non
         outbox.emit(session, JobOffered(order_id=order_id))
     await relay.drain()
     assert [len(fake.cards_to(userids[n])) for n in names] == [1, 2, 1]  # the refused one sent again, only it
+
+
+async def test_a_rate_limit_while_closing_offers_delays_the_updates_and_the_slip_without_loss(wc_hub: WcHub) -> None:
+    from bot.app import SERVICES
+    from bot.devtools.fake_wecom import UPDATE_CARD
+
+    hub, fake = wc_hub.hub, wc_hub.fake
+    hub.client.app[SERVICES].merchants.wecom.client.pause_seconds = 0.3
+    names = ["限流甲", "限流乙", "限流丙"]
+    world, userids = await wecom_world(hub, names)
+    order_id, code = await create_order(hub, world)
+    relay = hub.client.app[RELAY]
+    await relay.drain()
+    key = fake.cards_to(userids["限流甲"])[0].buttons()[0]["key"]
+    fake.fail(UPDATE_CARD, 45011)  # 接口调用太频繁
+    assert await wc_hub.press(userids["限流甲"], key) == 200
+    assert (await load_order(hub, order_id)).status == "accepted"  # the press itself is decided
+    slips = [c for c in fake.calls_to("/cgi-bin/message/send") if "13800138000" in c.text]
+    assert slips == []  # paused: not sent yet, and not lost
+    await asyncio.sleep(0.4)
+    await relay.drain()
+    for loser in ("限流乙", "限流丙"):
+        assert [u.body["button"] for u in fake.updates_for(userids[loser])] == [{"replace_name": "已被接单"}]
+    slips = [c.touser for c in fake.calls_to("/cgi-bin/message/send") if "13800138000" in c.text]
+    assert slips == [userids["限流甲"]]
