@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,6 +134,23 @@ class WeComStaff:
                 await self.kv.set(_handoff_key(userid), str(handoff_id), ttl_seconds=HANDOFF_TTL)
         return len(reached)
 
+    async def reply(self, staff_ref: str, text: str) -> None:
+        """StaffChannel: a command's answer to one member."""
+        await self._output().reply(staff_ref, text)
+
+    async def image(self, staff_ref: str, path: Path, caption: str) -> None:
+        """StaffChannel: a report image."""
+        await self._output().image(staff_ref, path, caption)
+
+    async def preview(self, staff_ref: str, text: str, confirm_key: str, cancel_key: str) -> None:
+        """StaffChannel: a broadcast preview with 确认 / 放弃."""
+        await self._output().preview(staff_ref, text, confirm_key, cancel_key)
+
+    def _output(self) -> WeComStaffCommands:
+        if self.commands is None:
+            raise RuntimeError("WeCom staff commands are wired in the web process only")
+        return self.commands
+
     async def handle_press(self, press: ButtonPress) -> None:
         """A staff card's button (a broadcast preview's 确认 / 放弃)."""
         if self.commands is None:
@@ -186,3 +204,10 @@ class _Interrupted(Exception):
     def __init__(self, reached: set[str], cause: RetryLater) -> None:
         super().__init__(repr(cause))
         self.reached, self.cause = reached, cause
+
+
+if TYPE_CHECKING:  # mypy checks that WeComStaff is a StaffChannel (bot/channels.py)
+    from bot.channels import StaffChannel
+
+    def _is_a_staff_channel(channel: WeComStaff) -> StaffChannel:
+        return channel

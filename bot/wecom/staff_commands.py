@@ -113,12 +113,31 @@ class WeComStaffCommands:
 
     async def render(self, userid: str, result: CommandResult) -> None:
         """Image first (a report's chart), then the text, then a card with the buttons."""
-        if result.photo_path and Path(result.photo_path).is_file():
-            await self.client.send_image(userid, result.photo_path)
-        for piece in chunks(result.text):
-            await self.client.send_text(userid, piece)
+        if result.photo_path:
+            await self.image(userid, Path(result.photo_path), "")
         if result.buttons:
-            title = result.text.split("\n", 1)[0]
-            buttons = [(BUTTON_WORDS.get((parse(b.data) or ("", ""))[0], b.label), f"{PREFIX}{b.data}")
-                       for b in result.buttons]
-            await self.client.send_card(userid, cards.command_card(title, CARD_BODY, buttons, task="sc"))
+            confirm, cancel = (f"{PREFIX}{b.data}" for b in result.buttons[:2])
+            await self.preview(userid, result.text, confirm, cancel)
+            return
+        await self.reply(userid, result.text)
+
+    # --- StaffChannel's replies, images and previews (bot/channels.py) --------------------------
+
+    async def reply(self, staff_ref: str, text: str) -> None:
+        """A command's answer, in as many app messages as it needs."""
+        for piece in chunks(text):
+            await self.client.send_text(staff_ref, piece)
+
+    async def image(self, staff_ref: str, path: Path, caption: str) -> None:
+        """An image (uploaded as temporary media), then its caption if any."""
+        if path.is_file():
+            await self.client.send_image(staff_ref, path)
+        if caption:
+            await self.reply(staff_ref, caption)
+
+    async def preview(self, staff_ref: str, text: str, confirm_key: str, cancel_key: str) -> None:
+        """The preview's text, then a card with 确认 / 放弃 carrying the two keys."""
+        await self.reply(staff_ref, text)
+        title = text.split("\n", 1)[0]
+        buttons = [(BUTTON_WORDS["confirm"], confirm_key), (BUTTON_WORDS["discard"], cancel_key)]
+        await self.client.send_card(staff_ref, cards.command_card(title, CARD_BODY, buttons, task="sc"))
