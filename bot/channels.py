@@ -33,6 +33,7 @@ from storage.merchants import Channel, Merchant
 from storage.orders import Order, OrderStatus
 
 if TYPE_CHECKING:  # aiogram and WeCom are imported only when they are configured
+    from bot.commands.service import StaffCommands
     from bot.telegram.deliveries import TelegramDeliveries
     from bot.wecom.merchants import WeComMerchants
 
@@ -144,13 +145,23 @@ class MerchantDispatch:
         return None
 
     async def _each(self, label: str, calls: list[Any]) -> None:
-        """Run one step per channel; a channel that can never deliver doesn't stop the others."""
+        """Run one step per channel; a channel that fails, for good or for now, doesn't stop the others.
+
+        A transient failure is raised after every channel had its turn, so the outbox retries the
+        whole step: each channel's step is idempotent (the group card is recorded on the order,
+        WeCom offers per merchant), so the retry reaches only whoever was missed.
+        """
         permanent: list[str] = []
+        transient: Exception | None = None
         for call in calls:
             try:
                 await call
             except PermanentFailure as exc:
                 permanent.append(str(exc))
+            except Exception as exc:
+                transient = transient or exc
+        if transient is not None:
+            raise transient
         if permanent and len(permanent) == len(calls):
             raise PermanentFailure(f"{label}: " + "; ".join(permanent))
         for reason in permanent:
@@ -230,8 +241,13 @@ class MerchantDispatch:
         relay.register(MerchantNote, self.merchant_notify)
 
 
-def install_merchant_dispatch(relay: OutboxRelay, runtime: Any, telegram_deliveries: TelegramDeliveries | None) -> MerchantDispatch | None:
+def install_merchant_dispatch(
+    relay: OutboxRelay, runtime: Any, telegram_deliveries: TelegramDeliveries | None,
+    staff_commands: StaffCommands | None = None,
+) -> MerchantDispatch | None:
     """Every configured merchant channel behind one dispatcher (serve and scheduler alike).
+
+    With `staff_commands` (the web process), WeCom staff may also run the command registry.
 
     Returns the WeCom channel's dispatcher, or None when no merchant channel is configured (the
     base handlers then record merchant events as undeliverable).
@@ -248,9 +264,12 @@ def install_merchant_dispatch(relay: OutboxRelay, runtime: Any, telegram_deliver
     dispatch.register(relay)
     if wecom is not None:  # staff alerts and hand-off replies over WeCom too
         from bot.wecom.staff import WeComStaff
+        from bot.wecom.staff_commands import WeComStaffCommands
 
-        staff_channel = WeComStaff(wecom)
+        commands = WeComStaffCommands(wecom.client, staff_commands, wecom.deliver) if staff_commands else None
+        staff_channel = WeComStaff(wecom, commands, telegram_staff=telegram is not None)
         for staff_event in (StaffAlert, HandoffMessage):
             relay.register(staff_event, staff_channel.wrap_alerts(relay.handlers.get(staff_event)))
         wecom.staff_texts = staff_channel.handle_text
+        wecom.staff_presses = staff_channel.handle_press
     return dispatch

@@ -80,7 +80,8 @@ def build_services(settings: Settings, *, telegram_updates: bool) -> Services:
             from bot.telegram.setup import setup_telegram_outbox
 
             services.telegram_outbox = setup_telegram_outbox(runtime, relay)
-    services.merchants = install_merchant_dispatch(relay, runtime, _telegram_deliveries(services))
+    services.merchants = install_merchant_dispatch(
+        relay, runtime, _telegram_deliveries(services), staff_commands if telegram_updates else None)
     relay.require()  # issue 16: a declared outbox kind with no handler stops the process here
     return services
 

@@ -83,3 +83,18 @@ async def get_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Staf
 async def get_by_wecom_userid(*, session: AsyncSession, userid: str) -> Staff | None:
     """The active staff member behind a WeCom member userid."""
     return await session.scalar(select(Staff).where(Staff.wecom_userid == userid, Staff.active.is_(True)))
+
+
+async def acting(
+    *, session: AsyncSession, telegram_id: int | None = None, wecom_userid: str | None = None
+) -> Staff | None:
+    """The active staff member acting now, remembering the channel they acted on (issue 17)."""
+    if wecom_userid is not None:
+        member, channel = await get_by_wecom_userid(session=session, userid=wecom_userid), "wecom"
+    elif telegram_id is not None:
+        member, channel = await get_by_telegram_id(session=session, telegram_id=telegram_id), "telegram"
+    else:
+        return None
+    if member is not None and member.last_channel != channel:
+        member.last_channel = channel
+    return member

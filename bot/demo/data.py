@@ -15,6 +15,11 @@ WECHAT_APP_ID = "wxd3m0butler0001"
 WECHAT_APP_SECRET = "demo-app-secret"
 WECHAT_ACCOUNT = "gh_butler_demo"
 WECHAT_TEMPLATE_ORDER = "DEMO-ORDER-NOTICE"
+# The demo's WeCom (企业微信) self-built app, played by bot/devtools/fake_wecom.py.
+WECOM_CORP_ID = "ww-demo-corp"
+WECOM_SECRET = "demo-wecom-secret"
+WECOM_AGENT_ID = 1000002
+WECOM_TOKEN = "butler-demo-wecom-token"
 TELEGRAM_TOKEN = "7000000001:DEMO-butler-hub-telegram-bot-token"
 TELEGRAM_WEBHOOK_SECRET = "butler-demo-webhook-secret"
 TELEGRAM_BOT_ID = 7000000001
@@ -56,6 +61,11 @@ class DemoMerchant:
     communities: tuple[str, ...] = ()
     expired: bool = False
     credit_level: int = 3
+
+    @property
+    def wecom_userid(self) -> str:
+        """Their member userid in the demo's WeCom app (`butler demo --merchants wecom`)."""
+        return f"demo_merchant_{self.telegram_id % 100}"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ from aiohttp import web
 from bot.accesslog import RedactingAccessLogger
 from bot.app import RUNTIME, create_app
 from bot.demo import data, sim
-from bot.demo.seed import SeedReport, seed
+from bot.demo.seed import SeedReport, put_merchants_on, seed
+from bot.demo.wecom_side import WeComSide
 from bot.devtools.fake_wechat import FakeWeChatAPI
+from bot.devtools.fake_wecom import FakeWeComAPI, WeComSender
 from bot.settings import Settings
 from dialogs.hub import WECHAT_MENU
 from storage.migrate import upgrade
@@ -85,6 +87,7 @@ class DemoServer:
     settings: Settings
     seeded: SeedReport
     base_url: str
+    fake_wecom: FakeWeComAPI | None = None  # `--merchants wecom`
 
     async def close(self) -> None:
         """Stop the server, then the fakes."""
@@ -92,6 +95,8 @@ class DemoServer:
         await self.fake_wechat.close()
         if self.fake_telegram is not None:
             await self.fake_telegram.close()
+        if self.fake_wecom is not None:
+            await self.fake_wecom.close()
 
 
 def reset_database(path: Path) -> None:
@@ -101,11 +106,26 @@ def reset_database(path: Path) -> None:
             Path(f"{path}{suffix}").unlink()
 
 
+def wecom_overrides(api_base: str) -> dict[str, Any]:
+    """Settings for the demo's WeCom app on the fake WeCom API (`butler demo --merchants wecom`)."""
+    return {
+        "wecom_corp_id": data.WECOM_CORP_ID, "wecom_secret": data.WECOM_SECRET,
+        "wecom_agent_id": str(data.WECOM_AGENT_ID), "wecom_api_base": api_base,
+        "wecom_token": data.WECOM_TOKEN, "wecom_aes_key": data.WECHAT_AES_KEY,
+    }
+
+
 async def start_demo(
     *, db_path: Path = DEFAULT_DB, host: str = "127.0.0.1", port: int = 8080, reset: bool = False,
-    run_scheduler: bool = True, **overrides: Any,
+    run_scheduler: bool = True, merchants: str = "telegram", **overrides: Any,
 ) -> DemoServer:
-    """Migrate and seed the demo database, start the fakes, then serve the hub and /sim on host:port."""
+    """Migrate and seed the demo database, start the fakes, then serve the hub and /sim on host:port.
+
+    `merchants="wecom"`: the demo merchants use the WeCom app (a fake WeCom API) instead of
+    Telegram, and the merchant pane shows their chat with the app; owners and staff are unchanged.
+    """
+    if merchants not in ("telegram", "wecom"):
+        raise ValueError(f"merchants must be telegram or wecom, not {merchants!r}")
     if reset:
         reset_database(db_path)
     database_url = f"sqlite+aiosqlite:///{db_path.resolve()}"
@@ -116,12 +136,21 @@ async def start_demo(
     fake_telegram = _fake_telegram()
     telegram_base = await fake_telegram.start() if fake_telegram is not None else "http://127.0.0.1:9"
 
+    fake_wecom = FakeWeComAPI(corp_id=data.WECOM_CORP_ID, secret=data.WECOM_SECRET, agent_id=data.WECOM_AGENT_ID) \
+        if merchants == "wecom" else None
+    if fake_wecom is not None:
+        overrides = wecom_overrides(await fake_wecom.start()) | overrides
+
     settings = demo_settings(
         database_url=database_url, wechat_api_base=wechat_base, telegram_api_base=telegram_base, host=host, port=port,
         **overrides,
     )
     app = create_app(settings, run_scheduler=run_scheduler)
     simulator = sim.Simulator(tz=ZoneInfo(settings.tz))
+    if fake_wecom is not None:
+        sender = WeComSender(data.WECOM_TOKEN, data.WECHAT_AES_KEY, data.WECOM_CORP_ID, data.WECOM_AGENT_ID)
+        simulator.wecom = WeComSide(simulator.bus, lambda: simulator.base_url, fake_wecom, sender)
+        fake_wecom.listeners.append(simulator.wecom.on_api_call)
     sim.install(app, simulator)
     fake_wechat.listeners.append(simulator.wechat.on_api_call)
     if fake_telegram is not None:
@@ -130,6 +159,7 @@ async def start_demo(
 
     runtime = app[RUNTIME]
     report = await seed(runtime.sessions, today=datetime.now(runtime.tz).date(), tz=runtime.tz)
+    await put_merchants_on(runtime.sessions, merchants)
 
     runner = web.AppRunner(app, shutdown_timeout=2.0, access_log_class=RedactingAccessLogger)
     await runner.setup()
@@ -140,6 +170,8 @@ async def start_demo(
         await fake_wechat.close()
         if fake_telegram is not None:
             await fake_telegram.close()
+        if fake_wecom is not None:
+            await fake_wecom.close()
         raise
     # Install the account's menu as `butler content wechat-menu` does; the fake records the call
     # and the owner pane draws the menu from it.
@@ -155,4 +187,5 @@ async def start_demo(
         settings=settings,
         seeded=report,
         base_url=simulator.base_url,
+        fake_wecom=fake_wecom,
     )

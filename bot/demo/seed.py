@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.demo import data
@@ -115,3 +116,19 @@ async def _feature_data(
             report.skipped.append(f"{name} ({type(exc).__name__}: {exc})")
             continue
         report.added[name] = count
+
+
+async def put_merchants_on(sessions: async_sessionmaker[AsyncSession], channel: str) -> None:
+    """The demo merchants on Telegram (the default) or on the WeCom app only (`--merchants wecom`).
+
+    A demo database kept from a run with the other channel is switched over, so the flag always
+    means what it says; rows already on the wanted channel are left alone.
+    """
+    async with unit_of_work(sessions) as session:
+        for m in data.MERCHANTS:
+            row = await session.scalar(select(merchants.Merchant).where(merchants.Merchant.name == m.name))
+            if row is None:
+                continue
+            wanted = (None, m.wecom_userid) if channel == "wecom" else (m.telegram_id, None)
+            if (row.telegram_id, row.wecom_userid) != wanted:
+                row.telegram_id, row.wecom_userid = wanted

@@ -20,6 +20,7 @@ from bot.demo.bus import EventBus
 from bot.demo.telegram_side import TelegramSide
 from bot.demo.tour import Tour
 from bot.demo.wechat_side import WeChatSide
+from bot.demo.wecom_side import WeComSide
 
 STATIC = Path(__file__).parent / "static"
 SIMULATOR = web.AppKey("simulator", object)
@@ -45,18 +46,27 @@ class Simulator:
         self.telegram = TelegramSide(self.bus, lambda: self.base_url)
         self.tour = Tour(self)
         self.new_owners: list[NewOwner] = []
+        self.wecom: WeComSide | None = None  # `butler demo --merchants wecom`: merchants use the WeCom app
+
+    @property
+    def merchant_channel(self) -> str:
+        """Where the merchant pane's merchants are: "telegram" (the default) or "wecom"."""
+        return "wecom" if self.wecom is not None else "telegram"
 
     async def aclose(self) -> None:
         """Stop the tour and close HTTP sessions."""
         await self.tour.stop()
         await self.wechat.aclose()
         await self.telegram.aclose()
+        if self.wecom is not None:
+            await self.wecom.aclose()
 
     def cast(self) -> dict[str, Any]:
         """Who the page can play, and the chats they sit in."""
         return {
             "owners": [asdict(o) for o in data.OWNERS] + self.new_owners,
-            "merchants": [asdict(m) for m in data.MERCHANTS],
+            "merchants": [asdict(m) | {"wecom_userid": m.wecom_userid} for m in data.MERCHANTS],
+            "merchant_channel": self.merchant_channel,
             "staff": [asdict(s) for s in data.STAFF],
             "merchant_chat_id": data.MERCHANT_CHAT_ID,
             "staff_chat_id": data.STAFF_CHAT_ID,
@@ -161,6 +171,29 @@ def install(app: web.Application, sim: Simulator) -> None:
             reply_to=int(reply_to) if reply_to else None,
         )
         return web.json_response({"status": status})
+
+    def wecom() -> WeComSide:
+        if sim.wecom is None:
+            raise web.HTTPNotFound(text="this demo runs its merchants on Telegram (butler demo --merchants wecom)")
+        return sim.wecom
+
+    @routes.post("/sim/api/wecom/press")
+    async def wecom_press(request: web.Request) -> web.Response:
+        body = await _json(request)
+        side = wecom()
+        userid, card_id, key = _field(body, "userid"), _field(body, "card_id"), _field(body, "key")
+        if not userid or not key:
+            raise web.HTTPBadRequest(text="userid and key are required")
+        return web.json_response({"status": await side.press(userid=userid, card_id=card_id, key=key)})
+
+    @routes.post("/sim/api/wecom/say")
+    async def wecom_say(request: web.Request) -> web.Response:
+        body = await _json(request)
+        side = wecom()
+        userid, text = _field(body, "userid"), _field(body, "text").strip()
+        if not userid or not text:
+            raise web.HTTPBadRequest(text="userid and text are required")
+        return web.json_response({"status": await side.say(userid=userid, text=text)})
 
     @routes.get(r"/sim/api/photo/{chat_id:-?\d+}/{message_id:\d+}")
     async def photo(request: web.Request) -> web.Response:

@@ -2,7 +2,8 @@
 
 It speaks the real endpoints' shapes (gettoken, message/send, message/update_template_card,
 media/upload), so wechatpy's enterprise client and our code run against it over HTTP. Faults:
-`fail(path, errcode, times)` answers the next calls with an errcode, `expire_token()` makes the
+`fail(path, errcode, times)` answers the next calls with an errcode (`fail_to(userid, …)` only the
+sends to one member), `expire_token()` makes the
 current token answer 42001 (expired) as WeCom does after 7200 s.
 """
 
@@ -13,6 +14,7 @@ import json
 import secrets
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,10 +66,13 @@ class FakeWeComAPI:
     calls: list[WeComCall] = field(default_factory=list)
     tokens_issued: list[str] = field(default_factory=list)
     _faults: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
+    _member_faults: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _expired: set[str] = field(default_factory=set)
     _delays: dict[str, float] = field(default_factory=dict)
     # response_code -> the userids whose card it may update; removed once used
     response_codes: dict[str, list[str]] = field(default_factory=dict)
+    # Called with each successful call and the answer given (the demo draws its WeCom pane from them).
+    listeners: list[Callable[[WeComCall, dict[str, Any]], None]] = field(default_factory=list)
     _server: TestServer | None = None
 
     @property
@@ -79,6 +84,10 @@ class FakeWeComAPI:
     def fail(self, path: str, errcode: int, times: int = 1) -> None:
         """Answer the next `times` calls to path with errcode."""
         self._faults[path].extend([errcode] * times)
+
+    def fail_to(self, userid: str, errcode: int, times: int = 1) -> None:
+        """Answer the next `times` message/send calls to this member with errcode."""
+        self._member_faults[userid].extend([errcode] * times)
 
     def delay(self, path: str, seconds: float) -> None:
         """Sleep before answering calls to path (to exercise client timeouts)."""
@@ -145,6 +154,10 @@ class FakeWeComAPI:
         if self._faults[path]:
             errcode = self._faults[path].popleft()
             return web.json_response({"errcode": errcode, "errmsg": f"fake error {errcode}"})
+        faulty = [u for u in call.touser.split("|") if self._member_faults.get(u)] if path == SEND else []
+        if faulty:
+            errcode = self._member_faults[faulty[0]].popleft()
+            return web.json_response({"errcode": errcode, "errmsg": f"fake error {errcode} for {faulty[0]}"})
         if path == GETTOKEN:
             if request.query.get("corpid") != self.corp_id or request.query.get("corpsecret") != self.secret:
                 return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
@@ -156,7 +169,11 @@ class FakeWeComAPI:
             return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
         if token not in self.tokens_issued:
             return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
-        return web.json_response(self._answer(path, body))
+        answer = self._answer(path, body)
+        if not answer.get("errcode"):
+            for listener in self.listeners:
+                listener(call, answer)
+        return web.json_response(answer)
 
     def _answer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         if path == SEND:

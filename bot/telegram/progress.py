@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.telegram import cards
 from bot.telegram.cards import STEP_TARGETS, PayCb, StepCb
 from bot.telegram.service import TelegramService
+from bot.wording import merchant as words
 from storage import dispatch, merchants
 from storage.dispatch import StepResult
 from storage.money import PAYMENT_METHODS, InvalidAmount, format_yuan, parse_yuan
@@ -92,16 +93,17 @@ async def press_step(query: CallbackQuery, callback_data: StepCb, tg: TelegramSe
         code = check.order.code if check.order else ""
         if target == OrderStatus.COMPLETED:
             await state.set_state(Ask.amount)
-            prompt = f"订单 {code}：请回复本单金额（元），例如 150 或 88.5"
+            prompt = words.ASK_AMOUNT.format(code=code)
         else:
             await state.set_state(Ask.reason)
-            prompt = f"订单 {code}：请回复无法完成的原因"
+            prompt = words.ASK_REASON.format(code=code)
         await state.set_data({"order_id": callback_data.order_id})  # nothing stale from another job
         await query.answer()
         await tg.bot.send_message(query.from_user.id, prompt)
         return
     result = await _advance(tg, callback_data.order_id, query.from_user.id, target)
-    await query.answer(f"已更新：{result.message}" if result.ok else result.message, show_alert=not result.ok)
+    await query.answer(words.STEP_DONE.format(message=result.message) if result.ok else result.message,
+                       show_alert=not result.ok)
     if result.ok:
         await _show_buttons(query, result.order)
         await tg.deliver()
@@ -113,12 +115,12 @@ async def typed_amount(message: Message, tg: TelegramService, state: FSMContext)
     try:
         fen = parse_yuan(message.text or "")
     except InvalidAmount:
-        await message.answer("金额格式不对，请只回复数字，例如 150 或 88.5")
+        await message.answer(words.BAD_AMOUNT)
         return
     await state.set_state(Ask.method)
     await state.set_data({"order_id": int(data["order_id"]), "fen": fen})
     await message.answer(
-        f"金额 {format_yuan(fen)} 元，业主用什么方式付款？",
+        words.ASK_METHOD.format(amount=format_yuan(fen)),
         reply_markup=cards.payment_keyboard(int(data["order_id"])),
     )
 
@@ -128,13 +130,13 @@ async def typed_reason(message: Message, tg: TelegramService, state: FSMContext)
     data = await state.get_data()
     reason = (message.text or "").strip()
     if not reason:
-        await message.answer("请用文字说明原因")
+        await message.answer(words.NEED_REASON)
         return
     await state.clear()
     if message.from_user is None:  # a channel post has no sender to look up
         return
     result = await _advance(tg, int(data["order_id"]), message.from_user.id, OrderStatus.FAILED, reason=reason)
-    await message.answer("已记录，平台会联系业主重新安排。" if result.ok else result.message)
+    await message.answer(words.FAILURE_RECORDED if result.ok else result.message)
     if result.ok:
         await tg.deliver()
 
@@ -146,11 +148,11 @@ async def press_payment(query: CallbackQuery, callback_data: PayCb, tg: Telegram
         return
     data = await state.get_data()
     if not 0 <= callback_data.m < len(PAYMENT_METHODS):
-        await query.answer("无效的选择", show_alert=True)
+        await query.answer(words.INVALID_CHOICE, show_alert=True)
         return
     if data.get("order_id") != callback_data.order_id or not data.get("fen"):
         # Replayed or stale button: the amount is not known (any more); start from 已完成 again.
-        await query.answer("请先点「已完成」并输入金额", show_alert=True)
+        await query.answer(words.AMOUNT_FIRST, show_alert=True)
         return
     result = await _advance(
         tg,

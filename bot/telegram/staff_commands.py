@@ -70,7 +70,7 @@ async def _run(
 ) -> CommandResult:
 
     async def lookup(session: AsyncSession) -> staff.Staff | None:
-        return await staff.get_by_telegram_id(session=session, telegram_id=user_id)
+        return await staff.acting(session=session, telegram_id=user_id)  # remembers the channel (issue 17)
 
     result = await commands.run(text, lookup=lookup, channel="telegram", reply_to=str(chat_id))
     await tg.deliver()  # e.g. the merchant's notice after /merchant suspend leaves in this cycle

@@ -13,15 +13,15 @@ from typing import Any
 
 import aiohttp
 
-from bot.metrics import GUARD_REFUSALS, OUTBOUND
+from bot.metrics import OUTBOUND
+from bot.outbound import TOKEN_ERRORS, TokenRejected, guarded, with_fresh_token
 from bot.outbox_relay import OutcomeUnknown, RetryLater
-from dialogs.guard import ContentGuard, GuardRefused
+from dialogs.guard import ContentGuard
 from storage.kv import KeyValueStore
 
 log = logging.getLogger(__name__)
 
 TOKEN_KEY = "wechat:access_token"
-_TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / expired access token
 
 
 PAUSE_KEY = "wechat:paused_until"  # epoch seconds; set after a token is rejected right after a refresh
@@ -205,8 +205,8 @@ class WeChatClient:
         A timeout or dropped connection after the request went out raises SendOutcomeUnknown.
         """
         api = path.rsplit("/", 1)[-1]
-        for attempt in (1, 2):
-            token = await self.access_token()
+
+        async def attempt(token: str) -> dict[str, Any]:
             query = {"access_token": token, **(params or {})}
             try:
                 async with self._http().request(
@@ -220,28 +220,25 @@ class WeChatClient:
                 OUTBOUND.labels(api, "unknown").inc()
                 raise SendOutcomeUnknown(-1, f"transport (outcome unknown): {exc!r}") from exc
             errcode = int(data.get("errcode", 0) or 0)
-            if errcode in _TOKEN_ERRORS and attempt == 1:
-                log.warning("wechat token rejected (%s); refreshing once", errcode)
-                await self._invalidate(token)
-                continue
-            if errcode in _TOKEN_ERRORS:
-                OUTBOUND.labels(api, str(errcode)).inc()
-                await self._pause(errcode)
-                raise SendingPaused(errcode, str(data.get("errmsg", "")) + " (sending paused)")
+            if errcode in TOKEN_ERRORS:
+                raise TokenRejected(errcode, str(data.get("errmsg", "")))
             if errcode:
                 OUTBOUND.labels(api, str(errcode)).inc()
                 raise api_error(errcode, str(data.get("errmsg", "")))
-            OUTBOUND.labels(api, "ok").inc()
-            await self._resume()
             return data
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        try:
+            data = await with_fresh_token(self.access_token, self._invalidate, attempt, platform="wechat")
+        except TokenRejected as exc:
+            OUTBOUND.labels(api, str(exc.errcode)).inc()
+            await self._pause(exc.errcode)
+            raise SendingPaused(exc.errcode, exc.errmsg + " (sending paused)") from exc
+        OUTBOUND.labels(api, "ok").inc()
+        await self._resume()
+        return data
 
     def _guarded(self, text: str) -> str:
-        try:
-            return self.guard.check(text)
-        except GuardRefused:
-            GUARD_REFUSALS.inc()
-            raise
+        return guarded(self.guard, text)
 
     # --- API methods ----------------------------------------------------------------------------
 

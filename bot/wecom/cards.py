@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.telegram import cards
+from bot.wording import merchant as words
 from storage.money import PAYMENT_METHODS
 from storage.orders import Order, OrderStatus
 
@@ -59,4 +60,9 @@ def progress_buttons(order: Order) -> list[tuple[str, str]]:
 def payment_card(order_id: int, code: str, amount_text: str) -> dict[str, Any]:
     """After the amount was typed: one button per payment method."""
     buttons = [(m.value, cards.PayCb(order_id=order_id, m=i).pack()) for i, m in enumerate(PAYMENT_METHODS)]
-    return _card(f"订单 {code}：选择付款方式", f"金额 {amount_text} 元，业主用什么方式付款？", buttons, task=f"pay{order_id}")
+    return _card(f"订单 {code}：选择付款方式", words.ASK_METHOD.format(amount=amount_text), buttons, task=f"pay{order_id}")
+
+
+def command_card(title: str, body: str, buttons: list[tuple[str, str]], *, task: str) -> dict[str, Any]:
+    """A staff command's choices (a broadcast preview's 确认 / 放弃) as a button_interaction card."""
+    return _card(title, body, buttons, task=task)

@@ -4,8 +4,10 @@ wechatpy's client is synchronous (requests), so every call runs in a worker thre
 not do our way is done here: the access token is shared by every process through Redis and
 fetched under a lock (WeCom's gettoken is rate-limited), the token host follows
 BUTLER_WECOM_API_BASE, a rejected token (40014 invalid / 42001 expired / 40001) is refreshed and
-the call retried once — never the SDK's unbounded auto-retry — and errcodes and transport
-failures become the same exceptions the WeChat client raises, so the outbox records them alike.
+the call retried once (bot/outbound.py, shared with the WeChat client) — never the SDK's unbounded
+auto-retry — and errcodes and transport failures become the same exceptions the WeChat client
+raises, so the outbox records them alike. A rate limit pauses all sending with a doubling backoff
+and leaves the outbox row pending, as the WeChat sender does with 45009.
 Template cards (which wechatpy has no helper for) go through the SDK's own `post()`.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +24,19 @@ from urllib3.exceptions import NewConnectionError
 from wechatpy.enterprise import WeChatClient as EnterpriseSDK
 from wechatpy.exceptions import WeChatClientException
 
-from bot.metrics import GUARD_REFUSALS, OUTBOUND
+from bot.metrics import OUTBOUND
+from bot.outbound import TOKEN_ERRORS, TokenRejected, guarded, with_fresh_token
 from bot.wechat.client import SendingPaused, SendOutcomeUnknown, WeChatAPIError, api_error
-from dialogs.guard import ContentGuard, GuardRefused
+from dialogs.guard import ContentGuard
 from storage.kv import KeyValueStore
 
 log = logging.getLogger(__name__)
 
 TOKEN_KEY = "wecom:access_token"
-TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+PAUSE_KEY = "wecom:paused_until"  # epoch seconds: a rate limit pauses every process's sending
+BACKOFF_KEY = "wecom:pause_seconds"
+# 45009 API call limit (per app and per member), 45011 too frequent, 45033 too many concurrent calls.
+RATE_LIMITS = frozenset({45009, 45011, 45033})
 TEXT_LIMIT = 2048  # bytes WeCom accepts in a text message
 
 
@@ -59,13 +66,20 @@ class _SDK(EnterpriseSDK):
         return result
 
 
+class RateLimited(SendingPaused):
+    """WeCom said 45009 / 45011 / 45033, or a pause after one is on: send later, nothing lost."""
+
+
 class WeComClient:
     """Outbound app messages: text, template cards and their updates, images."""
 
     def __init__(
         self, *, corp_id: str, secret: str, agent_id: str, api_base: str, kv: KeyValueStore, guard: ContentGuard,
-        timeout_seconds: float = 5.0,
+        timeout_seconds: float = 5.0, pause_seconds: float = 30.0, pause_max_seconds: float = 1800.0,
     ) -> None:
+        self.pause_seconds = pause_seconds
+        self.pause_max_seconds = pause_max_seconds
+        self._paused_until = 0.0  # this process's view, so a store outage does not lift a pause
         self.agent_id = int(agent_id) if str(agent_id).isdigit() else 0
         self.kv = kv
         self.guard = guard
@@ -95,26 +109,66 @@ class WeComClient:
             await self.kv.set(TOKEN_KEY, str(data["access_token"]), ttl_seconds=ttl)
             return str(data["access_token"])
 
+    # --- pausing on rate limits ------------------------------------------------------------------
+
+    async def _check_paused(self) -> None:
+        """Refuse to call WeCom while a rate-limit pause (any process's) is on."""
+        try:
+            shared = float(await self.kv.get(PAUSE_KEY) or 0)
+        except Exception:  # store down: this process's own view of the pause still holds
+            shared = 0.0
+        self._paused_until = max(self._paused_until, shared)
+        if self._paused_until > time.time():
+            raise RateLimited(-3, f"wecom sending paused for {self._paused_until - time.time():.0f}s (rate limit)")
+
+    async def _pause(self, errcode: int) -> float:
+        """Stop every process sending for a while, doubling the wait on each limit in a row."""
+        try:
+            last = float(await self.kv.get(BACKOFF_KEY) or 0)
+        except Exception:
+            last = 0.0
+        seconds = min(self.pause_max_seconds, max(self.pause_seconds, last * 2))
+        self._paused_until = time.time() + seconds
+        log.warning("wecom rate limit (%s): sending paused for %.0f s", errcode, seconds)
+        try:
+            await self.kv.set(PAUSE_KEY, str(self._paused_until), ttl_seconds=int(seconds) + 1)
+            await self.kv.set(BACKOFF_KEY, str(seconds), ttl_seconds=int(self.pause_max_seconds * 4))
+        except Exception:
+            log.warning("wecom pause not shared through the store; this process pauses alone", exc_info=True)
+        return seconds
+
+    async def _resume(self) -> None:
+        if self._paused_until:
+            self._paused_until = 0.0
+            try:
+                await self.kv.delete(BACKOFF_KEY)
+            except Exception:
+                log.warning("could not reset the wecom backoff", exc_info=True)
+
     # --- generic call ---------------------------------------------------------------------------
 
     async def post(self, endpoint: str, data: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
-        """POST an API endpoint (e.g. "message/send") through the SDK; one refresh on a bad token."""
+        """POST an API endpoint (e.g. "message/send") through the SDK; one refresh on a bad token.
+
+        A rate limit (45009 / 45011 / 45033) is not a failure: sending pauses with a doubling
+        backoff and RateLimited (a RetryLater) leaves the outbox row pending, so nothing is lost.
+        """
         api = "wecom_" + endpoint.replace("/", "_")
         extra = kwargs.pop("params", {})
-        for attempt in (1, 2):
-            token = await self.access_token()
-            params = {**extra, "access_token": token}
+        await self._check_paused()
+
+        async def attempt(token: str) -> dict[str, Any]:
             try:
-                result: dict[str, Any] = await asyncio.to_thread(self.sdk.post, endpoint, params=params, data=data, **kwargs)
+                result: dict[str, Any] = await asyncio.to_thread(
+                    self.sdk.post, endpoint, params={**extra, "access_token": token}, data=data, **kwargs)
             except WeChatClientException as exc:
                 errcode = int(exc.errcode) if exc.errcode is not None else -1
-                if errcode in TOKEN_ERRORS and attempt == 1:
-                    log.warning("wecom token rejected (%s); refreshing once", errcode)
-                    await self.kv.delete_if_equals(TOKEN_KEY, token)
-                    continue
+                if errcode in TOKEN_ERRORS:
+                    raise TokenRejected(errcode, str(exc.errmsg or "")) from exc
                 OUTBOUND.labels(api, str(errcode)).inc()
-                if errcode in TOKEN_ERRORS:  # rejected right after a refresh: try later, not now
-                    raise SendingPaused(errcode, f"{exc.errmsg} (wecom token rejected after a refresh)") from exc
+                if errcode in RATE_LIMITS:
+                    seconds = await self._pause(errcode)
+                    raise RateLimited(errcode, f"{exc.errmsg} (wecom paused {seconds:.0f}s)") from exc
                 if exc.errcode is None:  # an HTTP error status: the request reached WeCom
                     raise SendOutcomeUnknown(-1, f"wecom HTTP error: {exc!r}") from exc
                 raise api_error(errcode, str(exc.errmsg or "")) from exc
@@ -125,19 +179,23 @@ class WeComClient:
                 # Read timeout, reset after sending: WeCom may have acted on it.
                 OUTBOUND.labels(api, "unknown").inc()
                 raise SendOutcomeUnknown(-1, f"wecom transport (outcome unknown): {exc!r}") from exc
-            if not isinstance(result, dict):  # not JSON
-                OUTBOUND.labels(api, "unknown").inc()
-                raise SendOutcomeUnknown(-1, "wecom answered with something that is not JSON")
-            OUTBOUND.labels(api, "ok").inc()
             return result
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        try:
+            result = await with_fresh_token(self.access_token, lambda t: self.kv.delete_if_equals(TOKEN_KEY, t),
+                                            attempt, platform="wecom")
+        except TokenRejected as exc:  # rejected right after a refresh: try later, not now
+            OUTBOUND.labels(api, str(exc.errcode)).inc()
+            raise SendingPaused(exc.errcode, f"{exc.errmsg} (wecom token rejected after a refresh)") from exc
+        if not isinstance(result, dict):  # not JSON
+            OUTBOUND.labels(api, "unknown").inc()
+            raise SendOutcomeUnknown(-1, "wecom answered with something that is not JSON")
+        OUTBOUND.labels(api, "ok").inc()
+        await self._resume()
+        return result
 
     def _guarded(self, text: str) -> str:
-        try:
-            return self.guard.check(text)
-        except GuardRefused:
-            GUARD_REFUSALS.inc()
-            raise
+        return guarded(self.guard, text)
 
     # --- API methods ----------------------------------------------------------------------------
 

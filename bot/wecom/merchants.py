@@ -17,12 +17,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox_relay import OutboxRelay
+from bot.outbox_relay import OutboxRelay, RetryLater
 from bot.runtime import Runtime
 from bot.telegram.cards import STEP_TARGETS, JobCb, PayCb, StepCb, completion_text
 from bot.wecom import cards
 from bot.wecom.client import WeComClient
 from bot.wecom.webhook import ButtonPress, MemberText, WeComEvent
+from bot.wording import merchant as words
 from storage import dispatch
 from storage.db import unit_of_work
 from storage.dispatch import AcceptOutcome, StepResult
@@ -59,6 +60,7 @@ class WeComMerchants:
         self.relay = relay
         self.kv = runtime.kv
         self.staff_texts: Callable[[MemberText], Awaitable[bool]] | None = None  # bot/wecom/staff.py
+        self.staff_presses: Callable[[ButtonPress], Awaitable[None]] | None = None  # preview buttons
 
     # --- shared plumbing ------------------------------------------------------------------------
 
@@ -91,9 +93,18 @@ class WeComMerchants:
         return merchant is not None and bool(merchant.wecom_userid)
 
     async def offer(self, session: AsyncSession, order: Order) -> int:
-        """A card to each eligible merchant with a WeCom userid not yet offered; returns how many."""
+        """A card to each eligible merchant with a WeCom userid not yet offered; returns how many.
+
+        Idempotent: who was offered is recorded after each card, under a per-order lock, so an
+        outbox retry after a partial success, a JobOffered emitted twice, or two relays at once
+        never send anyone a second card.
+        """
         if order.status != OrderStatus.PENDING_DISPATCH:
             return 0
+        async with self.kv.lock(f"wecom-offer:{order.id}", timeout=60, wait=30, renew=True):
+            return await self._offer(session, order)
+
+    async def _offer(self, session: AsyncSession, order: Order) -> int:
         eligible = await dispatch.eligible_merchants(session=session, order=order, today=self.today(), limit=500)
         offered: dict[str, str] = await self.kv.get_json(_offer_key(order.id)) or {}
         card = cards.offer_card(order, self.runtime.tz, self.runtime.settings.callback_key)
@@ -112,12 +123,16 @@ class WeComMerchants:
         """Every offered card but the winner's now reads `label` (已被接单 / 已取消) instead of 接单."""
         offered: dict[str, str] = await self.kv.get_json(_offer_key(order.id)) or {}
         winner = order.merchant.wecom_userid if order.merchant is not None else None
-        for userid, code in offered.items():
+        for userid, code in list(offered.items()):
             text = "已接单" if userid == winner and label == "已被接单" else label
             try:
                 await self.client.update_card([userid], code, replace_name=text)
+            except RetryLater:  # rate-limited: the retry updates only the cards still offering 接单
+                await self.kv.set_json(_offer_key(order.id), offered, ttl_seconds=OFFER_TTL)
+                raise
             except Exception as exc:  # a used or expired code: that card is cosmetic by now
                 log.info("wecom card of order %s for %s not updated: %r", order.id, userid, exc)
+            del offered[userid]
         await self.kv.delete(_offer_key(order.id))
 
     async def send_slip(self, order: Order) -> None:
@@ -150,6 +165,8 @@ class WeComMerchants:
                 await self._step(press, StepCb.unpack(press.key))
             elif prefix == "pay":
                 await self._pay(press, PayCb.unpack(press.key))
+            elif prefix == "sc" and self.staff_presses is not None:
+                await self.staff_presses(press)
             else:
                 await self.client.send_text(press.userid, STALE)
         except (ValidationError, ValueError, TypeError):
@@ -217,11 +234,12 @@ class WeComMerchants:
             code = verdict.order.code if verdict.order else ""
             ask = "amount" if target == OrderStatus.COMPLETED else "reason"
             await self.kv.set_json(_ask_key(press.userid), {"order_id": data.order_id, "ask": ask}, ttl_seconds=ASK_TTL)
-            await self.client.send_text(press.userid, f"订单 {code}：请回复本单金额（元），例如 150 或 88.5"
-                                        if ask == "amount" else f"订单 {code}：请回复无法完成的原因")
+            prompt = words.ASK_AMOUNT if ask == "amount" else words.ASK_REASON
+            await self.client.send_text(press.userid, prompt.format(code=code))
             return
         result = await self._advance(press.userid, data.order_id, target)
-        await self.client.send_text(press.userid, f"已更新：{result.message}" if result.ok else result.message)
+        await self.client.send_text(press.userid, words.STEP_DONE.format(message=result.message) if result.ok
+                                    else result.message)
         if result.ok and result.order is not None:
             if press.response_code:  # the slip's buttons now offer only what is still possible
                 try:
@@ -241,7 +259,7 @@ class WeComMerchants:
             try:
                 fen = parse_yuan(message.text)
             except InvalidAmount:
-                await self.client.send_text(message.userid, "金额格式不对，请只回复数字，例如 150 或 88.5")
+                await self.client.send_text(message.userid, words.BAD_AMOUNT)
                 return
             await self.kv.set_json(_ask_key(message.userid), {"order_id": order_id, "ask": "method", "fen": fen},
                                    ttl_seconds=ASK_TTL)
@@ -251,11 +269,11 @@ class WeComMerchants:
         if pending.get("ask") == "reason":
             reason = message.text.strip()
             if not reason:
-                await self.client.send_text(message.userid, "请用文字说明原因")
+                await self.client.send_text(message.userid, words.NEED_REASON)
                 return
             await self.kv.delete(_ask_key(message.userid))
             result = await self._advance(message.userid, order_id, OrderStatus.FAILED, reason=reason)
-            await self.client.send_text(message.userid, "已记录，平台会联系业主重新安排。" if result.ok else result.message)
+            await self.client.send_text(message.userid, words.FAILURE_RECORDED if result.ok else result.message)
             if result.ok:
                 await self.deliver()
             return
@@ -264,10 +282,10 @@ class WeComMerchants:
     async def _pay(self, press: ButtonPress, data: PayCb) -> None:
         pending = await self.kv.get_json(_ask_key(press.userid)) or {}
         if not 0 <= data.m < len(PAYMENT_METHODS):
-            await self.client.send_text(press.userid, "无效的选择")
+            await self.client.send_text(press.userid, words.INVALID_CHOICE)
             return
         if pending.get("order_id") != data.order_id or not pending.get("fen"):
-            await self.client.send_text(press.userid, "请先点「已完成」并输入金额")
+            await self.client.send_text(press.userid, words.AMOUNT_FIRST)
             return
         result = await self._advance(
             press.userid, data.order_id, OrderStatus.COMPLETED, amount_fen=int(pending["fen"]),

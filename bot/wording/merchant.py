@@ -13,6 +13,17 @@ METHOD_UNKNOWN = "未注明"
 # {name} is already wrapped by the channel (a mention on Telegram); {link} opens the private chat.
 ASK_TO_START = "{name}：机器人无法私信您。请点击 {link} 并按「开始」，即可收到订单详情和业主联系方式。"
 
+# Progress prompts on the holder's slip, the same on Telegram and WeCom.
+ASK_AMOUNT = "订单 {code}：请回复本单金额（元），例如 150 或 88.5"
+ASK_REASON = "订单 {code}：请回复无法完成的原因"
+BAD_AMOUNT = "金额格式不对，请只回复数字，例如 150 或 88.5"
+ASK_METHOD = "金额 {amount} 元，业主用什么方式付款？"
+NEED_REASON = "请用文字说明原因"
+FAILURE_RECORDED = "已记录，平台会联系业主重新安排。"
+AMOUNT_FIRST = "请先点「已完成」并输入金额"
+INVALID_CHOICE = "无效的选择"
+STEP_DONE = "已更新：{message}"
+
 
 def job_cancelled(order: Order) -> str:
     return JOB_CANCELLED.format(code=order.code, service=order.service.name)

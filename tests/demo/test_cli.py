@@ -66,3 +66,16 @@ def test_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
         )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith("butler: error: cannot listen on")
+
+
+def test_an_unknown_merchant_channel_is_a_one_line_error(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUTLER_")}
+    done = subprocess.run(
+        [*BUTLER, "demo", "--merchants", "slack", "--port", "0", "--db", str(tmp_path / "demo.db")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["butler: error: --merchants must be telegram or wecom, not 'slack'"]
+    assert not (tmp_path / "demo.db").exists()  # refused before anything was created
+    helped = subprocess.run([*BUTLER, "demo", "--help"], env=env, capture_output=True, text=True, timeout=90)
+    assert "--merchants" in helped.stdout

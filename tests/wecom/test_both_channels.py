@@ -171,3 +171,21 @@ async def test_card_ten_presses_one_winner_slip_progress_and_amount(driver: Any)
     # Accepted, on the way, the amount to confirm, and the completion notice the confirmation sends.
     assert len(wechat_to(hub.fake_wechat, world.owner_openid)) >= 3
     assert any("应结" in t for t in driver.texts_to(holder))
+
+
+async def test_the_progress_prompts_are_the_shared_words_on_both_channels(driver: Any) -> None:
+    from bot.wording import merchant as words
+
+    world, refs = await driver.world(["师傅甲"])
+    order_id, code = await create_order(driver.hub, world)
+    await driver.hub.client.app[RELAY].drain()
+    assert driver.offered(code, list(refs.values()))
+    holder = refs["师傅甲"]
+    await driver.press_accept(holder, order_id)
+    assert driver.outcome(holder) == "接单成功"
+    await driver.step(holder, order_id, "done")
+    assert driver.texts_to(holder)[-1] == words.ASK_AMOUNT.format(code=code)
+    assert await driver.say(holder, "一百多") == words.BAD_AMOUNT
+    await driver.step(holder, order_id, "fail")
+    assert driver.texts_to(holder)[-1] == words.ASK_REASON.format(code=code)
+    assert await driver.say(holder, "业主临时不在家") == words.FAILURE_RECORDED

@@ -65,3 +65,39 @@ async def test_one_job_on_both_channels_and_the_slip_follows_the_press(
         assert edits and edits[-1].text.startswith("📌 已接单")
     finally:
         await tg.hub.client.close()
+
+
+async def test_staff_on_both_get_alerts_where_they_last_acted(
+    backend: Backend, fake_wechat: FakeWeChatAPI, fake_telegram: FakeTelegramAPI, fake_wecom: FakeWeComAPI
+) -> None:
+    from storage import outbox, staff
+    from storage.events import StaffAlert
+    from tests.telegram.conftest import STAFF_CHAT
+
+    settings = telegram_settings(
+        backend, fake_wechat, fake_telegram, wecom_corp_id=fake_wecom.corp_id, wecom_secret=fake_wecom.secret,
+        wecom_agent_id=str(fake_wecom.agent_id), wecom_api_base=fake_wecom.base_url, wecom_token=WECOM_TOKEN,
+        wecom_aes_key=TEST_AES_KEY,
+    )
+    tg = await start_tg_hub(settings, fake_wechat, fake_telegram)
+    wc = WcHub(tg.hub, fake_wecom, WeComSender(WECOM_TOKEN, TEST_AES_KEY, fake_wecom.corp_id, fake_wecom.agent_id))
+    try:
+        world = await make_world(tg.hub)
+        userid = f"kf{uuid.uuid4().hex[:10]}"
+        async with unit_of_work(tg.hub.runtime.sessions) as session:
+            await session.execute(update(staff.Staff).where(staff.Staff.id == world.staff_id).values(wecom_userid=userid))
+
+        async def alert(text: str) -> bool:
+            async with unit_of_work(tg.hub.runtime.sessions) as session:
+                outbox.emit(session, StaffAlert(text=text, community_id=world.community_id))
+            await tg.hub.client.app[RELAY].drain()
+            assert any(text in c.text for c in fake_telegram.sent_to(STAFF_CHAT))  # the staff chat always
+            return any(c.text == text for c in fake_wecom.sent_to(userid))
+
+        assert await alert("【提醒】一")  # never acted yet: both
+        await tg.say(world.staff_telegram_id, "/help", chat_id=STAFF_CHAT)
+        assert not await alert("【提醒】二")  # last acted in the Telegram staff chat: read it there
+        assert await wc.say(userid, "/help") == 200
+        assert await alert("【提醒】三")  # last acted in the WeCom app
+    finally:
+        await tg.hub.client.close()

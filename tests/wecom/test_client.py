@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.devtools.fake_wecom import GETTOKEN, SEND, UPDATE_CARD, UPLOAD, FakeWeComAPI
-from bot.wechat.client import QuotaExceeded, SendingPaused, SendOutcomeUnknown, WeChatAPIError
-from bot.wecom.client import WeComClient
+from bot.outbox_relay import RetryLater
+from bot.wechat.client import SendingPaused, SendOutcomeUnknown, WeChatAPIError
+from bot.wecom.client import RateLimited, WeComClient
 from dialogs.guard import ContentGuard, GuardRefused
 from storage.kv import create_store
 from tests.conftest import Backend
@@ -74,9 +75,6 @@ async def test_a_token_rejected_after_a_refresh_is_not_retried_again(client: WeC
 
 
 async def test_errcodes_and_transport_map_to_the_wechat_exceptions(client: WeComClient, fake_wecom: FakeWeComAPI) -> None:
-    fake_wecom.fail(SEND, 45009)
-    with pytest.raises(QuotaExceeded):
-        await client.send_text("zhang", "你好")
     fake_wecom.fail(SEND, 60020)  # e.g. the server's IP is not a trusted IP of the app
     with pytest.raises(WeChatAPIError) as info:
         await client.send_text("zhang", "你好")
@@ -112,3 +110,40 @@ async def test_cards_are_sent_updated_once_and_images_uploaded(
     assert fake_wecom.calls_to(UPLOAD)[0].body["filename"] == "report.png"
     assert fake_wecom.sent_to("zhang")[-1].body["msgtype"] == "image"
     assert len(fake_wecom.calls_to(UPDATE_CARD)) == 2
+
+
+@pytest.mark.parametrize("errcode", [45009, 45011, 45033])
+async def test_a_rate_limit_pauses_every_sender_with_a_doubling_backoff(
+    backend: Backend, fake_wecom: FakeWeComAPI, errcode: int
+) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    client = make_client(backend, fake_wecom, prefix, pause_seconds=0.4, pause_max_seconds=5)
+    fake_wecom.fail(SEND, errcode)
+    with pytest.raises(RateLimited) as info:
+        await client.send_text("zhang", "第一条")
+    assert isinstance(info.value, RetryLater)  # the outbox keeps the row pending: not an attempt, not lost
+    calls = len(fake_wecom.calls_to(SEND))
+    with pytest.raises(RateLimited):  # paused: WeCom is not asked again meanwhile
+        await client.send_text("zhang", "第二条")
+    if backend.redis_url:  # another process sharing the store pauses too
+        other = make_client(backend, fake_wecom, prefix)
+        with pytest.raises(RateLimited):
+            await other.send_text("li", "你好")
+        await other.kv.aclose()
+    assert len(fake_wecom.calls_to(SEND)) == calls
+    await asyncio.sleep(0.5)
+    fake_wecom.fail(SEND, errcode)  # limited again right after the pause: the next pause is longer
+    with pytest.raises(RateLimited):
+        await client.send_text("zhang", "第二条")
+    await asyncio.sleep(0.5)
+    with pytest.raises(RateLimited):
+        await client.send_text("zhang", "第二条")
+    await asyncio.sleep(0.4)
+    await client.send_text("zhang", "第二条")  # the pause is over: sent, and the backoff is reset
+    assert fake_wecom.sent_to("zhang")[-1].body["text"]["content"] == "第二条"
+    fake_wecom.fail(SEND, errcode)
+    with pytest.raises(RateLimited):
+        await client.send_text("zhang", "第三条")
+    await asyncio.sleep(0.5)
+    await client.send_text("zhang", "第三条")
+    await client.kv.aclose()

@@ -85,3 +85,48 @@ async def test_ten_presses_one_winner_then_slip_progress_and_money(wc_hub: WcHub
     assert await wc_hub.press(holder, on_account) == 200
     assert fake.sent_to(holder)[-1].text == "请先点「已完成」并输入金额"
     assert (await load_order(hub, order_id)).amount_fen == 15002
+
+
+async def test_a_retried_offer_does_not_offer_anyone_twice(wc_hub: WcHub) -> None:
+    from storage import outbox
+    from storage.db import unit_of_work
+    from storage.events import JobOffered
+
+    hub, fake = wc_hub.hub, wc_hub.fake
+    names = ["企微甲", "企微乙", "企微丙"]
+    world, userids = await wecom_world(hub, names)
+    fake.fail_to(userids["企微乙"], -1)  # 系统繁忙 on the second card: the first one is already out
+    order_id, _code = await create_order(hub, world)
+    relay = hub.client.app[RELAY]
+    await relay.drain()
+    assert [len(fake.cards_to(userids[n])) for n in names] == [1, 1, 0]  # the second one refused
+    await relay.drain()  # the outbox retries order.created after that partial success
+    async with unit_of_work(hub.runtime.sessions) as session:  # and JobOffered emitted twice
+        outbox.emit(session, JobOffered(order_id=order_id))
+    await relay.drain()
+    assert [len(fake.cards_to(userids[n])) for n in names] == [1, 2, 1]  # the refused one sent again, only it
+
+
+async def test_a_rate_limit_while_closing_offers_delays_the_updates_and_the_slip_without_loss(wc_hub: WcHub) -> None:
+    from bot.app import SERVICES
+    from bot.devtools.fake_wecom import UPDATE_CARD
+
+    hub, fake = wc_hub.hub, wc_hub.fake
+    hub.client.app[SERVICES].merchants.wecom.client.pause_seconds = 0.3
+    names = ["限流甲", "限流乙", "限流丙"]
+    world, userids = await wecom_world(hub, names)
+    order_id, code = await create_order(hub, world)
+    relay = hub.client.app[RELAY]
+    await relay.drain()
+    key = fake.cards_to(userids["限流甲"])[0].buttons()[0]["key"]
+    fake.fail(UPDATE_CARD, 45011)  # 接口调用太频繁
+    assert await wc_hub.press(userids["限流甲"], key) == 200
+    assert (await load_order(hub, order_id)).status == "accepted"  # the press itself is decided
+    slips = [c for c in fake.calls_to("/cgi-bin/message/send") if "13800138000" in c.text]
+    assert slips == []  # paused: not sent yet, and not lost
+    await asyncio.sleep(0.4)
+    await relay.drain()
+    for loser in ("限流乙", "限流丙"):
+        assert [u.body["button"] for u in fake.updates_for(userids[loser])] == [{"replace_name": "已被接单"}]
+    slips = [c.touser for c in fake.calls_to("/cgi-bin/message/send") if "13800138000" in c.text]
+    assert slips == [userids["限流甲"]]
