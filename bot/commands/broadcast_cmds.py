@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.commands.registry import Button, CommandContext, CommandResult, UsageError, command, is_id
+from bot.wording.broadcast import SKIP_LABELS
 from storage import broadcast_decisions, broadcasts, segments
 from storage.base import aware
 from storage.broadcast_decisions import Verdict
 from storage.broadcasts import (
     CHANNEL_LABELS,
     KIND_LABELS,
-    SKIP_LABELS,
     Broadcast,
     BroadcastStatus,
 )

@@ -10,6 +10,7 @@ from bot.commands.service import policy_from
 from bot.outbox_relay import OutboxRelay
 from bot.runtime import Runtime
 from bot.sla import sla_policy
+from bot.wording.broadcast import sender_report
 from scheduler.context import JobContext, SchedulerConfig
 from storage.broadcast_delivery import BroadcastSender, SendConfig
 from storage.supplier import EvaluationPolicy
@@ -24,7 +25,8 @@ def build_sender(runtime: Runtime, relay: OutboxRelay) -> BroadcastSender:
         rate_per_second=s.broadcast_rate_per_second, mass_batch_size=s.broadcast_mass_batch,
         lease_seconds=s.broadcast_lease_seconds, rate_limit_pause_seconds=s.broadcast_rate_limit_pause_seconds,
     )
-    return BroadcastSender(runtime.sessions, gateway, policy_from(runtime), config, on_outbox=relay.kick)
+    return BroadcastSender(runtime.sessions, gateway, policy_from(runtime), config, on_outbox=relay.kick,
+                           say=sender_report)
 
 
 def scheduler_config(runtime: Runtime) -> SchedulerConfig:
