@@ -32,10 +32,8 @@ DEBT: dict[str, int] = {
     "storage/dispatch.py": 17,
     "storage/merchants.py": 3,
     "storage/orders.py": 1,
-    "storage/owner_export.py": 2,
     "storage/report_workflows.py": 3,
     "storage/reports.py": 13,
-    "storage/segments.py": 6,
     "storage/supplier.py": 13,
 }
 # storage modules that still import owner/staff wording from dialogs (the wrong direction).
