@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
+from storage.amounts import UnconfirmedWording
 from storage.broadcast_delivery import BroadcastSender
+from storage.dispatch import RepostWording
 from storage.kv import KeyValueStore
 from storage.reports import DailyReport
 from storage.supplier import EvaluationPolicy, SupplierWording
@@ -53,6 +55,8 @@ class JobWording:
     supplier: SupplierWording
     report_text: Callable[[DailyReport], str]
     report_chart: Callable[[DailyReport, Path], Path]  # blocking (matplotlib): run in a thread
+    amount_unconfirmed: UnconfirmedWording
+    reposted: RepostWording
 
 
 @dataclass

@@ -179,7 +179,8 @@ async def escalate_unaccepted(ctx: JobContext) -> int:
 
     async with unit_of_work(ctx.sessions) as session:
         escalated = await dispatch.escalate_unaccepted(
-            session=session, now=ctx.now(), timeout=ctx.config.accept_timeout, tz=ctx.tz
+            session=session, now=ctx.now(), timeout=ctx.config.accept_timeout, tz=ctx.tz,
+            say=ctx.wording.reposted,
         )
     if escalated:
         _kick(ctx)
@@ -211,7 +212,8 @@ async def escalate_amounts(ctx: JobContext) -> int:
     """Amounts waiting for the owner's 确认金额 past their working day go to the staff chat."""
     async with unit_of_work(ctx.sessions) as session:
         alerted = await amounts.alert_unconfirmed(
-            session=session, now=ctx.now(), tz=ctx.tz, working_days=ctx.config.amount_confirm_working_days
+            session=session, now=ctx.now(), tz=ctx.tz, working_days=ctx.config.amount_confirm_working_days,
+            say=ctx.wording.amount_unconfirmed,
         )
     if alerted:
         _kick(ctx)

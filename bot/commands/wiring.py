@@ -14,6 +14,7 @@ from bot.sla import sla_policy
 from bot.wording import report
 from bot.wording.broadcast import sender_report
 from bot.wording.merchant import supplier_notice
+from bot.wording.staff import REPOST_WORDING, amount_unconfirmed
 from scheduler.context import JobContext, JobWording, SchedulerConfig
 from storage.broadcast_delivery import BroadcastSender, SendConfig
 from storage.supplier import EvaluationPolicy
@@ -69,5 +70,6 @@ def job_context(runtime: Runtime, relay: OutboxRelay, sender: BroadcastSender) -
 
 def job_wording() -> JobWording:
     """The merchant and staff tables the scheduled jobs word their notices with."""
-    return JobWording(supplier=supplier_notice, report_text=report.render_text, report_chart=render_chart)
+    return JobWording(supplier=supplier_notice, report_text=report.render_text, report_chart=render_chart,
+                      amount_unconfirmed=amount_unconfirmed, reposted=REPOST_WORDING)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from storage.amounts import AmountUnconfirmed
+from storage.dispatch import Reposted
+from storage.money import format_yuan
 from storage.owner_export import PersonRow
 from storage.segments import SegmentError, SegmentProblem
 
@@ -37,3 +40,43 @@ def number_problem(row: PersonRow) -> str:
     if row.number_problem:
         return row.number_problem
     return STAFF_MARKED.format(tag=row.staff_tag) if row.staff_tag else ""
+
+
+AMOUNT_UNCONFIRMED = (
+    "【金额未确认】订单 {code}（{service}）登记的 {amount}元（{method}）已等待业主确认 {waited}，"
+    "请联系业主核对：{phone}"
+)
+WAITED = "{days}天{hours}小时"
+NO_PHONE = "未留电话"
+
+
+def amount_unconfirmed(notice: AmountUnconfirmed) -> str:
+    """An amount the owner left unanswered past its working day (storage.amounts.UnconfirmedWording)."""
+    hours = int(notice.waited.total_seconds() // 3600)
+    return AMOUNT_UNCONFIRMED.format(code=notice.code, service=notice.service, amount=format_yuan(notice.amount_fen),
+                                     method=notice.method, waited=WAITED.format(days=hours // 24, hours=hours % 24),
+                                     phone=notice.phone or NO_PHONE)
+
+
+REPOSTED = ("订单 {code}（{service}，{community}）{minutes} 分钟无人接单，已重新发布。\n"
+            "可指派：/assign {code} 商家编号\n候选：{hint}")
+REPOSTED_CANDIDATE = "#{id} {name}"
+REPOSTED_NO_CANDIDATE = "暂无符合条件的商家"
+REPOSTED_NO_COMMUNITY = "未知小区"
+REPOSTED_HISTORY = "无人接单，已重新发布并通知工作人员"
+
+
+class _RepostWording:
+    """storage.dispatch.RepostWording: the accept-timeout alert and its history line."""
+
+    def alert(self, reposted: Reposted) -> str:
+        hint = "、".join(REPOSTED_CANDIDATE.format(id=i, name=n) for i, n in reposted.candidates)
+        return REPOSTED.format(code=reposted.code, service=reposted.service,
+                               community=reposted.community or REPOSTED_NO_COMMUNITY, minutes=reposted.minutes,
+                               hint=hint or REPOSTED_NO_CANDIDATE)
+
+    def history(self, reposted: Reposted) -> str:
+        return REPOSTED_HISTORY
+
+
+REPOST_WORDING = _RepostWording()

@@ -91,3 +91,16 @@ def test_work_order_and_complaint_notices() -> None:
         "您的投诉（投诉编号 T7）已处理：已补装两盏灯\n给您的补偿 50.50元 将由物业服务中心为您办理。\n如对处理结果不满意，请回复“人工”。")
     assert wt.complaint_notice(complaints.ResolveOverdue(7, two_hours, "王女士", "保洁不到位")) == (
         "⏰【投诉 T7 超时未结案】已过2小时时限。业主 王女士：保洁不到位\n结案：/close_complaint 7 说明")
+
+
+def test_amount_unconfirmed_and_reposted_job() -> None:
+    from storage.amounts import AmountUnconfirmed
+    from storage.dispatch import Reposted
+
+    assert staff.amount_unconfirmed(AmountUnconfirmed("EN6SBS", "钟点工", 15002, "挂账", timedelta(hours=30), "")) == (
+        "【金额未确认】订单 EN6SBS（钟点工）登记的 150.02元（挂账）已等待业主确认 1天6小时，请联系业主核对：未留电话")
+    reposted = Reposted("EN6SBS", "钟点工", "", 15, ((3, "张师傅"), (5, "李师傅")))
+    assert staff.REPOST_WORDING.alert(reposted) == (
+        "订单 EN6SBS（钟点工，未知小区）15 分钟无人接单，已重新发布。\n可指派：/assign EN6SBS 商家编号\n候选：#3 张师傅、#5 李师傅")
+    assert staff.REPOST_WORDING.alert(Reposted("EN6SBS", "钟点工", "翠苑", 15, ())).endswith("候选：暂无符合条件的商家")
+    assert staff.REPOST_WORDING.history(reposted) == "无人接单，已重新发布并通知工作人员"
