@@ -98,6 +98,7 @@ async def open_complaint(
     """Open a complaint about a rated order and post it to staff with its deadline (storage/complaints.py)."""
     about = f"订单 {order.code}（{order.service.name}{'，' + order.merchant.name if order.merchant else ''}）" if order else ""
     return await complaints.file(
+        say=wt.complaint_notice,
         session=session, owner=owner, text=text, household=await people.household(session, owner),
         owner_label=people.label(owner), sla=sla or SlaPolicy(), order_id=order.id if order else None,
         merchant_id=order.merchant_id if order else None, order_label=about, rating_id=rating_id,

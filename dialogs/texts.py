@@ -135,6 +135,8 @@ BIND_REJECTED_NOTICE = "很抱歉，您申请绑定的房屋（{household}）未
 BIND_CONFLICT_NOTICE = "提醒：有人申请绑定您的房屋（{household}），管家会先与您核实，未核实前不会生效。如果不是您的家人，请回复“人工”告诉管家。"
 ORDER_CREATED_AWAITING = "已记下您的预约，订单号 {code}。您的房屋正在等待管家核实（一个工作日内），核实后为您安排服务人员，并通知您。"
 ORDER_RELEASED = "您的房屋已核实，订单 {code}（{service}）正在为您安排服务人员，接单后会通知您。"
+# The line the released order's history shows staff (storage.orders.release).
+ORDER_RELEASED_NOTE = "房屋核实通过，开始派单"
 ORDER_CANCELLED_UNVERIFIED = "很抱歉，因房屋未通过核实，您的订单 {code}（{service}）已取消。如有疑问请回复“人工”。"
 ORDER_LIMIT = "您目前有 {count} 个进行中的订单，已到上限。请等其中一单完成后再预约；回复“我的订单”查看进度，或回复“人工”联系管家。"
 ORDER_DUPLICATE = "您刚才已经预约过同样的服务（订单号 {code}），不用重复下单。回复“我的订单”可查看进度。"

@@ -78,7 +78,7 @@ async def _apply(
         _tell(session, owner, texts.BIND_REJECTED_NOTICE.format(household=household, reason=reason))
     for order in await orders.awaiting_for_owner(session=session, owner_id=owner.id):
         if approve:
-            await orders.release(session=session, order=order, actor=actor)
+            await orders.release(session=session, order=order, actor=actor, note=texts.ORDER_RELEASED_NOTE)
             _tell(session, owner, texts.ORDER_RELEASED.format(code=order.code, service=order.service.name))
             released.append(order.code)
         else:

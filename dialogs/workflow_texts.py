@@ -2,11 +2,14 @@
 
 Owner texts follow ../shared/WORDING.md: 工单号 W12 and 投诉编号 T7 are shown when created and quoted
 in every later message; time frames come from the SLA settings; every message leaves a way to a
-person (回复"人工"). Staff texts may name merchants and ids. Plain constants: storage and dialogs
-both read them, and this module imports nothing.
+person (回复"人工"). Staff texts may name merchants and ids. storage/workorders.py and
+storage/complaints.py decide what to tell whom (typed notices); `workorder_notice` and
+`complaint_notice` word them, passed in by the callers (dialogs, staff commands, the scheduler).
 """
 
 from datetime import timedelta
+
+from storage import complaints, workorders
 
 
 def window(span: timedelta) -> str:
@@ -69,3 +72,60 @@ STAFF_WORKORDER_DONE_OVERDUE = "⏰【工单 W{id} 超时未完成】已过{done
 STAFF_COMPLAINT = "【投诉 T{id}】业主 {owner}（{household}）{order}：{text}\n受理：/complaint_ack {id}（时限{ack}）"
 STAFF_COMPLAINT_ACK_OVERDUE = "⏰【投诉 T{id} 超时未受理】已过{ack}时限。业主 {owner}：{text}\n受理：/complaint_ack {id}"
 STAFF_COMPLAINT_RESOLVE_OVERDUE = "⏰【投诉 T{id} 超时未结案】已过{resolve}时限。业主 {owner}：{text}\n结案：/close_complaint {id} 说明"
+PHONE_NOT_LEFT = "未留"
+STAFF_IN_CHARGE = "管家{name}"
+
+
+def _span(span: timedelta) -> str:
+    """A time frame inside a staff sentence: 每30分钟, 时限2小时 (window() without its 内)."""
+    return window(span).removesuffix("内")
+
+
+def workorder_notice(notice: workorders.WorkOrderNotice) -> str:
+    """The words for a work-order notice (storage.workorders.WorkOrderWording)."""
+    match notice:
+        case workorders.WorkOrderReported(urgent=True):
+            return STAFF_URGENT.format(id=notice.id, household=notice.household, text=notice.text,
+                                       phone=notice.phone or PHONE_NOT_LEFT, repeat=_span(notice.repeat))
+        case workorders.WorkOrderReported():
+            return STAFF_WORKORDER.format(id=notice.id, household=notice.household, text=notice.text,
+                                          ack=window(notice.ack))
+        case workorders.UrgentStillOpen():
+            return STAFF_URGENT_AGAIN.format(id=notice.id, n=notice.n, household=notice.household, text=notice.text)
+        case workorders.AckOverdue():
+            return STAFF_WORKORDER_ACK_OVERDUE.format(id=notice.id, ack=_span(notice.ack), household=notice.household,
+                                                      text=notice.text)
+        case workorders.DoneOverdue():
+            return STAFF_WORKORDER_DONE_OVERDUE.format(id=notice.id, done=_span(notice.done), staff=notice.staff,
+                                                       household=notice.household, text=notice.text)
+        case workorders.Acknowledged():
+            return WORKORDER_ACKNOWLEDGED.format(id=notice.id, done=window(notice.done))
+        case workorders.Assigned():
+            return WORKORDER_ASSIGNED.format(id=notice.id, staff=STAFF_IN_CHARGE.format(name=notice.staff))
+        case workorders.Done():
+            return WORKORDER_DONE.format(id=notice.id, note=notice.note)
+        case workorders.Rejected():
+            return WORKORDER_REJECTED.format(id=notice.id, note=notice.note)
+    raise TypeError(f"no wording for {notice!r}")
+
+
+def complaint_notice(notice: complaints.ComplaintNotice) -> str:
+    """The words for a complaint notice (storage.complaints.ComplaintWording)."""
+    match notice:
+        case complaints.Filed():
+            return STAFF_COMPLAINT.format(id=notice.id, owner=notice.owner, household=notice.household,
+                                          order=notice.order, text=notice.text, ack=window(notice.ack))
+        case complaints.Acknowledged():
+            return COMPLAINT_ACKNOWLEDGED.format(id=notice.id, resolve=window(notice.resolve))
+        case complaints.Resolved():
+            text = COMPLAINT_RESOLVED.format(id=notice.id, note=notice.note)
+            if notice.compensation_fen:
+                text += COMPLAINT_COMPENSATION.format(amount=yuan(notice.compensation_fen))
+            return text + COMPLAINT_RESOLVED_TAIL
+        case complaints.AckOverdue():
+            return STAFF_COMPLAINT_ACK_OVERDUE.format(id=notice.id, ack=_span(notice.ack), owner=notice.owner,
+                                                      text=notice.text)
+        case complaints.ResolveOverdue():
+            return STAFF_COMPLAINT_RESOLVE_OVERDUE.format(id=notice.id, resolve=_span(notice.resolve),
+                                                          owner=notice.owner, text=notice.text)
+    raise TypeError(f"no wording for {notice!r}")

@@ -62,7 +62,7 @@ async def report_urgent(env: Env, kind: str) -> str:
     if recent is None:
         recent = await workorders.open_reported(
             session=env.session, owner=owner, household=household, text=env.text,
-            kind=WorkOrderKind.URGENT, sla=env.ctx.sla,
+            kind=WorkOrderKind.URGENT, sla=env.ctx.sla, say=wt.workorder_notice,
         )
     else:  # the owner is still waiting: their new words go to staff as another alert on the same order
         recent.text = f"{recent.text}\n{env.text}"[:2000]
@@ -87,7 +87,7 @@ async def report_issue(env: Env) -> str:
     household = await people.household(env.session, env.owner)
     row = await workorders.open_reported(
         session=env.session, owner=env.owner, household=household, text=env.text,
-        kind=WorkOrderKind.COMMON, sla=env.ctx.sla,
+        kind=WorkOrderKind.COMMON, sla=env.ctx.sla, say=wt.workorder_notice,
     )
     from dialogs import media  # media attaches to reports; reports never need media at import
 
@@ -125,6 +125,7 @@ async def file_complaint(env: Env, order: Order | None = None) -> str:
     if order is not None:
         about = f"订单 {order.code}（{order.service.name}{'，' + order.merchant.name if order.merchant else ''}）"
     complaint = await complaints.file(
+        say=wt.complaint_notice,
         session=env.session, owner=env.owner, text=env.text, household=household,
         owner_label=people.label(env.owner), sla=env.ctx.sla, order_id=order.id if order else None,
         merchant_id=order.merchant_id if order else None, order_label=about,
@@ -170,6 +171,7 @@ async def rate_work_order(env: Env) -> str | None:
         return wt.WORKORDER_RATED.format(id=row.id)
     # A bad score is a complaint staff must handle (the plan's rule for 回访), with its own deadline.
     complaint = await complaints.file(
+        say=wt.complaint_notice,
         session=env.session, owner=env.owner, text=wt.LOW_RATING_COMPLAINT.format(id=row.id, score=score),
         household=await people.household(env.session, env.owner), owner_label=people.label(env.owner),
         sla=env.ctx.sla,

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.context import DEFAULT_HANDOFF_IDLE_SECONDS
+from storage.amounts import UnconfirmedWording
 from storage.broadcast_delivery import BroadcastSender
+from storage.dispatch import RepostWording
 from storage.kv import KeyValueStore
-from storage.supplier import EvaluationPolicy
+from storage.reports import DailyReport
+from storage.supplier import EvaluationPolicy, SupplierWording
 from storage.workorders import SlaPolicy
 
 
@@ -44,6 +48,17 @@ class SchedulerConfig:
     amount_confirm_working_days: float = 1.0
 
 
+@dataclass(frozen=True)
+class JobWording:
+    """The words jobs put in what they send to merchants and staff: their tables live in bot/, which builds this."""
+
+    supplier: SupplierWording
+    report_text: Callable[[DailyReport], str]
+    report_chart: Callable[[DailyReport, Path], Path]  # blocking (matplotlib): run in a thread
+    amount_unconfirmed: UnconfirmedWording
+    reposted: RepostWording
+
+
 @dataclass
 class JobContext:
     """Shared by the jobs of one process."""
@@ -51,6 +66,7 @@ class JobContext:
     sessions: async_sessionmaker[AsyncSession]
     kv: KeyValueStore
     tz: ZoneInfo
+    wording: JobWording
     config: SchedulerConfig = field(default_factory=SchedulerConfig)
     broadcasts: BroadcastSender | None = None
     on_outbox: Callable[[], None] | None = None

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, select
 
-from dialogs import texts, verification
+from dialogs import texts, verification, workflow_texts
 from scheduler.context import JobContext
 from storage import amounts, outbox, reports, supplier
 from storage import jobs as claims
@@ -114,7 +114,8 @@ async def qualification_expiry(ctx: JobContext) -> dict[str, int]:
     """Blacklist expired merchants (told at once) and warn 30 days ahead."""
     async with unit_of_work(ctx.sessions) as session:
         done = await supplier.expire_qualifications(
-            session=session, today=ctx.local_now().date(), policy=ctx.config.evaluation
+            session=session, today=ctx.local_now().date(), policy=ctx.config.evaluation,
+            say=ctx.wording.supplier,
         )
     if any(done.values()):
         _kick(ctx)
@@ -127,10 +128,12 @@ async def quarterly_evaluation(ctx: JobContext) -> dict[str, int]:
     year, q = supplier.previous_quarter(*supplier.quarter_of(today))
     async with unit_of_work(ctx.sessions) as session:
         tally = await supplier.evaluate_quarter(
-            session=session, year=year, q=q, today=today, tz=ctx.tz, policy=ctx.config.evaluation
+            session=session, year=year, q=q, today=today, tz=ctx.tz, policy=ctx.config.evaluation,
+            say=ctx.wording.supplier,
         )
         tally |= await supplier.check_rectification_deadlines(
-            session=session, today=today, tz=ctx.tz, policy=ctx.config.evaluation
+            session=session, today=today, tz=ctx.tz, policy=ctx.config.evaluation,
+            say=ctx.wording.supplier,
         )
     if any(v for k, v in tally.items() if k != "no_data"):
         _kick(ctx)
@@ -148,8 +151,8 @@ async def daily_report(ctx: JobContext) -> bool:
             return False
         built = await reports.build(session=session, day=day, tz=ctx.tz, sla=ctx.config.sla)
         path = Path(ctx.config.report_dir) / f"daily-{day:%Y%m%d}.png"
-        await asyncio.to_thread(reports.render_chart, built, path)
-        text = reports.render_text(built)
+        await asyncio.to_thread(ctx.wording.report_chart, built, path)
+        text = ctx.wording.report_text(built)
         overdue = await verification.overdue_summary(
             session=session, tz=ctx.tz, working_days=ctx.config.binding_escalate_working_days, now=ctx.now()
         )
@@ -176,7 +179,8 @@ async def escalate_unaccepted(ctx: JobContext) -> int:
 
     async with unit_of_work(ctx.sessions) as session:
         escalated = await dispatch.escalate_unaccepted(
-            session=session, now=ctx.now(), timeout=ctx.config.accept_timeout, tz=ctx.tz
+            session=session, now=ctx.now(), timeout=ctx.config.accept_timeout, tz=ctx.tz,
+            say=ctx.wording.reposted,
         )
     if escalated:
         _kick(ctx)
@@ -188,9 +192,11 @@ async def workflow_sla(ctx: JobContext) -> dict[str, int]:
     from storage import complaints, workorders
 
     async with unit_of_work(ctx.sessions) as session:
-        tally = await workorders.realert_overdue(session=session, now=ctx.now(), sla=ctx.config.sla)
+        tally = await workorders.realert_overdue(session=session, now=ctx.now(), sla=ctx.config.sla,
+                                                 say=workflow_texts.workorder_notice)
         tally |= {f"complaint_{k}": v for k, v in (
-            await complaints.realert_overdue(session=session, now=ctx.now(), sla=ctx.config.sla)).items()}
+            await complaints.realert_overdue(session=session, now=ctx.now(), sla=ctx.config.sla,
+                                             say=workflow_texts.complaint_notice)).items()}
     if any(tally.values()):
         _kick(ctx)
     return {k: v for k, v in tally.items() if v}
@@ -206,7 +212,8 @@ async def escalate_amounts(ctx: JobContext) -> int:
     """Amounts waiting for the owner's 确认金额 past their working day go to the staff chat."""
     async with unit_of_work(ctx.sessions) as session:
         alerted = await amounts.alert_unconfirmed(
-            session=session, now=ctx.now(), tz=ctx.tz, working_days=ctx.config.amount_confirm_working_days
+            session=session, now=ctx.now(), tz=ctx.tz, working_days=ctx.config.amount_confirm_working_days,
+            say=ctx.wording.amount_unconfirmed,
         )
     if alerted:
         _kick(ctx)

@@ -8,6 +8,8 @@ amount the owner confirms is always the one they were shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -41,11 +43,23 @@ STAFF_HIGH = "【金额待确认】订单 {code}（{service}）商家{merchant}�
 MERCHANT_CONFIRMED = (
     "业主已确认：订单 {code} 已完成，金额 {amount} 元（{method}），平台佣金 {commission} 元，应结算给您 {payout} 元。"
 )
-STAFF_UNCONFIRMED = (
-    "【金额未确认】订单 {code}（{service}）登记的 {amount}元（{method}）已等待业主确认 {waited}，"
-    "请联系业主核对：{phone}"
-)
 MERCHANT_DISPUTED = "业主对订单 {code}（{service}）登记的金额 {amount} 元有异议，暂不记账，平台管家会联系您核对。"
+
+
+@dataclass(frozen=True)
+class AmountUnconfirmed:
+    """To staff: the owner has not answered the amount proposed for `code` for `waited`."""
+
+    code: str
+    service: str
+    amount_fen: int
+    method: str
+    waited: timedelta
+    phone: str  # the order's contact phone, else the owner's, else ''
+
+
+# The staff's words for it, from the caller (bot/wording/staff.py amount_unconfirmed).
+UnconfirmedWording = Callable[[AmountUnconfirmed], str]
 
 
 class Gate(StrEnum):
@@ -127,7 +141,9 @@ async def dispute(*, session: AsyncSession, order: Order) -> tuple[str, str]:
     return amount, method
 
 
-async def alert_unconfirmed(*, session: AsyncSession, now: datetime, tz: ZoneInfo, working_days: float) -> int:
+async def alert_unconfirmed(
+    *, session: AsyncSession, now: datetime, tz: ZoneInfo, working_days: float, say: UnconfirmedWording
+) -> int:
     """Tell staff (once per proposal) about amounts the owner has left unanswered past the deadline."""
     stmt = select(Order).where(
         Order.proposed_at.is_not(None), Order.proposed_at <= now - timedelta(days=working_days),
@@ -142,11 +158,9 @@ async def alert_unconfirmed(*, session: AsyncSession, now: datetime, tz: ZoneInf
         # One alert per proposal, across scheduler processes and ticks.
         if not await jobs.claim(session=session, job="amount_unconfirmed", key=f"{order.id}:{asked.isoformat()}"):
             continue
-        hours = int((now - asked).total_seconds() // 3600)
-        outbox.emit(session, StaffAlert(text=STAFF_UNCONFIRMED.format(
-            code=order.code, service=order.service.name, amount=format_yuan(order.proposed_amount_fen or 0),
-            method=order.proposed_method, waited=f"{hours // 24}天{hours % 24}小时",
-            phone=order.contact_phone or order.owner.phone or "未留电话",
-        )))
+        outbox.emit(session, StaffAlert(text=say(AmountUnconfirmed(
+            order.code, order.service.name, order.proposed_amount_fen or 0, order.proposed_method or "", now - asked,
+            order.contact_phone or order.owner.phone or "",
+        ))))
         alerted += 1
     return alerted

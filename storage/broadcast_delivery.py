@@ -34,6 +34,8 @@ from storage.broadcast_outcomes import (
 from storage.broadcast_pause import (
     OUTCOME_UNKNOWN,
     PAUSING,
+    BroadcastFinished,
+    SenderWording,
     notify_sender,
     pause_broadcast,
     resumes_at,
@@ -46,7 +48,6 @@ from storage.broadcasts import (
     DeliveryPolicy,
     DeliveryStatus,
     counts,
-    finish_text,
     materialise,
 )
 from storage.db import is_postgres, rows_affected, unit_of_work
@@ -116,8 +117,10 @@ class BroadcastSender(OutcomeRecorder):
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_outbox: Callable[[], None] | None = None,
+        say: SenderWording,
     ) -> None:
         self.sessions = sessions
+        self.say = say  # the sender's words about their broadcast (staff wording, from bot/)
         self.gateway = gateway
         self.policy = policy
         self.config = config or SendConfig()
@@ -365,7 +368,7 @@ class BroadcastSender(OutcomeRecorder):
     async def _pause(self, broadcast_id: int, errcode: int) -> None:
         """Stop until the quota window resets; the remaining rows stay pending; staff told once."""
         until = resumes_at(errcode, self.clock(), self.policy.tz, rate_pause_seconds=self.config.rate_limit_pause_seconds)
-        await pause_broadcast(self.sessions, broadcast_id, errcode, until, self.policy.tz)
+        await pause_broadcast(self.sessions, broadcast_id, errcode, until, self.policy.tz, say=self.say)
         if self.on_outbox is not None:
             self.on_outbox()
 
@@ -380,7 +383,7 @@ class BroadcastSender(OutcomeRecorder):
             broadcast.status = BroadcastStatus.DONE
             broadcast.finished_at = self.clock()
             broadcast.lease_until = None
-            notify_sender(session, broadcast, finish_text(broadcast, totals))
+            notify_sender(session, broadcast, self.say(BroadcastFinished(broadcast.id, broadcast.kind, totals)))
         if self.on_outbox is not None:
             self.on_outbox()
         log.info("broadcast %s done: %s", broadcast_id, totals.get("status"))

@@ -10,7 +10,10 @@ its clientmsgid, which WeChat deduplicates).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -30,8 +33,30 @@ PAUSING = {DAILY_QUOTA, *RATE_LIMITED}
 OUTCOME_UNKNOWN = -4  # ours: the call timed out or dropped after it went out
 UNKNOWN = "unknown"  # Delivery.status of a per-recipient message that may or may not have arrived
 
-_REASONS = {DAILY_QUOTA: "微信今日接口调用次数已用完（45009）", 45011: "微信接口调用过于频繁（45011）",
-            -3: "微信 access_token 持续失效", OUTCOME_UNKNOWN: "微信接口连续超时"}
+
+
+@dataclass(frozen=True)
+class BroadcastPaused:
+    """A broadcast stopped for `errcode`; `pending` recipients go on by themselves at `resumes_at` (local)."""
+
+    broadcast_id: int
+    errcode: int
+    resumes_at: datetime
+    pending: int
+
+
+@dataclass(frozen=True)
+class BroadcastFinished:
+    """A broadcast is done; `totals` are storage.broadcasts.counts() of it."""
+
+    broadcast_id: int
+    kind: str
+    totals: dict[str, Any]
+
+
+SenderReport = BroadcastPaused | BroadcastFinished
+# Words the sender reads about their broadcast: staff wording, supplied by bot/ (bot/wording/broadcast.py).
+SenderWording = Callable[[SenderReport], str]
 
 
 def resumes_at(errcode: int, now: datetime, tz: ZoneInfo, *, rate_pause_seconds: float) -> datetime:
@@ -44,7 +69,8 @@ def resumes_at(errcode: int, now: datetime, tz: ZoneInfo, *, rate_pause_seconds:
 
 
 async def pause_broadcast(
-    sessions: async_sessionmaker[AsyncSession], broadcast_id: int, errcode: int, until: datetime, tz: ZoneInfo
+    sessions: async_sessionmaker[AsyncSession], broadcast_id: int, errcode: int, until: datetime, tz: ZoneInfo,
+    *, say: SenderWording,
 ) -> None:
     """Stop the broadcast until `until`, lease handed back; its sender is told of the first pause."""
     async with unit_of_work(sessions) as session:
@@ -60,7 +86,8 @@ async def pause_broadcast(
                 select(func.count()).select_from(Delivery)
                 .where(Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.PENDING)
             ) or 0)
-            notify_sender(session, broadcast, pause_text(broadcast, errcode, until, tz, pending=pending))
+            paused = BroadcastPaused(broadcast.id, errcode, until.astimezone(tz), pending)
+            notify_sender(session, broadcast, say(paused))
     log.warning("broadcast %s paused until %s (errcode %s)", broadcast_id, until, errcode)
 
 
@@ -71,9 +98,3 @@ def notify_sender(session: AsyncSession, broadcast: Broadcast, text: str) -> Non
     else:
         outbox.emit(session, StaffAlert(text=text))
 
-
-def pause_text(broadcast: Broadcast, errcode: int, until: datetime, tz: ZoneInfo, *, pending: int) -> str:
-    """What the sender is told, once, when their broadcast pauses."""
-    when = until.astimezone(tz).strftime("%m-%d %H:%M")
-    return (f"广播 #{broadcast.id} 已暂停：{_REASONS.get(errcode, f'errcode {errcode}')}。"
-            f"尚未发送的 {pending} 人保留待发，将于 {when} 后自动继续，无需重新发起。")

@@ -82,18 +82,6 @@ class DeliveryChannel(StrEnum):
     MASS = "mass"
 
 
-SKIP_LABELS = {
-    "not_following": "未关注公众号",
-    "opted_out": "已退订推送",
-    "daily_cap": "今日已收到营销推送",
-    "monthly_quota": "本月群发次数已满",
-    "window_closed": "48小时客服窗口已关闭",
-    "no_channel": "无可用渠道",
-    "mass_needs_two": "群发至少需要2人",
-    "cancelled": "广播已取消",
-    "unknown_after_crash": "发送中断，结果未知（不重发）",
-    "blocked": "已拒收公众号消息",
-}
 CHANNEL_LABELS = {"template": "模板消息", "cs": "客服消息", "mass": "群发"}
 KIND_LABELS = {"notice": "通知", "marketing": "营销"}
 LIVE = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.SENT)
@@ -420,21 +408,3 @@ async def counts(*, session: AsyncSession, broadcast_id: int) -> dict[str, Any]:
             out["failed"][key] = out["failed"].get(key, 0) + n
     return out
 
-
-def finish_text(broadcast: Broadcast, totals: dict[str, Any]) -> str:
-    """The finish report for the sender."""
-    st = totals.get("status", {})
-    channels = "、".join(f"{CHANNEL_LABELS.get(c, c)} {n}" for c, n in totals.get("sent_by_channel", {}).items())
-    lines = [
-        f"广播 #{broadcast.id} 已发送完毕（{KIND_LABELS.get(broadcast.kind, broadcast.kind)}）",
-        f"共 {totals.get('total', 0)} 人：成功 {st.get('sent', 0)}，失败 {st.get('failed', 0)}，跳过 {st.get('skipped', 0)}",
-    ]
-    if st.get("unknown"):
-        lines.append(f"另有 {st['unknown']} 人可能未送达（接口超时，无法确认；为免重复不再重发）")
-    if channels:
-        lines.append(f"渠道：{channels}")
-    if totals.get("skipped"):
-        lines.append("跳过原因：" + "、".join(f"{SKIP_LABELS.get(r, r)} {n}" for r, n in totals["skipped"].items()))
-    if totals.get("failed"):
-        lines.append("失败：" + "、".join(f"{SKIP_LABELS.get(k, 'errcode ' + k)} {n}" for k, n in totals["failed"].items()))
-    return "\n".join(lines)

@@ -8,13 +8,13 @@ merchant's complaint figures feed the quarterly evaluation (storage/supplier.py)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import workflow_texts as wt
 from storage import jobs, outbox
 from storage.base import aware, utcnow
 from storage.db import rows_affected
@@ -33,6 +33,63 @@ class ComplaintStep:
     outcome: Outcome
     complaint: Complaint | None = None
     reason: str = ""
+
+
+# --- what people are told (the words: dialogs/workflow_texts.py complaint_notice) -----------------
+
+
+@dataclass(frozen=True)
+class Filed:
+    """To staff: a new complaint, with the time to acknowledge it."""
+
+    id: int
+    owner: str
+    household: str
+    order: str  # the order it is about, as staff read it, or ''
+    text: str
+    ack: timedelta
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """To the owner: taken on, with the time left to resolve it."""
+
+    id: int
+    resolve: timedelta
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """To the owner: closed with `note`, and the compensation they will get (fen, 0 for none)."""
+
+    id: int
+    note: str
+    compensation_fen: int
+
+
+@dataclass(frozen=True)
+class AckOverdue:
+    """To staff: nobody acknowledged it within `ack`."""
+
+    id: int
+    ack: timedelta
+    owner: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ResolveOverdue:
+    """To staff: not resolved within `resolve`."""
+
+    id: int
+    resolve: timedelta
+    owner: str
+    text: str
+
+
+ComplaintNotice = Filed | Acknowledged | Resolved | AckOverdue | ResolveOverdue
+# The words for a notice, from the caller (owner and staff wording is not the domain's).
+ComplaintWording = Callable[[ComplaintNotice], str]
 
 
 def parse_ref(ref: str) -> int | None:
@@ -58,7 +115,7 @@ async def community_of(session: AsyncSession, complaint: Complaint) -> int | Non
 
 async def file(
     *, session: AsyncSession, owner: Owner, text: str, household: str, owner_label: str, sla: SlaPolicy,
-    order_id: int | None = None, merchant_id: int | None = None, order_label: str = "", rating_id: int | None = None,
+    say: ComplaintWording, order_id: int | None = None, merchant_id: int | None = None, order_label: str = "", rating_id: int | None = None,
 ) -> Complaint:
     """Open a complaint and alert staff with the deadline to acknowledge it."""
     from storage.feedback import open_complaint
@@ -70,8 +127,7 @@ async def file(
     complaint.alerts, complaint.last_alert_at = 1, utcnow()
     outbox.emit(
         session, StaffAlert(complaint_id=complaint.id, community_id=owner.community_id,
-        text=wt.STAFF_COMPLAINT.format(id=complaint.id, owner=owner_label, household=household, order=order_label,
-                                       text=text, ack=wt.window(sla.complaint.ack))
+        text=say(Filed(complaint.id, owner_label, household, order_label, text, sla.complaint.ack))
     ))
     return complaint
 
@@ -94,7 +150,8 @@ async def _tell_owner(session: AsyncSession, complaint: Complaint, text: str) ->
 
 
 async def acknowledge(
-    *, session: AsyncSession, complaint_id: int, staff_id: int, sla: SlaPolicy, in_scope: bool = True
+    *, session: AsyncSession, complaint_id: int, staff_id: int, sla: SlaPolicy, say: ComplaintWording,
+    in_scope: bool = True,
 ) -> ComplaintStep:
     """Staff take it on; the owner hears by when it will be resolved."""
     complaint = await get(session=session, complaint_id=complaint_id)
@@ -110,8 +167,7 @@ async def acknowledge(
     if rows_affected(won) != 1:
         return ComplaintStep(Outcome.ALREADY, complaint)
     assert complaint is not None
-    await _tell_owner(session, complaint, wt.COMPLAINT_ACKNOWLEDGED.format(
-        id=complaint.id, resolve=wt.window(_remaining(complaint, sla))))
+    await _tell_owner(session, complaint, say(Acknowledged(complaint.id, _remaining(complaint, sla))))
     return ComplaintStep(Outcome.OK, complaint)
 
 
@@ -123,7 +179,7 @@ def _remaining(complaint: Complaint, sla: SlaPolicy) -> timedelta:
 
 async def resolve(
     *, session: AsyncSession, complaint_id: int, staff_id: int, note: str, compensation_fen: int = 0,
-    bearer: Bearer | None = None, in_scope: bool = True,
+    bearer: Bearer | None = None, in_scope: bool = True, say: ComplaintWording,
 ) -> ComplaintStep:
     """Close with a note (and perhaps compensation); the owner hears the result. Once only."""
     complaint = await get(session=session, complaint_id=complaint_id)
@@ -149,14 +205,13 @@ async def resolve(
     if rows_affected(won) != 1:
         return ComplaintStep(Outcome.ALREADY, complaint)
     assert complaint is not None
-    text = wt.COMPLAINT_RESOLVED.format(id=complaint.id, note=note)
-    if compensation_fen:
-        text += wt.COMPLAINT_COMPENSATION.format(amount=wt.yuan(compensation_fen))
-    await _tell_owner(session, complaint, text + wt.COMPLAINT_RESOLVED_TAIL)
+    await _tell_owner(session, complaint, say(Resolved(complaint.id, note, compensation_fen)))
     return ComplaintStep(Outcome.OK, complaint)
 
 
-async def realert_overdue(*, session: AsyncSession, now: datetime, sla: SlaPolicy) -> dict[str, int]:
+async def realert_overdue(
+    *, session: AsyncSession, now: datetime, sla: SlaPolicy, say: ComplaintWording
+) -> dict[str, int]:
     """Escalate once when acknowledgement is overdue and once when the resolution is."""
     tally = {"ack_overdue": 0, "resolve_overdue": 0}
     horizon = now - sla.complaint.done - timedelta(days=7)
@@ -168,11 +223,9 @@ async def realert_overdue(*, session: AsyncSession, now: datetime, sla: SlaPolic
         who = (owner.name or owner.nickname or "业主") if owner else "业主"
         created = aware(c.created_at)
         if c.status == ComplaintStatus.OPEN and now >= created + sla.complaint.ack:
-            key, text = "ack", wt.STAFF_COMPLAINT_ACK_OVERDUE.format(
-                id=c.id, ack=wt.window(sla.complaint.ack).removesuffix("内"), owner=who, text=c.text)
+            key, text = "ack", say(AckOverdue(c.id, sla.complaint.ack, who, c.text))
         elif now >= created + sla.complaint.done:
-            key, text = "resolve", wt.STAFF_COMPLAINT_RESOLVE_OVERDUE.format(
-                id=c.id, resolve=wt.window(sla.complaint.done).removesuffix("内"), owner=who, text=c.text)
+            key, text = "resolve", say(ResolveOverdue(c.id, sla.complaint.done, who, c.text))
         else:
             continue
         if await jobs.claim(session=session, job="complaint_overdue", key=f"{c.id}:{key}"):

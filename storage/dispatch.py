@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -296,12 +297,36 @@ async def eligible_merchants(*, session: AsyncSession, order: Order, today: date
     return found[:limit]
 
 
+@dataclass(frozen=True)
+class Reposted:
+    """Nobody took the job within `minutes`: re-posted; `candidates` (id, name) staff may assign it to."""
+
+    code: str
+    service: str
+    community: str  # '' when the order has none
+    minutes: int
+    candidates: tuple[tuple[int, str], ...]
+
+
+class RepostWording(Protocol):
+    """Staff's words for a re-posted job (bot/wording/staff.py REPOST_WORDING)."""
+
+    def alert(self, reposted: Reposted) -> str:
+        """The staff alert, with the /assign hint."""
+        ...
+
+    def history(self, reposted: Reposted) -> str:
+        """The line in the order's history."""
+        ...
+
+
 async def escalate_unaccepted(
     *,
     session: AsyncSession,
     now: datetime | None = None,
     timeout: timedelta = DEFAULT_ACCEPT_TIMEOUT,
     tz: ZoneInfo | None = None,
+    say: RepostWording,
 ) -> list[int]:
     """Re-post (once) every card nobody took within `timeout` and alert staff; returns order ids."""
     now = now or utcnow()
@@ -319,17 +344,12 @@ async def escalate_unaccepted(
     for order in await session.scalars(stmt):
         order.escalated_at = now
         candidates = await eligible_merchants(session=session, order=order, today=today)
-        hint = "、".join(f"#{m.id} {m.name}" for m in candidates) or "暂无符合条件的商家"
         minutes = int(timeout.total_seconds() // 60)
-        community = order.community.name if order.community else "未知小区"
+        community = order.community.name if order.community else ""
         outbox.emit(session, JobReposted(order_id=order.id))
-        outbox.emit(session, StaffAlert(
-            text=(
-                f"订单 {order.code}（{order.service.name}，{community}）{minutes} 分钟无人接单，已重新发布。\n"
-                f"可指派：/assign {order.code} 商家编号\n候选：{hint}"
-            ),
-        ))
-        log_event(session=session, order=order, actor="system", note="无人接单，已重新发布并通知工作人员")
+        reposted = Reposted(order.code, order.service.name, community, minutes, tuple((m.id, m.name) for m in candidates))
+        outbox.emit(session, StaffAlert(text=say.alert(reposted)))
+        log_event(session=session, order=order, actor="system", note=say.history(reposted))
         escalated.append(order.id)
     await session.flush()
     return escalated

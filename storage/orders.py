@@ -259,10 +259,10 @@ async def awaiting_for_owner(*, session: AsyncSession, owner_id: int) -> list[Or
     return list(await session.scalars(stmt))
 
 
-async def release(*, session: AsyncSession, order: Order, actor: str) -> None:
-    """The household is verified: the held order goes to dispatch (its job card is posted)."""
+async def release(*, session: AsyncSession, order: Order, actor: str, note: str) -> None:
+    """The household is verified: the held order goes to dispatch (its job card is posted); `note` goes in its history."""
     order.move_to(OrderStatus.PENDING_DISPATCH)
-    log_event(session=session, order=order, actor=actor, note="房屋核实通过，开始派单")
+    log_event(session=session, order=order, actor=actor, note=note)
     await session.flush()
     outbox.emit(session, JobOffered(order_id=order.id))
 

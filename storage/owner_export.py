@@ -35,7 +35,13 @@ class PersonRow:
     phone: str
     source: str  # 花名册 (roster) or 微信 (a follower the roster does not list)
     wechat: str  # binding status of the matching follower, or ''
-    problem: str
+    number_problem: str  # why the number itself is unusable (缺少号码, 号码格式无效), or ''
+    staff_tag: str = ""  # the unreachable tag staff put on the household (空号, 停机 …), or ''
+
+    @property
+    def needs_checking(self) -> bool:
+        """The number is unusable, or staff marked the household unreachable."""
+        return bool(self.number_problem or self.staff_tag)
 
     @property
     def household(self) -> str:
@@ -81,18 +87,19 @@ async def people(
         o = followers.get((*key, r.phone))
         if o is not None:
             listed.add(o.id)
-        problem = phone_problem(r.phone) or (f"员工标记：{unreachable[key]}" if key in unreachable else "")
+        problem = phone_problem(r.phone)
         out.append(PersonRow(names.get(r.community_id, ""), r.building, r.unit, r.room, r.name, r.phone, "花名册",
-                             BINDING_LABELS.get(o.binding_status, "") if o else "", problem))
+                             BINDING_LABELS.get(o.binding_status, "") if o else "", problem,
+                             "" if problem else unreachable.get(key, "")))
     unlisted = [o for o in followers.values() if o.id not in listed]
     for o in unlisted:
         key = (o.community_id or 0, o.building, o.unit, o.room)
-        problem = ("" if o.phone_valid else phone_problem(o.phone) or "号码格式无效") or (
-            f"员工标记：{unreachable[key]}" if key in unreachable else "")
+        problem = "" if o.phone_valid else phone_problem(o.phone) or "号码格式无效"
         out.append(PersonRow(names.get(o.community_id or 0, ""), o.building, o.unit, o.room, o.name or o.nickname,
-                             o.phone, "微信", BINDING_LABELS.get(o.binding_status, ""), problem))
+                             o.phone, "微信", BINDING_LABELS.get(o.binding_status, ""), problem,
+                             "" if problem else unreachable.get(key, "")))
     if invalid_only:
-        out = [p for p in out if p.problem]
+        out = [p for p in out if p.needs_checking]
     return out[:limit] if limit is not None else out
 
 

@@ -53,18 +53,3 @@ async def build(*, session: AsyncSession, start: datetime, end: datetime, sla: S
     stuck = await outbox.counts(session=session, since=start)
     figs.outbox_parked, figs.outbox_parked_today = stuck["parked"], stuck.get("parked_since", 0)
     return figs
-
-
-def render(figs: WorkflowFigures) -> list[str]:
-    """The report's workflow lines; a warning mark wherever a deadline was missed or a row is stuck."""
-    late = figs.ack_overdue + figs.done_overdue
-    lines = [
-        f"物业工单：新增 {figs.work_orders}（紧急 {figs.urgent}），完成 {figs.work_orders_done}，"
-        f"超时 {late}" + (f"（未及时受理 {figs.ack_overdue}，未按时完成 {figs.done_overdue}）⚠️" if late else ""),
-        f"投诉：新增 {figs.complaints}，结案 {figs.complaints_closed}，超时 {figs.complaints_overdue}"
-        + (" ⚠️" if figs.complaints_overdue else "")
-        + (f"，赔偿 ¥{figs.compensation_fen / 100:,.2f}" if figs.compensation_fen else ""),
-    ]
-    if figs.outbox_parked:
-        lines.append(f"⚠️ 发送失败已搁置的消息：{figs.outbox_parked} 条（今日新增 {figs.outbox_parked_today}），请检查")
-    return lines

@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +24,6 @@ from storage.base import aware
 from storage.broadcasts import CHANNEL_LABELS, Delivery, DeliveryStatus
 from storage.catalog import ButlerLine, Service
 from storage.communities import Community
-from storage.files import open_private, private_dir
 from storage.messages import InboundMessageLog
 from storage.orders import Order, OrderStatus
 from storage.owners import Owner
@@ -267,58 +265,6 @@ async def _channels_used(
     return used
 
 
-def yuan(fen: int) -> str:
-    """¥12.30."""
-    return f"¥{fen / 100:,.2f}"
-
-
-def _active(c: CommunityReport) -> bool:
-    return bool(c.lines or c.running_lines or c.month_commission_fen)
-
-
-def render_text(report: DailyReport, *, max_communities: int = 12) -> str:
-    """The report as the staff chat reads it: totals and targets first, then busy communities."""
-    figs = [f for c in report.communities for f in c.lines.values()]
-    owners = sum(c.owners for c in report.communities)
-    reached = sum(c.reached_this_month for c in report.communities)
-    mark = "✅" if len(report.channels_used) >= CHANNELS_TARGET else "⚠️"
-    out = [
-        f"📊 日报 {report.day:%Y-%m-%d}",
-        f"合计：下单 {sum(f.orders for f in figs)}，完成 {sum(f.completed for f in figs)}，"
-        f"营业额 {yuan(sum(f.revenue_fen for f in figs))}，佣金 {yuan(sum(f.commission_fen for f in figs))}",
-        f"沟通渠道(近30天)：{len(report.channels_used)}/{CHANNELS_TARGET} {mark}"
-        + (f" {'、'.join(report.channels_used)}" if report.channels_used else ""),
-        "今日完成问卷：" + ("、".join(f"{k} {v}" for k, v in report.surveys_by_channel.items()) or "无"),
-        f"今日广播触达：{report.broadcast_sent} 条，{report.broadcast_owners} 户",
-    ]
-    if report.workflows is not None:
-        out += report_workflows.render(report.workflows)
-    if owners:
-        out.append(f"本月触达（每户每月至少一次）：{reached}/{owners} 户（{100 * reached // owners}%）")
-    busy = sorted((c for c in report.communities if _active(c)),
-                  key=lambda c: -sum(f.commission_fen for f in c.lines.values()))
-    for c in busy[:max_communities]:
-        out.append(f"\n【{c.name}】")
-        for name, f in sorted(c.lines.items()):
-            out.append(f"· {name}：下单 {f.orders}，完成 {f.completed}，营业额 {yuan(f.revenue_fen)}，佣金 {yuan(f.commission_fen)}")
-        below = c.lines_below_target
-        out.append(f"运行中项目每日≥¥1：{len(c.running_lines) - len(below)}/{len(c.running_lines)} 达标"
-                   + (f"（未达标：{'、'.join(below)}）" if below else ""))
-        ok = c.month_fee_target_fen and c.month_commission_fen >= c.month_fee_target_fen
-        out.append(f"管家收入(本月) {yuan(c.month_commission_fen)} / 物业费50% {yuan(c.month_fee_target_fen)} "
-                   + ("✅" if ok else "⚠️"))
-        out.append(f"常态运行项目：{len(c.regular_lines)}/{REGULAR_LINES_TARGET}"
-                   + (f"（{'、'.join(c.regular_lines)}）" if c.regular_lines else ""))
-        if c.owners:
-            out.append(f"本月触达：{c.reached_this_month}/{c.owners} 户")
-    out += render_demand(report)
-    quiet = [c.name for c in report.communities if not _active(c)] + [c.name for c in busy[max_communities:]]
-    if quiet:
-        names = "、".join(quiet[:8]) + ("等" if len(quiet) > 8 else "")
-        out.append(f"\n其余 {len(quiet)} 个小区今日无订单：{names}")
-    return "\n".join(out)
-
-
 async def add_demand(
     session: AsyncSession, community: Callable[[int | None], CommunityReport], day: date,
     community_ids: frozenset[int] | None = None,
@@ -329,78 +275,3 @@ async def add_demand(
         if community_ids is not None and cid not in community_ids:
             continue  # a scoped report counts its own communities only
         community(cid).not_offered = counts
-
-
-def render_demand(report: DailyReport) -> list[str]:
-    """The 'asked but not offered' lines that guide the next 立项 (nothing when nobody asked)."""
-    rows = [c for c in report.communities if c.not_offered]
-    if not rows:
-        return []
-    out = ["\n未开通但有业主问（今日，人数）："]
-    for c in rows:
-        ranked = sorted(c.not_offered.items(), key=lambda kv: (-kv[1], kv[0]))
-        out.append(f"【{c.name}】" + "、".join(f"{name} {n}" for name, n in ranked))
-    return out
-
-
-def _cjk_font() -> str | None:
-    """A CJK font family for the chart: the one shipped by the mplfonts package, else a system one.
-
-    mplfonts (a PyPI dependency) carries Noto Sans CJK SC (SIL OFL), so a fresh `pip install` labels
-    the chart in Chinese without an apt step. The file is registered with matplotlib's font
-    manager directly: mplfonts' own helpers rewrite matplotlib's configuration, which we don't want.
-    """
-    from matplotlib import font_manager
-
-    try:
-        import mplfonts
-
-        shipped = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
-        if shipped.is_file():
-            font_manager.fontManager.addfont(str(shipped))
-            return font_manager.FontProperties(fname=str(shipped)).get_name()
-    except ImportError:
-        pass
-    for f in font_manager.fontManager.ttflist:
-        if any(k in f.name for k in ("CJK", "WenQuanYi", "SimHei", "Hei", "Song", "Droid Sans Fallback")):
-            return f.name
-    return None
-
-
-def render_chart(report: DailyReport, path: Path) -> Path:
-    """A PNG: commission per line per community, with the ¥1/day line. Blocking: run in a thread."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    font = _cjk_font()
-    if font:
-        plt.rcParams["font.sans-serif"] = [font]
-    # Without a CJK font, label with ids so the chart never shows tofu boxes.
-    def label(text: str, fallback: str) -> str:
-        return text if font or text.isascii() else fallback
-
-    # The busiest few communities; a chart of thirty bars per line would be unreadable.
-    shown = sorted((c for c in report.communities if c.lines),
-                   key=lambda c: -sum(f.commission_fen for f in c.lines.values()))[:6]
-    lines = sorted({n for c in shown for n in c.lines})
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
-    width = 0.8 / max(1, len(shown))
-    for i, c in enumerate(shown):
-        values = [c.lines.get(n, LineFigures()).commission_fen / 100 for n in lines]
-        xs = [j + i * width for j in range(len(lines))]
-        ax.bar(xs, values, width=width, label=label(c.name, f"community #{c.community_id}"))
-    ax.axhline(LINE_DAILY_TARGET_FEN / 100, color="red", linestyle="--", linewidth=1,
-               label=label("目标：每日1元", "target 1 CNY/day"))
-    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(lines))])
-    ax.set_xticklabels([label(n, f"line {k + 1}") for k, n in enumerate(lines)], rotation=20)
-    ax.set_ylabel(label("佣金（元）", "commission (CNY)"))
-    ax.set_title(label(f"物业管家日报 {report.day:%Y-%m-%d}", f"Butler daily report {report.day:%Y-%m-%d}"))
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    private_dir(path.parent)
-    with open_private(path, "wb") as fh:  # the chart names communities and revenue: 0600
-        fig.savefig(fh, format="png")
-    plt.close(fig)
-    return path

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, false, not_, or_, select, true
@@ -30,8 +31,26 @@ from storage.orders import Order, OrderStatus
 from storage.owners import BindingStatus, Owner
 
 
+class SegmentProblem(StrEnum):
+    """Why segment text cannot be understood (bot/wording/staff.py words each for staff)."""
+
+    NO_VALUE = "no_value"  # a key with nothing after =
+    NOT_A_FLAG = "not_a_flag"  # a yes/no key given something else
+    BAD_DAYS = "bad_days"  # 下单=服务/N天 with a bad N
+    NO_SERVICE = "no_service"  # 下单= with no service
+    NOT_KEY_VALUE = "not_key_value"  # a token without =
+    BAD_SURVEY_KEY = "bad_survey_key"  # 问卷.<code>.<question> incomplete
+    UNKNOWN_KEY = "unknown_key"
+    REPEATED = "repeated"  # community/building/unit given twice
+    BAD_KIND = "bad_kind"  # 类型 neither 通知 nor 营销
+
+
 class SegmentError(ValueError):
-    """The segment text cannot be understood; the message is shown to staff as is."""
+    """The segment text cannot be understood: the problem, the key and the raw text it was found in."""
+
+    def __init__(self, problem: SegmentProblem, *, key: str = "", raw: str = "") -> None:
+        super().__init__(problem.value, key, raw)
+        self.problem, self.key, self.raw = problem, key, raw
 
 
 _YES = {"是", "yes", "y", "true", "1", "有"}
@@ -125,7 +144,7 @@ def _values(raw: str) -> tuple[str, ...]:
     parts = re.split(r"[,，、]", raw)
     values = tuple(p.strip() for p in parts if p.strip())
     if not values:
-        raise SegmentError(f"条件缺少取值：{raw!r}")
+        raise SegmentError(SegmentProblem.NO_VALUE, raw=raw)
     return values
 
 
@@ -135,7 +154,7 @@ def _flag(key: str, raw: str) -> bool:
         return True
     if value in _NO:
         return False
-    raise SegmentError(f"{key} 只能是 是 或 否，收到 {raw!r}")
+    raise SegmentError(SegmentProblem.NOT_A_FLAG, key=key, raw=raw)
 
 
 def _order_condition(raw: str, *, negate: bool) -> OrderCondition:
@@ -145,17 +164,17 @@ def _order_condition(raw: str, *, negate: bool) -> OrderCondition:
     if days_text.strip():
         m = _DAYS.match(days_text.strip())
         if not m or int(m.group(1)) == 0:
-            raise SegmentError(f"天数写法如 钟点工/90天，收到 {raw!r}")
+            raise SegmentError(SegmentProblem.BAD_DAYS, raw=raw)
         days = int(m.group(1))
     if not service and not negate:
-        raise SegmentError("下单= 后面写服务名或 任意")
+        raise SegmentError(SegmentProblem.NO_SERVICE, raw=raw)
     return OrderCondition(
         service=None if (not service or service in _ANY_SERVICE) else service, days=days, negate=negate
     )
 
 
 def parse(spec: str) -> Segment:
-    """Parse segment text; raises SegmentError with a message staff can act on."""
+    """Parse segment text; raises SegmentError saying what staff should change."""
     values: dict[str, Any] = {"tags": [], "not_tags": [], "orders": [], "surveys": []}
     for token in spec.split():
         key, sep, raw = token.partition("=")
@@ -163,19 +182,19 @@ def parse(spec: str) -> Segment:
             if token in ("未下单", "not_ordered"):
                 values["orders"].append(OrderCondition(None, None, negate=True))
                 continue
-            raise SegmentError(f"看不懂条件 {token!r}：写成 键=值，例如 小区=翠苑")
+            raise SegmentError(SegmentProblem.NOT_KEY_VALUE, raw=token)
         if key.startswith(("问卷.", "survey.")):
             parts = key.split(".", 2)
             if len(parts) != 3 or not parts[1] or not parts[2]:
-                raise SegmentError("问卷条件写成 问卷.问卷代码.题目=答案")
+                raise SegmentError(SegmentProblem.BAD_SURVEY_KEY, key=key, raw=raw)
             values["surveys"].append(SurveyCondition(parts[1], parts[2], _values(raw)))
             continue
         name = _KEYS.get(key.strip().lower())
         if name is None:
-            raise SegmentError(f"未知条件 {key!r}，发送 /help broadcast 查看写法")
+            raise SegmentError(SegmentProblem.UNKNOWN_KEY, key=key, raw=raw)
         if name in ("community", "building", "unit"):
             if values.get(name):
-                raise SegmentError(f"{key} 只能写一次（多个取值用逗号分隔）")
+                raise SegmentError(SegmentProblem.REPEATED, key=key, raw=raw)
             values[name] = _values(raw)
         elif name == "tag":
             values["tags"].append(_values(raw))
@@ -186,7 +205,7 @@ def parse(spec: str) -> Segment:
         elif name == "kind":
             kind = KINDS.get(raw.strip().lower())
             if kind is None:
-                raise SegmentError("类型 只能是 通知 或 营销")
+                raise SegmentError(SegmentProblem.BAD_KIND, key=key, raw=raw)
             values["kind"] = kind
         else:
             values[name] = _flag(key, raw)

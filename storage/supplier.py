@@ -6,11 +6,13 @@
   rectification notice with a deadline; still below at the deadline gives suspension; two failed
   quarters in a row end the cooperation. Merchants above a higher bar two quarters running get
   credit level 5, which dispatch turns into a head start on new job cards.
-Everything a merchant is told goes out as a `merchant.notify` outbox event.
+Everything a merchant is told goes out as a `merchant.notify` outbox event, worded by the caller's
+`say` (merchant wording lives in bot/wording/merchant.py): this module decides the notice, not its words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -64,6 +66,74 @@ class EvaluationPolicy:
     warn_days: int = 30
     # Issue 16: more complaints than this against a merchant in a quarter fails it, whatever the ratings.
     max_complaints: int = 3
+
+
+@dataclass(frozen=True)
+class QualificationExpired:
+    """The merchant's documents expired on `expired_on`: blacklisted until renewed."""
+
+    expired_on: date
+
+
+@dataclass(frozen=True)
+class QualificationExpiring:
+    """The documents expire on `expires_on`, `days_left` days from today."""
+
+    expires_on: date
+    days_left: int
+
+
+@dataclass(frozen=True)
+class QualificationRenewed:
+    """New documents recorded, valid until `valid_until`: taking jobs again."""
+
+    valid_until: date
+
+
+@dataclass(frozen=True)
+class QuarterFailed:
+    """Below the bar (or over the complaint limit) in `quarter`; a deadline to fix it, or None: cooperation ended."""
+
+    quarter: str
+    average: Decimal | None
+    complaints: int
+    too_many_complaints: bool
+    policy: EvaluationPolicy
+    deadline: date | None
+
+
+@dataclass(frozen=True)
+class RectificationPassed:
+    """Ratings since the notice reached the bar."""
+
+    average: Decimal
+
+
+@dataclass(frozen=True)
+class RectificationMissed:
+    """Still below `bar` at the `deadline`: suspended."""
+
+    deadline: date
+    average: Decimal | None
+    bar: Decimal
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """Staff suspended (with `reason`) or reinstated the merchant."""
+
+    status: MerchantStatus
+    reason: str = ""
+
+
+SupplierNotice = (QualificationExpired | QualificationExpiring | QualificationRenewed | QuarterFailed
+                  | RectificationPassed | RectificationMissed | StatusChanged)
+# The merchant's words for a notice, supplied by bot/ (bot/wording/merchant.py supplier_notice).
+SupplierWording = Callable[[SupplierNotice], str]
+
+
+def _tell(session: AsyncSession, merchant: Merchant, notice: SupplierNotice, say: SupplierWording) -> None:
+    outbox.emit(session, MerchantNote(merchant_id=merchant.id, text=say(notice)))
 
 
 class Evaluation(Timestamped, Base):
@@ -140,7 +210,9 @@ async def average_rating(
 # --- qualification expiry ----------------------------------------------------------------------
 
 
-async def expire_qualifications(*, session: AsyncSession, today: date, policy: EvaluationPolicy) -> dict[str, int]:
+async def expire_qualifications(
+    *, session: AsyncSession, today: date, policy: EvaluationPolicy, say: SupplierWording
+) -> dict[str, int]:
     """Blacklist merchants whose documents expired and warn those expiring within warn_days (once each)."""
     done = {"blacklisted": 0, "warned": 0}
     expired = list(await session.scalars(
@@ -153,9 +225,8 @@ async def expire_qualifications(*, session: AsyncSession, today: date, policy: E
         if not await jobs.claim(session=session, job="qualification_expired", key=f"{m.id}:{m.qualification_expires}"):
             continue
         m.status = MerchantStatus.BLACKLISTED
-        outbox.emit(session, MerchantNote(merchant_id=m.id, text=(
-            f"您的资质文件已于 {m.qualification_expires:%Y-%m-%d} 过期，平台已暂停向您派单。"
-            "请尽快提交更新后的资质，审核通过后即恢复接单。")))
+        assert m.qualification_expires is not None  # the query keeps only expired dates
+        _tell(session, m, QualificationExpired(m.qualification_expires), say)
         done["blacklisted"] += 1
     soon = list(await session.scalars(
         select(Merchant).where(
@@ -167,15 +238,13 @@ async def expire_qualifications(*, session: AsyncSession, today: date, policy: E
     for m in soon:
         if not await jobs.claim(session=session, job="qualification_warning", key=f"{m.id}:{m.qualification_expires}"):
             continue
-        days = (m.qualification_expires - today).days if m.qualification_expires else 0
-        outbox.emit(session, MerchantNote(merchant_id=m.id, text=(
-            f"提醒：您的资质文件将于 {m.qualification_expires:%Y-%m-%d} 到期（还有 {days} 天），"
-            "请提前提交更新，以免影响接单。")))
+        assert m.qualification_expires is not None  # the query keeps only dates within warn_days
+        _tell(session, m, QualificationExpiring(m.qualification_expires, (m.qualification_expires - today).days), say)
         done["warned"] += 1
     return done
 
 
-async def renew(*, session: AsyncSession, merchant: Merchant, until: date, today: date) -> bool:
+async def renew(*, session: AsyncSession, merchant: Merchant, until: date, today: date, say: SupplierWording) -> bool:
     """Record a new expiry date; a merchant blacklisted for expiry is reinstated. True if reinstated."""
     if until < today:
         raise ValueError("new expiry date is in the past")
@@ -183,8 +252,7 @@ async def renew(*, session: AsyncSession, merchant: Merchant, until: date, today
     if merchant.status != MerchantStatus.BLACKLISTED:
         return False
     merchant.status = MerchantStatus.ACTIVE
-    outbox.emit(session, MerchantNote(merchant_id=merchant.id,
-                text=f"您的资质已更新（有效期至 {until:%Y-%m-%d}），已恢复接单。"))
+    _tell(session, merchant, QualificationRenewed(until), say)
     return True
 
 
@@ -192,7 +260,8 @@ async def renew(*, session: AsyncSession, merchant: Merchant, until: date, today
 
 
 async def evaluate_quarter(
-    *, session: AsyncSession, year: int, q: int, today: date, tz: ZoneInfo, policy: EvaluationPolicy
+    *, session: AsyncSession, year: int, q: int, today: date, tz: ZoneInfo, policy: EvaluationPolicy,
+    say: SupplierWording,
 ) -> dict[str, int]:
     """Evaluate every merchant still cooperating for the quarter (year, q); once per merchant."""
     label = quarter_label(year, q)
@@ -220,22 +289,14 @@ async def evaluate_quarter(
             ev.outcome = Outcome.NO_DATA
         elif too_many or (avg is not None and avg < policy.bar):
             ev.outcome = Outcome.FAILED
-            shown = f"业主满意度 {avg} 分" if avg is not None else "暂无评分"
-            why = (f"本季度投诉 {figures.complaints} 起，超过 {policy.max_complaints} 起的上限" if too_many
-                   else f"低于 {policy.bar} 分的标准")
             m.credit_level = LOW_CREDIT
             if prev is not None and prev.outcome == Outcome.FAILED:
                 ev.resolution, ev.resolved_at = Resolution.TERMINATED, utcnow()
                 m.status, m.credit_level = MerchantStatus.TERMINATED, MIN_CREDIT
                 tally["terminated"] += 1
-                outbox.emit(session, MerchantNote(merchant_id=m.id, text=(
-                    f"{label} {shown}，{why}，已连续两个季度未达标，"
-                    "根据合作协议，平台与您的合作到此终止。感谢您此前的服务。")))
             else:
                 ev.deadline = today + timedelta(days=policy.rectification_days)
-                outbox.emit(session, MerchantNote(merchant_id=m.id, text=(
-                    f"整改通知：{label} {shown}，{why}。"
-                    f"请在 {ev.deadline:%Y-%m-%d} 前完成整改；届时仍未达标将暂停接单。")))
+            _tell(session, m, QuarterFailed(label, avg, figures.complaints, too_many, policy, ev.deadline), say)
         else:
             assert avg is not None  # a quarter without ratings took the NO_DATA branch above
             ev.outcome = Outcome.PASSED
@@ -251,7 +312,7 @@ async def evaluate_quarter(
 
 
 async def check_rectification_deadlines(
-    *, session: AsyncSession, today: date, tz: ZoneInfo, policy: EvaluationPolicy
+    *, session: AsyncSession, today: date, tz: ZoneInfo, policy: EvaluationPolicy, say: SupplierWording
 ) -> dict[str, int]:
     """At the deadline: fixed if ratings since the notice reach the bar, otherwise suspended."""
     stmt = select(Evaluation).where(
@@ -274,17 +335,15 @@ async def check_rectification_deadlines(
         if improved:
             ev.resolution = Resolution.FIXED
             merchant.credit_level = DEFAULT_CREDIT
-            outbox.emit(session, MerchantNote(merchant_id=merchant.id,
-                        text=f"整改期内业主满意度 {avg} 分，已达标，感谢配合，请继续保持。"))
+            assert avg is not None  # improved implies an average
+            _tell(session, merchant, RectificationPassed(avg), say)
             tally["fixed"] += 1
         else:
             ev.resolution = Resolution.SUSPENDED
             if merchant.status == MerchantStatus.ACTIVE:
                 merchant.status = MerchantStatus.SUSPENDED
-            shown = f"{avg} 分" if avg is not None else "无新的评价"
-            outbox.emit(session, MerchantNote(merchant_id=merchant.id, text=(
-                f"整改期已到（{ev.deadline:%Y-%m-%d}），期间业主满意度 {shown}，仍未达到 {policy.bar} 分，"
-                "平台暂停向您派单。整改完成后请联系平台恢复。")))
+            assert ev.deadline is not None  # the query keeps only evaluations with a deadline
+            _tell(session, merchant, RectificationMissed(ev.deadline, avg, policy.bar), say)
             tally["suspended"] += 1
     return tally
 
@@ -297,13 +356,10 @@ async def latest_evaluations(*, session: AsyncSession, merchant_id: int, limit: 
     ))
 
 
-async def set_status(*, session: AsyncSession, merchant: Merchant, status: MerchantStatus, reason: str = "") -> None:
+async def set_status(
+    *, session: AsyncSession, merchant: Merchant, status: MerchantStatus, say: SupplierWording, reason: str = ""
+) -> None:
     """Staff suspend or reinstate a merchant; the merchant is told."""
     merchant.status = status
-    if status == MerchantStatus.SUSPENDED:
-        text = "平台已暂停向您派单" + (f"：{reason}" if reason else "。") + " 如有疑问请联系平台。"
-    elif status == MerchantStatus.ACTIVE:
-        text = "您的账号已恢复，可以继续接单。"
-    else:
-        return
-    outbox.emit(session, MerchantNote(merchant_id=merchant.id, text=text))
+    if status in (MerchantStatus.SUSPENDED, MerchantStatus.ACTIVE):
+        _tell(session, merchant, StatusChanged(status, reason), say)

@@ -10,6 +10,7 @@ fix, is overdue.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,7 +19,6 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dialogs import workflow_texts as wt
 from storage import jobs, outbox
 from storage.base import Base, Timestamped, UtcDateTime, aware, utcnow
 from storage.db import rows_affected
@@ -121,6 +121,91 @@ class StepResult:
     work_order: WorkOrder | None = None
 
 
+# --- what people are told (the words: dialogs/workflow_texts.py workorder_notice) ------------------
+
+
+@dataclass(frozen=True)
+class WorkOrderReported:
+    """To staff: a new report, with the time to acknowledge it (urgent ones repeat every `repeat`)."""
+
+    id: int
+    household: str
+    text: str
+    phone: str
+    urgent: bool
+    ack: timedelta
+    repeat: timedelta
+
+
+@dataclass(frozen=True)
+class UrgentStillOpen:
+    """To staff: the `n`th alert about an urgent report nobody has acknowledged (`text` is the newest words)."""
+
+    id: int
+    n: int
+    household: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AckOverdue:
+    """To staff: nobody acknowledged the report within `ack`."""
+
+    id: int
+    ack: timedelta
+    household: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DoneOverdue:
+    """To staff: not fixed within `done`; `staff` is who holds it."""
+
+    id: int
+    done: timedelta
+    staff: str
+    household: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """To the owner: taken on, to be fixed within `done`."""
+
+    id: int
+    done: timedelta
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """To the owner: the staff member now in charge."""
+
+    id: int
+    staff: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """To the owner: fixed, how (`note`), and please rate it."""
+
+    id: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """To the owner: not taken on, and why."""
+
+    id: int
+    note: str
+
+
+WorkOrderNotice = (WorkOrderReported | UrgentStillOpen | AckOverdue | DoneOverdue | Acknowledged | Assigned | Done
+                   | Rejected)
+# The words for a notice, from the caller (owner and staff wording is not the domain's).
+WorkOrderWording = Callable[[WorkOrderNotice], str]
+
+
 async def create(
     *, session: AsyncSession, owner_id: int, community_id: int | None, text: str,
     kind: WorkOrderKind = WorkOrderKind.COMMON,
@@ -133,19 +218,15 @@ async def create(
 
 
 async def open_reported(
-    *, session: AsyncSession, owner: Owner, household: str, text: str, kind: WorkOrderKind, sla: SlaPolicy
+    *, session: AsyncSession, owner: Owner, household: str, text: str, kind: WorkOrderKind, sla: SlaPolicy,
+    say: WorkOrderWording,
 ) -> WorkOrder:
     """A report from an owner: the row plus the first staff alert (urgent ones say they repeat)."""
     row = await create(session=session, owner_id=owner.id, community_id=owner.community_id, text=text, kind=kind)
     rule = sla.of(kind)
-    if kind == WorkOrderKind.URGENT:
-        staff_text = wt.STAFF_URGENT.format(
-            id=row.id, household=household, text=text, phone=owner.phone or "未留",
-            repeat=wt.window(rule.repeat or rule.ack).removesuffix("内"),
-        )
-    else:
-        staff_text = wt.STAFF_WORKORDER.format(id=row.id, household=household, text=text, ack=wt.window(rule.ack))
-    alert_staff(session, row, staff_text, urgent=kind == WorkOrderKind.URGENT)
+    urgent = kind == WorkOrderKind.URGENT
+    reported = WorkOrderReported(row.id, household, text, owner.phone or "", urgent, rule.ack, rule.repeat or rule.ack)
+    alert_staff(session, row, say(reported), urgent=urgent)
     return row
 
 
@@ -214,7 +295,8 @@ async def scope_of(session: AsyncSession, work_order_id: int) -> int | None:
 
 
 async def acknowledge(
-    *, session: AsyncSession, work_order_id: int, staff_id: int, sla: SlaPolicy, in_scope: bool = True
+    *, session: AsyncSession, work_order_id: int, staff_id: int, sla: SlaPolicy, say: WorkOrderWording,
+    in_scope: bool = True,
 ) -> StepResult:
     """Staff take it on; the owner hears when it should be fixed. Stops urgent re-alerts."""
     result = await _step(
@@ -223,14 +305,13 @@ async def acknowledge(
     )
     if result.outcome == Outcome.OK and result.work_order is not None:
         row = result.work_order
-        await _tell_owner(session, row, wt.WORKORDER_ACKNOWLEDGED.format(
-            id=row.id, done=wt.window(sla.of(row.kind).done)))
+        await _tell_owner(session, row, say(Acknowledged(row.id, sla.of(row.kind).done)))
     return result
 
 
 async def assign(
     *, session: AsyncSession, work_order_id: int, staff_id: int, assignee_id: int, assignee_name: str,
-    sla: SlaPolicy, in_scope: bool = True,
+    sla: SlaPolicy, say: WorkOrderWording, in_scope: bool = True,
 ) -> StepResult:
     """Give it to a staff member (acknowledging it too if nobody had)."""
     row = await get(session=session, work_order_id=work_order_id)
@@ -243,15 +324,15 @@ async def assign(
     if result.outcome == Outcome.OK and result.work_order is not None:
         row = result.work_order
         if was_open:
-            await _tell_owner(session, row, wt.WORKORDER_ACKNOWLEDGED.format(
-                id=row.id, done=wt.window(sla.of(row.kind).done)))
+            await _tell_owner(session, row, say(Acknowledged(row.id, sla.of(row.kind).done)))
         else:
-            await _tell_owner(session, row, wt.WORKORDER_ASSIGNED.format(id=row.id, staff=f"管家{assignee_name}"))
+            await _tell_owner(session, row, say(Assigned(row.id, assignee_name)))
     return result
 
 
 async def finish(
-    *, session: AsyncSession, work_order_id: int, staff_id: int, note: str, in_scope: bool = True
+    *, session: AsyncSession, work_order_id: int, staff_id: int, note: str, say: WorkOrderWording,
+    in_scope: bool = True,
 ) -> StepResult:
     """Fixed: the owner hears how, and is asked to rate the fix."""
     now = utcnow()
@@ -264,12 +345,13 @@ async def finish(
         if row.acknowledged_at is None:
             await session.execute(update(WorkOrder).where(WorkOrder.id == row.id).values(
                 acknowledged_at=now, acknowledged_by_staff_id=staff_id))
-        await _tell_owner(session, row, wt.WORKORDER_DONE.format(id=row.id, note=note))
+        await _tell_owner(session, row, say(Done(row.id, note)))
     return result
 
 
 async def reject(
-    *, session: AsyncSession, work_order_id: int, staff_id: int, reason: str, in_scope: bool = True
+    *, session: AsyncSession, work_order_id: int, staff_id: int, reason: str, say: WorkOrderWording,
+    in_scope: bool = True,
 ) -> StepResult:
     """Not the property's to fix (or a duplicate): the owner hears why."""
     result = await _step(
@@ -277,7 +359,7 @@ async def reject(
         status=WorkOrderStatus.REJECTED, rejected_at=utcnow(), note=reason[:1000], closed_by_staff_id=staff_id,
     )
     if result.outcome == Outcome.OK and result.work_order is not None:
-        await _tell_owner(session, result.work_order, wt.WORKORDER_REJECTED.format(id=work_order_id, note=reason))
+        await _tell_owner(session, result.work_order, say(Rejected(work_order_id, reason)))
     return result
 
 
@@ -307,7 +389,9 @@ def done_deadline(row: WorkOrder, sla: SlaPolicy) -> datetime:
     return aware(row.created_at) + sla.of(row.kind).done
 
 
-async def realert_overdue(*, session: AsyncSession, now: datetime, sla: SlaPolicy) -> dict[str, int]:
+async def realert_overdue(
+    *, session: AsyncSession, now: datetime, sla: SlaPolicy, say: WorkOrderWording
+) -> dict[str, int]:
     """Re-alert staff: urgent ones every `repeat` until acknowledged; common ones once per deadline."""
     tally = {"urgent": 0, "ack_overdue": 0, "done_overdue": 0}
     horizon = now - max(sla.common.done, sla.urgent.done) - timedelta(days=7)
@@ -321,19 +405,16 @@ async def realert_overdue(*, session: AsyncSession, now: datetime, sla: SlaPolic
         if row.status == WorkOrderStatus.OPEN and row.kind == WorkOrderKind.URGENT and rule.repeat:
             last = aware(row.last_alert_at or row.created_at)
             if now - last >= rule.repeat and await _repeat_claim(session, row, last):
-                alert_staff(session, row, wt.STAFF_URGENT_AGAIN.format(
-                    id=row.id, n=row.alerts + 1, household=household, text=row.text), urgent=True, at=now)
+                alert_staff(session, row, say(UrgentStillOpen(row.id, row.alerts + 1, household, row.text)),
+                            urgent=True, at=now)
                 tally["urgent"] += 1
             continue
         phases = []
         if row.status == WorkOrderStatus.OPEN and now >= ack_deadline(row, sla):
-            phases.append(("ack", wt.STAFF_WORKORDER_ACK_OVERDUE.format(
-                id=row.id, ack=wt.window(rule.ack).removesuffix("内"), household=household, text=row.text)))
+            phases.append(("ack", say(AckOverdue(row.id, rule.ack, household, row.text))))
         if now >= done_deadline(row, sla):
             staff_name = await _staff_name(session, row.assigned_staff_id or row.acknowledged_by_staff_id)
-            phases.append(("done", wt.STAFF_WORKORDER_DONE_OVERDUE.format(
-                id=row.id, done=wt.window(rule.done).removesuffix("内"), staff=staff_name,
-                household=household, text=row.text)))
+            phases.append(("done", say(DoneOverdue(row.id, rule.done, staff_name, household, row.text))))
         for phase, text in phases:
             if await jobs.claim(session=session, job="workorder_overdue", key=f"{row.id}:{phase}"):
                 alert_staff(session, row, text, at=now)

@@ -11,6 +11,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.common import CliError, run_with_session
+from bot.wording.staff import number_problem
 from dialogs import binding, choices, verification
 from dialogs.form import Invalid
 from storage import communities, owner_export, roster
@@ -126,7 +127,7 @@ def owner_export_cmd(
 
     rows = run_with_session(work)
     table = [[owner_export.cell(v) for v in (p.community, p.building, p.unit, p.room, p.name, p.phone, p.source,
-                                             p.wechat, p.problem)] for p in rows]
+                                             p.wechat, number_problem(p))] for p in rows]
     # Personal data: the file is readable by its owner only.
     target.touch(mode=0o600, exist_ok=True)
     target.chmod(0o600)

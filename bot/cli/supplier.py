@@ -13,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.admin import merchant_app
 from bot.cli.common import CliError, run_with_session
+from bot.report_chart import render_chart
 from bot.settings import Settings
 from bot.sla import sla_policy
+from bot.wording import report
+from bot.wording.merchant import supplier_notice
 from storage import outbox, reports, supplier
 from storage.events import StaffAlert
 from storage.merchants import Merchant
@@ -45,7 +48,8 @@ def merchant_renew(
         )
         if found is None:
             raise CliError(f"no merchant {merchant!r}")
-        reinstated = await supplier.renew(session=session, merchant=found, until=new_date, today=today)
+        reinstated = await supplier.renew(session=session, merchant=found, until=new_date, today=today,
+                                          say=supplier_notice)
         return found.name, reinstated
 
     name, reinstated = run_with_session(work)
@@ -66,8 +70,8 @@ def report_command(
 
     async def work(session: AsyncSession) -> str:
         built = await reports.build(session=session, day=report_day, tz=tz, sla=sla_policy(settings))
-        await asyncio.to_thread(reports.render_chart, built, out)
-        text = reports.render_text(built)
+        await asyncio.to_thread(render_chart, built, out)
+        text = report.render_text(built)
         if post:
             outbox.emit(session, StaffAlert(text=text, photo_path=str(out.resolve())))
         return text

@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.commands.registry import Button, CommandContext, CommandResult, UsageError, command, is_id
+from bot.wording.broadcast import SKIP_LABELS
+from bot.wording.staff import segment_problem
 from storage import broadcast_decisions, broadcasts, segments
 from storage.base import aware
 from storage.broadcast_decisions import Verdict
 from storage.broadcasts import (
     CHANNEL_LABELS,
     KIND_LABELS,
-    SKIP_LABELS,
     Broadcast,
     BroadcastStatus,
 )
@@ -78,7 +79,7 @@ async def _draft(
     try:
         segment = segments.parse(seg_text)
     except segments.SegmentError as exc:
-        return CommandResult(f"目标写法有误：{exc}\n发送 /help broadcast 查看写法。")
+        return CommandResult(f"目标写法有误：{segment_problem(exc)}\n发送 /help broadcast 查看写法。")
     refused = _notice_refusal(ctx, segment, reason)
     if refused:
         return CommandResult(refused)

@@ -10,6 +10,7 @@ import re
 
 from bot.commands.registry import CommandContext, CommandResult, UsageError, command
 from bot.commands.workorder_cmds import sla_of
+from dialogs import workflow_texts as wt
 from storage import complaints
 from storage.base import aware
 from storage.feedback import COMPLAINT_LABELS, Bearer, ComplaintStatus
@@ -92,7 +93,7 @@ async def ack(ctx: CommandContext, args: str) -> CommandResult:
     assert ctx.staff is not None
     step = await complaints.acknowledge(
         session=ctx.session, complaint_id=complaint_id, staff_id=ctx.staff.id, sla=sla_of(ctx),
-        in_scope=await _in_scope(ctx, complaint_id))
+        in_scope=await _in_scope(ctx, complaint_id), say=wt.complaint_notice)
     return _answer(step, complaint_id, f"✅ 已受理投诉 T{complaint_id}，已通知业主。")
 
 
@@ -121,7 +122,7 @@ async def close_complaint(ctx: CommandContext, args: str) -> CommandResult:
     assert ctx.staff is not None
     step = await complaints.resolve(
         session=ctx.session, complaint_id=complaint_id, staff_id=ctx.staff.id, note=note, compensation_fen=fen,
-        bearer=bearer, in_scope=await _in_scope(ctx, complaint_id))
+        bearer=bearer, in_scope=await _in_scope(ctx, complaint_id), say=wt.complaint_notice)
     paid = ""
     if fen:
         who = "由商家承担，将从其下期结算中扣除" if bearer == Bearer.MERCHANT else "由平台承担"

@@ -20,6 +20,9 @@ from bot.commands.registry import (
     help_text,
     is_id,
 )
+from bot.report_chart import render_chart
+from bot.wording import report as report_words
+from bot.wording.merchant import supplier_notice
 from storage import dispatch, feedback, households, merchants, reports, supplier
 from storage.base import aware
 from storage.merchants import Merchant, MerchantStatus
@@ -129,13 +132,14 @@ async def merchant(ctx: CommandContext, args: str) -> CommandResult:
     if action in ("suspend", "暂停"):
         if m.status == MerchantStatus.TERMINATED:
             return CommandResult(f"{m.name} 已终止合作。")
-        await supplier.set_status(session=ctx.session, merchant=m, status=MerchantStatus.SUSPENDED, reason=reason.strip())
+        await supplier.set_status(session=ctx.session, merchant=m, status=MerchantStatus.SUSPENDED,
+                                  reason=reason.strip(), say=supplier_notice)
         return CommandResult(f"已暂停 {m.name}（#{m.id}）接单，并已通知商家。")
     if m.status == MerchantStatus.BLACKLISTED:
         return CommandResult(f"{m.name} 因资质过期被列入黑名单，请先更新资质：butler merchant renew {m.id} --until YYYY-MM-DD")
     if m.status == MerchantStatus.TERMINATED:
         return CommandResult(f"{m.name} 已终止合作，不能恢复。")
-    await supplier.set_status(session=ctx.session, merchant=m, status=MerchantStatus.ACTIVE)
+    await supplier.set_status(session=ctx.session, merchant=m, status=MerchantStatus.ACTIVE, say=supplier_notice)
     return CommandResult(f"已恢复 {m.name}（#{m.id}）接单，并已通知商家。")
 
 
@@ -230,6 +234,6 @@ async def report(ctx: CommandContext, args: str) -> CommandResult:
     )
     folder = Path(ctx.services.get("report_dir") or tempfile.gettempdir())
     path = folder / f"report-{day:%Y%m%d}-{ctx.staff.id if ctx.staff else 0}.png"
-    await asyncio.to_thread(reports.render_chart, built, path)
-    return CommandResult(reports.render_text(built), photo_path=str(path))
+    await asyncio.to_thread(render_chart, built, path)
+    return CommandResult(report_words.render_text(built), photo_path=str(path))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.commands.registry import CommandContext, CommandResult, UsageError, command
+from bot.wording.staff import number_problem
 from storage import household_card, households, owner_export
 from storage.base import aware
 from storage.communities import Community
@@ -168,6 +169,6 @@ async def owners_list(ctx: CommandContext, args: str) -> CommandResult:
     if not rows:
         return CommandResult("没有号码无效或联系不上的业主。")
     out = [f"号码需要核实：{len(rows)} 人" + (f"（显示前 {INVALID_LIMIT} 人）" if len(rows) > INVALID_LIMIT else "")]
-    out += [f"· {p.community} {p.household} {p.name or '（未留姓名）'} {p.phone or '—'}｜{p.problem}"
+    out += [f"· {p.community} {p.household} {p.name or '（未留姓名）'} {p.phone or '—'}｜{number_problem(p)}"
             for p in rows[:INVALID_LIMIT]]
     return CommandResult("\n".join(out))

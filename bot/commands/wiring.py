@@ -8,9 +8,14 @@ from decimal import Decimal
 from bot.commands.delivery import WeChatGateway
 from bot.commands.service import policy_from
 from bot.outbox_relay import OutboxRelay
+from bot.report_chart import render_chart
 from bot.runtime import Runtime
 from bot.sla import sla_policy
-from scheduler.context import JobContext, SchedulerConfig
+from bot.wording import report
+from bot.wording.broadcast import sender_report
+from bot.wording.merchant import supplier_notice
+from bot.wording.staff import REPOST_WORDING, amount_unconfirmed
+from scheduler.context import JobContext, JobWording, SchedulerConfig
 from storage.broadcast_delivery import BroadcastSender, SendConfig
 from storage.supplier import EvaluationPolicy
 
@@ -24,7 +29,8 @@ def build_sender(runtime: Runtime, relay: OutboxRelay) -> BroadcastSender:
         rate_per_second=s.broadcast_rate_per_second, mass_batch_size=s.broadcast_mass_batch,
         lease_seconds=s.broadcast_lease_seconds, rate_limit_pause_seconds=s.broadcast_rate_limit_pause_seconds,
     )
-    return BroadcastSender(runtime.sessions, gateway, policy_from(runtime), config, on_outbox=relay.kick)
+    return BroadcastSender(runtime.sessions, gateway, policy_from(runtime), config, on_outbox=relay.kick,
+                           say=sender_report)
 
 
 def scheduler_config(runtime: Runtime) -> SchedulerConfig:
@@ -58,6 +64,12 @@ def job_context(runtime: Runtime, relay: OutboxRelay, sender: BroadcastSender) -
     """The context every job of this process shares (Services.job_context passes its own sender)."""
     return JobContext(
         sessions=runtime.sessions, kv=runtime.kv, tz=runtime.tz, config=scheduler_config(runtime),
-        broadcasts=sender, on_outbox=relay.kick,
+        broadcasts=sender, on_outbox=relay.kick, wording=job_wording(),
     )
+
+
+def job_wording() -> JobWording:
+    """The merchant and staff tables the scheduled jobs word their notices with."""
+    return JobWording(supplier=supplier_notice, report_text=report.render_text, report_chart=render_chart,
+                      amount_unconfirmed=amount_unconfirmed, reposted=REPOST_WORDING)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.commands.registry import CommandContext, CommandResult, UsageError, command
+from dialogs import workflow_texts as wt
 from storage import workorders
 from storage.base import aware
 from storage.staff import Staff
@@ -99,7 +100,7 @@ async def ack(ctx: CommandContext, args: str) -> CommandResult:
     assert ctx.staff is not None
     result = await workorders.acknowledge(
         session=ctx.session, work_order_id=wo_id, staff_id=ctx.staff.id, sla=sla_of(ctx),
-        in_scope=await _in_scope(ctx, wo_id))
+        in_scope=await _in_scope(ctx, wo_id), say=wt.workorder_notice)
     return _answer(result, wo_id, f"✅ 已受理工单 W{wo_id}，已通知业主。")
 
 
@@ -128,7 +129,7 @@ async def assign(ctx: CommandContext, args: str) -> CommandResult:
     assert ctx.staff is not None
     result = await workorders.assign(
         session=ctx.session, work_order_id=wo_id, staff_id=ctx.staff.id, assignee_id=member.id,
-        assignee_name=member.name, sla=sla_of(ctx), in_scope=await _in_scope(ctx, wo_id))
+        assignee_name=member.name, sla=sla_of(ctx), in_scope=await _in_scope(ctx, wo_id), say=wt.workorder_notice)
     return _answer(result, wo_id, f"✅ 工单 W{wo_id} 已指派给 {member.name}。")
 
 
@@ -144,7 +145,7 @@ async def done(ctx: CommandContext, args: str) -> CommandResult:
     assert ctx.staff is not None
     result = await workorders.finish(
         session=ctx.session, work_order_id=wo_id, staff_id=ctx.staff.id, note=note.strip(),
-        in_scope=await _in_scope(ctx, wo_id))
+        in_scope=await _in_scope(ctx, wo_id), say=wt.workorder_notice)
     return _answer(result, wo_id, f"✅ 工单 W{wo_id} 已完成，已通知业主：{note.strip()}")
 
 
@@ -160,5 +161,5 @@ async def reject(ctx: CommandContext, args: str) -> CommandResult:
     assert ctx.staff is not None
     result = await workorders.reject(
         session=ctx.session, work_order_id=wo_id, staff_id=ctx.staff.id, reason=reason.strip(),
-        in_scope=await _in_scope(ctx, wo_id))
+        in_scope=await _in_scope(ctx, wo_id), say=wt.workorder_notice)
     return _answer(result, wo_id, f"工单 W{wo_id} 已标记为不受理，已告知业主原因。")

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from storage.merchants import MerchantStatus
 from storage.money import format_yuan
 from storage.orders import Order
+from storage.supplier import (
+    QualificationExpired,
+    QualificationExpiring,
+    QualificationRenewed,
+    QuarterFailed,
+    RectificationMissed,
+    RectificationPassed,
+    StatusChanged,
+    SupplierNotice,
+)
 
 CARD_REPOSTED = "\n（已重新发布，请在新消息中接单）"
 JOB_CANCELLED = "订单 {code}（{service}）已取消，请不要上门。给您带来不便，敬请谅解。"
@@ -37,3 +48,61 @@ def job_settled(order: Order) -> str:
     return JOB_SETTLED.format(code=order.code, service=order.service.name, amount=format_yuan(order.amount_fen),
                               method=order.payment_method or METHOD_UNKNOWN, commission=format_yuan(commission),
                               payout=format_yuan(payout))
+
+
+# --- supplier management (storage/supplier.py decides, these words tell the merchant) -------------
+QUALIFICATION_EXPIRED = ("您的资质文件已于 {day:%Y-%m-%d} 过期，平台已暂停向您派单。"
+                         "请尽快提交更新后的资质，审核通过后即恢复接单。")
+QUALIFICATION_EXPIRING = ("提醒：您的资质文件将于 {day:%Y-%m-%d} 到期（还有 {days} 天），"
+                          "请提前提交更新，以免影响接单。")
+QUALIFICATION_RENEWED = "您的资质已更新（有效期至 {day:%Y-%m-%d}），已恢复接单。"
+QUARTER_SCORE = "业主满意度 {average} 分"
+QUARTER_NO_SCORE = "暂无评分"
+QUARTER_TOO_MANY_COMPLAINTS = "本季度投诉 {complaints} 起，超过 {limit} 起的上限"
+QUARTER_BELOW_BAR = "低于 {bar} 分的标准"
+COOPERATION_ENDED = ("{quarter} {shown}，{why}，已连续两个季度未达标，"
+                     "根据合作协议，平台与您的合作到此终止。感谢您此前的服务。")
+RECTIFICATION_NOTICE = ("整改通知：{quarter} {shown}，{why}。"
+                        "请在 {deadline:%Y-%m-%d} 前完成整改；届时仍未达标将暂停接单。")
+RECTIFICATION_PASSED = "整改期内业主满意度 {average} 分，已达标，感谢配合，请继续保持。"
+RECTIFICATION_MISSED = ("整改期已到（{deadline:%Y-%m-%d}），期间业主满意度 {shown}，仍未达到 {bar} 分，"
+                        "平台暂停向您派单。整改完成后请联系平台恢复。")
+RECTIFICATION_SCORE = "{average} 分"
+RECTIFICATION_NO_SCORE = "无新的评价"
+SUSPENDED_BY_STAFF = "平台已暂停向您派单{reason} 如有疑问请联系平台。"
+SUSPENDED_REASON = "：{reason}"
+SUSPENDED_NO_REASON = "。"
+REINSTATED_BY_STAFF = "您的账号已恢复，可以继续接单。"
+
+
+def supplier_notice(notice: SupplierNotice) -> str:
+    """What the merchant reads about their qualification, quarter or status (storage.supplier.SupplierWording)."""
+    match notice:
+        case QualificationExpired(expired_on=day):
+            return QUALIFICATION_EXPIRED.format(day=day)
+        case QualificationExpiring(expires_on=day, days_left=days):
+            return QUALIFICATION_EXPIRING.format(day=day, days=days)
+        case QualificationRenewed(valid_until=day):
+            return QUALIFICATION_RENEWED.format(day=day)
+        case QuarterFailed():
+            return _quarter_failed(notice)
+        case RectificationPassed(average=average):
+            return RECTIFICATION_PASSED.format(average=average)
+        case RectificationMissed(deadline=deadline, average=average, bar=bar):
+            shown = RECTIFICATION_NO_SCORE if average is None else RECTIFICATION_SCORE.format(average=average)
+            return RECTIFICATION_MISSED.format(deadline=deadline, shown=shown, bar=bar)
+        case StatusChanged(status=MerchantStatus.SUSPENDED, reason=reason):
+            tail = SUSPENDED_REASON.format(reason=reason) if reason else SUSPENDED_NO_REASON
+            return SUSPENDED_BY_STAFF.format(reason=tail)
+        case StatusChanged():
+            return REINSTATED_BY_STAFF
+    raise TypeError(f"no merchant wording for {notice!r}")
+
+
+def _quarter_failed(notice: QuarterFailed) -> str:
+    shown = QUARTER_NO_SCORE if notice.average is None else QUARTER_SCORE.format(average=notice.average)
+    why = (QUARTER_TOO_MANY_COMPLAINTS.format(complaints=notice.complaints, limit=notice.policy.max_complaints)
+           if notice.too_many_complaints else QUARTER_BELOW_BAR.format(bar=notice.policy.bar))
+    if notice.deadline is None:
+        return COOPERATION_ENDED.format(quarter=notice.quarter, shown=shown, why=why)
+    return RECTIFICATION_NOTICE.format(quarter=notice.quarter, shown=shown, why=why, deadline=notice.deadline)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.devtools.wechat_sender import text_xml
+from bot.wording import report as report_words
 from dialogs import names, texts
 from storage import reports
 from storage.db import unit_of_work
@@ -77,7 +78,7 @@ async def test_enabled_lines_only_and_a_disabled_service_is_refused_and_counted(
     assert "未开通但有业主问" in report and f"【{place.community}】补课 2" in report
     async with unit_of_work(hub.runtime.sessions) as session:
         built = await reports.build(session=session, day=date.fromisoformat(today(hub)), tz=hub.runtime.tz)
-    assert f"【{place.community}】补课 2" in reports.render_text(built)
+    assert f"【{place.community}】补课 2" in report_words.render_text(built)
 
 
 async def test_a_service_switched_off_inside_a_line_and_a_start_date(hub: Hub) -> None:

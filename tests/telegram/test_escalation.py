@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.app import RELAY
+from bot.wording.staff import REPOST_WORDING
 from storage import dispatch, orders, staff
 from storage.base import utcnow
 from storage.db import unit_of_work
@@ -29,7 +30,8 @@ async def _escalate(tg: TgHub, minutes: float) -> list[int]:
     while True:
         async with unit_of_work(tg.hub.runtime.sessions) as session:
             batch = await dispatch.escalate_unaccepted(
-                session=session, now=utcnow() + timedelta(minutes=minutes), timeout=TIMEOUT, tz=tg.hub.runtime.tz
+                session=session, now=utcnow() + timedelta(minutes=minutes), timeout=TIMEOUT, tz=tg.hub.runtime.tz,
+                say=REPOST_WORDING,
             )
         if not batch:
             return done

@@ -10,6 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
+from bot.wording.merchant import supplier_notice
 from storage import complaints, feedback, orders, supplier
 from storage.base import utcnow
 from storage.catalog import Service, get_service_by_name
@@ -130,7 +131,7 @@ async def test_complaints_against_a_merchant_fail_its_quarter_even_with_good_rat
                 c.created_at = inside
     async with unit_of_work(hub.runtime.sessions) as session:
         await supplier.evaluate_quarter(session=session, year=year, q=q, today=date.today(), tz=TZ,
-                                        policy=supplier.EvaluationPolicy())
+                                        policy=supplier.EvaluationPolicy(), say=supplier_notice)
         (ev,) = [e for e in await supplier.latest_evaluations(session=session, merchant_id=merchant_id)
                  if e.quarter == supplier.quarter_label(year, q)]
     assert ev.outcome == "failed" and ev.complaints == 4 and ev.deadline is not None

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.app import RELAY
 from bot.outbox_relay import OutboxRelay, UnhandledOutboxKind
+from bot.wording import report as report_words
 from scheduler.jobs import run_job
 from storage import dispatch, events, outbox, reports
 from storage.base import utcnow
@@ -141,7 +142,7 @@ async def test_a_row_failing_repeatedly_is_parked_counted_in_metrics_and_the_dai
         assert parked and float(parked[0].split()[1]) >= 1
         async with hub.runtime.sessions() as session:
             built = await reports.build(session=session, day=utcnow().astimezone(TZ).date(), tz=TZ)
-        assert "发送失败已搁置的消息" in reports.render_text(built)
+        assert "发送失败已搁置的消息" in report_words.render_text(built)
     finally:
         await hub.client.close()
 

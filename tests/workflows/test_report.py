@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot import report_chart
+from bot.wording import report as report_words
 from storage import reports, workorders
 from storage.db import unit_of_work
 from storage.feedback import open_complaint
@@ -39,7 +41,7 @@ async def test_the_report_counts_work_orders_urgent_ones_missed_deadlines_and_co
         complaint.created_at = morning
     async with hub.runtime.sessions() as session:
         built = await reports.build(session=session, day=DAY, tz=TZ)
-    text = reports.render_text(built)
+    text = report_words.render_text(built)
     assert "物业工单：新增 2（紧急 1），完成 1，超时 1（未及时受理 1，未按时完成 0）⚠️" in text
     # The complaint's 30-minute acknowledgement deadline fell that day and was missed.
     assert "投诉：新增 1，结案 0，超时 1 ⚠️" in text
@@ -47,7 +49,7 @@ async def test_the_report_counts_work_orders_urgent_ones_missed_deadlines_and_co
 
 def test_the_chart_is_labelled_in_chinese_with_the_font_shipped_by_a_package(tmp_path: Path) -> None:
     assert any(r.startswith("mplfonts") for r in requires("butler-hub") or [])  # a pip dependency, not apt
-    font = reports._cjk_font()
+    font = report_chart._cjk_font()
     assert font == "Noto Sans CJK SC"
     report = DailyReport(
         day=DAY, channels_used=[], surveys_by_channel={}, broadcast_sent=0, broadcast_owners=0,
@@ -57,5 +59,5 @@ def test_the_chart_is_labelled_in_chinese_with_the_font_shipped_by_a_package(tmp
     with warnings.catch_warnings():
         # matplotlib warns "Glyph … missing from font(s)" for every character it cannot draw.
         warnings.simplefilter("error")
-        path = reports.render_chart(report, tmp_path / "chart.png")
+        path = report_chart.render_chart(report, tmp_path / "chart.png")
     assert path.stat().st_size > 10_000
