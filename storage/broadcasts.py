@@ -359,15 +359,28 @@ async def confirm(*, session: AsyncSession, broadcast: Broadcast, now: datetime)
     broadcast.status = BroadcastStatus.SCHEDULED if later else BroadcastStatus.QUEUED
 
 
-async def cancel(*, session: AsyncSession, broadcast: Broadcast, now: datetime) -> int:
-    """Cancel a broadcast that has not finished; pending recipients are skipped as cancelled."""
+async def cancel(*, session: AsyncSession, broadcast: Broadcast, now: datetime) -> int | None:
+    """Cancel a broadcast that has not finished; pending recipients are skipped as cancelled.
+
+    One conditional update decides it: a sender finishing the broadcast at the same moment either
+    commits DONE first (then this returns None and changes nothing) or finds it cancelled. Setting
+    the status on the loaded row instead overwrote a DONE committed in between.
+    """
+    decided = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id,
+               Broadcast.status.not_in([BroadcastStatus.DONE, BroadcastStatus.CANCELLED]))
+        .values(status=BroadcastStatus.CANCELLED, finished_at=now.astimezone(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(broadcast, ["status", "finished_at"])
+    if not rows_affected(decided):
+        return None
     result = await session.execute(
         update(Delivery)
         .where(Delivery.broadcast_id == broadcast.id, Delivery.status == DeliveryStatus.PENDING)
         .values(status=DeliveryStatus.SKIPPED, reason="cancelled", channel=None)
     )
-    broadcast.status = BroadcastStatus.CANCELLED
-    broadcast.finished_at = now.astimezone(UTC)
     return rows_affected(result)
 
 

@@ -321,6 +321,8 @@ async def cancel_broadcast(ctx: CommandContext, args: str) -> CommandResult:
     if row.status in (BroadcastStatus.DONE, BroadcastStatus.CANCELLED):
         return CommandResult(f"广播 #{row.id} 已{'完成' if row.status == BroadcastStatus.DONE else '取消'}，无法取消。")
     skipped = await broadcasts.cancel(session=ctx.session, broadcast=row, now=ctx.clock())
+    if skipped is None:  # finished or cancelled by someone else a moment ago
+        return CommandResult(f"广播 #{row.id} 已{'完成' if row.status == BroadcastStatus.DONE else '取消'}，无法取消。")
     tail = f"，{skipped} 位未发送的业主不再发送" if skipped else ""
     return CommandResult(f"已取消广播 #{row.id}{tail}。")
 
