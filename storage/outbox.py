@@ -78,6 +78,7 @@ async def claim_pending(
         .where(
             OutboxEvent.processed_at.is_(None),
             OutboxEvent.send_started_at.is_(None),  # a recorded send is never claimed again
+            OutboxEvent.parked_at.is_(None),  # set aside for a person: re-claiming it only re-parks it
             OutboxEvent.attempts < max_attempts,
             OutboxEvent.kind.in_(kinds),
         )

@@ -71,7 +71,9 @@ async def _forget_test_rows(sessions) -> None:  # type: ignore[no-untyped-def]
         await session.execute(delete(outbox.OutboxEvent).where(outbox.OutboxEvent.kind.in_([First.kind, Second.kind])))
 
 
-async def test_a_row_that_does_not_decode_is_parked_with_its_reason_not_retried(backend, fake_wechat) -> None:  # type: ignore[no-untyped-def]
+async def test_a_row_that_does_not_decode_is_parked_with_its_reason_not_retried(backend, fake_wechat, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
     from sqlalchemy import select
 
     from storage.events import JobOffered
@@ -90,8 +92,11 @@ async def test_a_row_that_does_not_decode_is_parked_with_its_reason_not_retried(
             bad = outbox.OutboxEvent(kind=JobOffered.kind, payload={"order": "A1"})
             session.add(bad)
             good = outbox.emit(session, JobOffered(order_id=99))
-        await relay.drain()
-        await relay.drain()  # a second pass does not pick the parked row up again
+        with caplog.at_level(logging.ERROR, logger="bot.outbox_relay"):
+            await relay.drain()
+            await relay.drain()  # a second pass does not pick the parked row up again
+        parked_logs = [r for r in caplog.records if f"#{bad.id} parked" in r.getMessage()]
+        assert len(parked_logs) == 1, [r.getMessage() for r in parked_logs]
         async with unit_of_work(runtime.sessions) as session:
             rows = {r.id: r for r in await session.scalars(
                 select(outbox.OutboxEvent).where(outbox.OutboxEvent.id.in_([bad.id, good.id])))}
