@@ -36,9 +36,6 @@ ON_ACCOUNT_WORDS = "记入本月物业账单"
 # The one-tap answers under the question (WeChat msgmenu); a tap sends these words back.
 OWNER_TAPS = ("确认金额", "金额有误")
 # Merchant- and staff-facing.
-MSG_ASKED = "金额 {amount} 元（{method}）已发给业主确认，业主确认后本单即完成。"
-MSG_ALREADY_ASKED = "本单金额正在等待业主确认，请勿重复提交。"
-MSG_ON_ACCOUNT_UNVERIFIED = "该业主的房屋尚未核实，不能挂账，请选择其他付款方式。"
 STAFF_HIGH = "【金额待确认】订单 {code}（{service}）商家{merchant}登记 {amount}元（{method}），{why}，已请业主在微信确认后再记账。"
 MERCHANT_CONFIRMED = (
     "业主已确认：订单 {code} 已完成，金额 {amount} 元（{method}），平台佣金 {commission} 元，应结算给您 {payout} 元。"
@@ -66,8 +63,9 @@ class Gate(StrEnum):
     """What happens to an amount a merchant reported."""
 
     RECORD = "record"  # within the limits: completed now
-    ASK_OWNER = "ask_owner"  # waits for the owner's 确认金额
-    REFUSE = "refuse"
+    ASK_OWNER = "ask_owner"  # waits for the owner's 确认金额 (the order's proposed amount and method)
+    ALREADY_ASKED = "already_asked"  # refused: an amount already waits for the owner
+    ON_ACCOUNT_UNVERIFIED = "on_account_unverified"  # refused: 挂账 needs a verified home
 
 
 def _method_words(method: str) -> str:
@@ -77,15 +75,15 @@ def _method_words(method: str) -> str:
 async def gate(
     *, session: AsyncSession, order: Order, merchant: Merchant, amount_fen: int, method: PaymentMethod,
     policy: AmountPolicy,
-) -> tuple[Gate, str]:
+) -> Gate:
     """Record now, or ask the owner first (the proposal and the messages are queued), or refuse."""
     if order.proposed_amount_fen is not None:
-        return Gate.REFUSE, MSG_ALREADY_ASKED
+        return Gate.ALREADY_ASKED
     if method == PaymentMethod.ON_ACCOUNT and order.owner.binding_status != BindingStatus.VERIFIED:
-        return Gate.REFUSE, MSG_ON_ACCOUNT_UNVERIFIED
+        return Gate.ON_ACCOUNT_UNVERIFIED
     why = await limits.why_confirm(session=session, order=order, amount_fen=amount_fen, method=method, policy=policy)
     if why is None:
-        return Gate.RECORD, ""
+        return Gate.RECORD
     order.proposed_amount_fen, order.proposed_method, order.proposed_at = amount_fen, method.value, utcnow()
     amount = format_yuan(amount_fen)
     log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=f"登记金额 {amount}元 {method}，待业主确认")
@@ -97,7 +95,7 @@ async def gate(
         outbox.emit(session, StaffAlert(text=STAFF_HIGH.format(
             code=order.code, service=order.service.name, merchant=merchant.name, amount=amount, method=method, why=why,
         )))
-    return Gate.ASK_OWNER, MSG_ASKED.format(amount=amount, method=method)
+    return Gate.ASK_OWNER
 
 
 async def awaiting_owner(*, session: AsyncSession, owner_id: int) -> Order | None:

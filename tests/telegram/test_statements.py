@@ -14,6 +14,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
+from bot.wording.merchant import STEP_WORDING
 from storage import amounts, catalog, communities, dispatch, merchants, orders
 from storage.db import create_engine, create_session_factory, unit_of_work
 from storage.money import PaymentMethod
@@ -65,7 +66,8 @@ async def _seed(url: str) -> dict[str, object]:
                                             today=when.date())
                 assert won.won
                 step = await dispatch.advance(session=session, order_id=order.id, telegram_id=merchant.telegram_id,
-                                              target=OrderStatus.COMPLETED, amount_fen=fen, method=method)
+                                              target=OrderStatus.COMPLETED, amount_fen=fen, method=method,
+                                              say=STEP_WORDING)
                 assert step.ok
                 if step.pending_owner:  # 挂账 waits for the owner's 确认金额 (issue 14): given here
                     waiting = await amounts.awaiting_owner(session=session, owner_id=owners[who].id)
