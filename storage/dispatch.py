@@ -35,7 +35,7 @@ from storage.events import (
 )
 from storage.limits import AmountPolicy
 from storage.merchants import Merchant, MerchantStatus, Refusal
-from storage.money import PaymentMethod, format_yuan, owner_yuan, settle
+from storage.money import PaymentMethod, format_yuan, settle
 from storage.orders import (
     OPEN_STATUSES,
     STATUS_LABELS,
@@ -149,47 +149,30 @@ class StepWording(Protocol):
         """The note to the merchant who no longer holds the job."""
         ...
 
-# What the owner reads at each step; {service} {code} are filled in.
-OWNER_TEXTS: dict[OrderStatus, str] = {
-    OrderStatus.ACCEPTED: "您预约的{service}（订单 {code}）已由{merchant}接单，上门前会按您留的电话联系您。",
-    OrderStatus.ON_THE_WAY: "您预约的{service}（订单 {code}）：师傅已出发，请保持电话畅通。",
-    OrderStatus.ARRIVED: "您预约的{service}（订单 {code}）：师傅已到达，请开门接待。",
-    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额{amount}元（{method}）。款项由物业统一代收。如有问题，请回复“人工”联系管家。",
-    OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。管家会联系您重新安排，您也可以回复“人工”。",
-}
-ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"
+    def owner_update(self, order: Order, status: OrderStatus) -> str:
+        """The owner's notice when their order reaches `status` (dialogs/texts.py owner_text)."""
+        ...
 
+    def owner_amount_ask(self, order: Order, amount_fen: int, method: PaymentMethod) -> str:
+        """The owner's question: is this amount right? (storage/amounts.py)"""
+        ...
 
-def owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
-    """What the owner reads when their order reaches `status`."""
-    values = {
-        "service": order.service.name,
-        "code": order.code,
-        "merchant": order.merchant.name if order.merchant else "服务人员",
-        "amount": owner_yuan(order.amount_fen or 0),
-        # Owners never read 挂账: it is 记入物业账单 to them.
-        "method": "记入物业账单" if order.payment_method == PaymentMethod.ON_ACCOUNT else order.payment_method or "",
-        "reason": order.failure_reason or "原因未说明",
-    }
-    values.update(extra)
-    text = OWNER_TEXTS[status].format(**values)
-    if status == OrderStatus.COMPLETED and order.payment_method == PaymentMethod.ON_ACCOUNT:
-        text = text.replace("款项由物业统一代收。", ON_ACCOUNT_SUFFIX)
-    return text
-
+    def staff_amount_alert(self, order: Order, merchant_name: str, amount_fen: int, method: PaymentMethod, why: str) -> str:
+        """To staff: an unusual amount waits for the owner (`why`: storage.limits.why_confirm)."""
+        ...
 
 # A status as the owner reads it in a notice's keyword (never 商家; short enough for a `phrase`).
 _OWNER_STATUS = {OrderStatus.ACCEPTED: "已接单", OrderStatus.ON_THE_WAY: "师傅已出发", OrderStatus.ARRIVED: "师傅已到达",
                  OrderStatus.COMPLETED: "已完成", OrderStatus.FAILED: "未能完成", OrderStatus.CANCELLED: "已取消"}
 
 
-def _notify_owner(session: AsyncSession, order: Order, status: OrderStatus, title: str) -> None:
+def _notify_owner(session: AsyncSession, order: Order, status: OrderStatus, title: str, say: StepWording) -> None:
     # `fields` are the notice's parts for a template's keywords (issue 12: WeChat shows no first/remark).
     fields = {"service": order.service.name, "code": order.code, "status": _OWNER_STATUS.get(status, title),
               "worker": order.merchant.name if order.merchant else "",
               "time": order.scheduled_at.isoformat() if order.scheduled_at else ""}
     outbox.emit(
-        session, OwnerNotice(openid=order.owner.openid, text=owner_text(order, status), notice=True, title=title,
+        session, OwnerNotice(openid=order.owner.openid, text=say.owner_update(order, status), notice=True, title=title,
         fields=fields
     ))
 
@@ -230,6 +213,7 @@ async def accept(
     now: datetime | None = None,
     head_start: timedelta = timedelta(0),
     wecom_userid: str | None = None,
+    say: StepWording,
 ) -> AcceptResult:
     """A merchant pressed 接单: the first eligible press wins; everyone else learns why not.
 
@@ -251,7 +235,7 @@ async def accept(
         return AcceptResult(AcceptOutcome.HELD_FOR_HIGH_CREDIT, order, merchant, wait_seconds=wait)
     if order.status == OrderStatus.PENDING_DISPATCH and await _take(session, order, merchant, now):
         log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note="接单")
-        _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单")
+        _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单", say)
         outbox.emit(session, JobTaken(order_id=order.id))
         return AcceptResult(AcceptOutcome.WON, order, merchant)
     await session.refresh(order)
@@ -309,7 +293,7 @@ async def advance(
         assert amount_fen is not None and method is not None
         verdict = await amounts.gate(
             session=session, order=order, merchant=merchant, amount_fen=amount_fen, method=method,
-            policy=policy or AmountPolicy(),
+            policy=policy or AmountPolicy(), say=say,
         )
         if verdict != amounts.Gate.RECORD:
             asked = verdict == amounts.Gate.ASK_OWNER
@@ -326,7 +310,7 @@ async def advance(
     note = f"{format_yuan(order.amount_fen or 0)}元 {method}" if target == OrderStatus.COMPLETED else reason
     log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=note)
     await session.flush()
-    _notify_owner(session, order, target, f"订单{STATUS_LABELS[target]}")
+    _notify_owner(session, order, target, f"订单{STATUS_LABELS[target]}", say)
     outbox.emit(session, JobProgress(order_id=order.id))
     if target == OrderStatus.COMPLETED:
         outbox.emit(session, JobCompleted(order_id=order.id))
@@ -449,7 +433,7 @@ async def assign(
     if previous is not None and previous.id != merchant.id:
         outbox.emit(session, MerchantNote(
             merchant_id=previous.id, text=say.reassigned(Reassigned(order.code, order.service.name))))
-    _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单")
+    _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单", say)
     outbox.emit(session, JobTaken(order_id=order.id, assigned=True))
     return StepResult(True, Step.ASSIGNED, order, merchant_name=merchant.name)
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.telegram.cards import JobCb
 from bot.telegram.service import TelegramService
 from bot.wording import merchant as words
+from bot.wording.steps import STEP_WORDING
 from storage import dispatch
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ async def accept_job(query: CallbackQuery, callback_data: JobCb, tg: TelegramSer
         return await dispatch.accept(
             session=session, order_id=callback_data.order_id, telegram_id=query.from_user.id, today=tg.today(),
             head_start=timedelta(seconds=tg.runtime.settings.dispatch_high_credit_head_start_seconds),
+            say=STEP_WORDING,
         )
 
     try:

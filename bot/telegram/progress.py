@@ -20,6 +20,7 @@ from bot.telegram import cards
 from bot.telegram.cards import STEP_TARGETS, PayCb, StepCb
 from bot.telegram.service import TelegramService
 from bot.wording import merchant as words
+from bot.wording.steps import STEP_WORDING
 from storage import dispatch, merchants
 from storage.dispatch import Step, StepResult
 from storage.money import PAYMENT_METHODS, InvalidAmount, format_yuan, parse_yuan
@@ -62,7 +63,7 @@ def _reply(result: StepResult) -> str:
 async def _advance(tg: TelegramService, order_id: int, telegram_id: int, target: OrderStatus, **kw: object) -> StepResult:
     async def work(session: AsyncSession) -> StepResult:
         return await dispatch.advance(
-            session=session, order_id=order_id, telegram_id=telegram_id, target=target, say=words.STEP_WORDING, **kw  # type: ignore[arg-type]  # kw are advance()'s optional keywords, passed through untyped
+            session=session, order_id=order_id, telegram_id=telegram_id, target=target, say=STEP_WORDING, **kw  # type: ignore[arg-type]  # kw are advance()'s optional keywords, passed through untyped
         )
 
     try:

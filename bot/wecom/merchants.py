@@ -24,6 +24,7 @@ from bot.wecom import cards
 from bot.wecom.client import WeComClient
 from bot.wecom.webhook import ButtonPress, MemberText, WeComEvent
 from bot.wording import merchant as words
+from bot.wording.steps import STEP_WORDING
 from storage import dispatch
 from storage.db import unit_of_work
 from storage.dispatch import AcceptOutcome, Step, StepResult
@@ -186,6 +187,7 @@ class WeComMerchants:
             return await dispatch.accept(
                 session=session, order_id=data.order_id, wecom_userid=press.userid, today=self.today(),
                 head_start=timedelta(seconds=self.runtime.settings.dispatch_high_credit_head_start_seconds),
+                say=STEP_WORDING,
             )
 
         try:
@@ -214,7 +216,7 @@ class WeComMerchants:
     async def _advance(self, userid: str, order_id: int, target: OrderStatus, **kw: Any) -> StepResult:
         async def work(session: AsyncSession) -> StepResult:
             return await dispatch.advance(session=session, order_id=order_id, wecom_userid=userid, target=target,
-                                          say=words.STEP_WORDING, **kw)
+                                          say=STEP_WORDING, **kw)
 
         try:
             return await self.transaction(work)

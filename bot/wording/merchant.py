@@ -6,8 +6,6 @@ from storage.amounts import Gate
 from storage.dispatch import (
     AcceptOutcome,
     AcceptResult,
-    FailureReported,
-    Reassigned,
     Step,
     StepResult,
 )
@@ -117,22 +115,27 @@ def step_reply(result: StepResult, *, busy: str) -> str:
     return STEP_REFUSALS[result.step]
 
 
+AMOUNT_CONFIRMED = (
+    "业主已确认：订单 {code} 已完成，金额 {amount} 元（{method}），平台佣金 {commission} 元，应结算给您 {payout} 元。"
+)
+AMOUNT_DISPUTED = "业主对订单 {code}（{service}）登记的金额 {amount} 元有异议，暂不记账，平台管家会联系您核对。"
+
+
+class _AmountNotes:
+    """storage.amounts.AmountNotes: the owner's answer to an amount, as the merchant reads it."""
+
+    def confirmed(self, order: Order) -> str:
+        return AMOUNT_CONFIRMED.format(code=order.code, amount=format_yuan(order.amount_fen or 0),
+                                       method=order.payment_method, commission=format_yuan(order.commission_fen or 0),
+                                       payout=format_yuan(order.payout_fen or 0))
+
+    def disputed(self, code: str, service: str, amount_fen: int) -> str:
+        return AMOUNT_DISPUTED.format(code=code, service=service, amount=format_yuan(amount_fen))
+
+
+AMOUNT_NOTES = _AmountNotes()
+
 REASSIGNED = "订单 {code}（{service}）已由平台改派给其他商家，您无需再上门。"
-FAILURE_ALERT = "订单 {code}（{service}）商家{merchant}反馈无法完成：{reason}。请联系业主重新安排。"  # to staff
-
-
-class _StepWording:
-    """storage.dispatch.StepWording: the staff alert after 无法完成 and the note to a merchant taken off a job."""
-
-    def failure_alert(self, failure: FailureReported) -> str:
-        return FAILURE_ALERT.format(code=failure.code, service=failure.service, merchant=failure.merchant,
-                                    reason=failure.reason)
-
-    def reassigned(self, reassigned: Reassigned) -> str:
-        return REASSIGNED.format(code=reassigned.code, service=reassigned.service)
-
-
-STEP_WORDING = _StepWording()
 
 
 def job_cancelled(order: Order) -> str:

@@ -107,3 +107,7 @@ def assign_reply(result: StepResult) -> str:
         merchant_id=result.merchant_id, refusal=REFUSALS[result.refusal] if result.refusal else "",
         status=order.status_label if order is not None else "",
     )
+
+
+FAILURE_ALERT = "订单 {code}（{service}）商家{merchant}反馈无法完成：{reason}。请联系业主重新安排。"
+AMOUNT_HIGH = "【金额待确认】订单 {code}（{service}）商家{merchant}登记 {amount}元（{method}），{why}，已请业主在微信确认后再记账。"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.app import RELAY
-from bot.wording import merchant as merchant_words
 from bot.wording import staff as staff_words
 from bot.wording.staff import REPOST_WORDING
+from bot.wording.steps import STEP_WORDING
 from storage import dispatch, orders, staff
 from storage.base import utcnow
 from storage.db import unit_of_work
@@ -85,7 +85,7 @@ async def test_timeout_reposts_once_alerts_staff_then_staff_assign(tg_hub: TgHub
         async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
             return await dispatch.assign(
                 session=session, order_code=order_code, merchant_id=world.merchant_ids[merchant],
-                staff_id=staff_id or world.staff_id, say=merchant_words.STEP_WORDING,
+                staff_id=staff_id or world.staff_id, say=STEP_WORDING,
             )
 
     assert not (await assign("张师傅", order_code="NOPE42")).ok
