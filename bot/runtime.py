@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.settings import Settings
 from bot.sla import sla_policy
 from bot.wechat.client import WeChatClient
+from bot.wording.merchant import AMOUNT_NOTES
 from dialogs.context import HubContext
 from dialogs.guard import ContentGuard
 from nlu import Parser, create_parser
@@ -41,7 +42,7 @@ class Runtime:
             handoff_idle_seconds=self.settings.handoff_idle_seconds,
             sla=sla_policy(self.settings), hotline=self.settings.hotline,  # issue 16 / 13: workflows, urgent
             limits=self.settings.owner_limits(),
-            confirm_ttl_seconds=self.settings.confirm_ttl_seconds,
+            confirm_ttl_seconds=self.settings.confirm_ttl_seconds, amount_notes=AMOUNT_NOTES,
         )
 
     async def aclose(self) -> None:

@@ -23,9 +23,12 @@ async def answer(env: Env) -> str | None:
     order = await amounts.awaiting_owner(session=env.session, owner_id=env.owner.id)
     if order is None:
         return texts.AMOUNT_NONE
+    notes = env.ctx.amount_notes
+    if notes is None:
+        raise RuntimeError("the hub context has no amount_notes (bot/runtime.py sets them)")
     if word in CONFIRM_WORDS:
-        return await amounts.confirm(session=env.session, order=order)
-    amount, method = await amounts.dispute(session=env.session, order=order)
+        return await amounts.confirm(session=env.session, order=order, owner_text=texts.owner_text, say=notes)
+    amount, method = await amounts.dispute(session=env.session, order=order, say=notes)
     outbox.emit(env.session, StaffAlert(text=texts.STAFF_AMOUNT_DISPUTED.format(
         code=order.code, service=order.service.name, amount=amount, method=method,
         phone=f"{people.label(env.owner)}，{order.contact_phone or env.owner.phone or '未留电话'}",

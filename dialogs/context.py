@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.guard import ContentGuard
 from nlu.parser import Parser
+from storage.amounts import AmountNotes
 from storage.kv import KeyValueStore
 from storage.limits import OwnerLimits
 from storage.workorders import SlaPolicy
@@ -41,6 +42,8 @@ class HubContext:
     limits: OwnerLimits = field(default_factory=OwnerLimits)
     # A "please confirm" question (dialogs/confirm.py) lapses after this; a later 是 acts on nothing.
     confirm_ttl_seconds: int = DEFAULT_CONFIRM_TTL_SECONDS
+    # The merchant's words for an owner's answer to an amount (bot/wording/merchant.py, set by bot/runtime.py).
+    amount_notes: AmountNotes | None = None
 
     def now(self) -> datetime:
         """Current time in the configured time zone."""

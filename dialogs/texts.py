@@ -3,6 +3,11 @@
 Templates use str.format fields; every text here passes the content guard before it is sent.
 """
 
+from __future__ import annotations
+
+from storage.money import PaymentMethod, owner_yuan
+from storage.orders import Order, OrderStatus
+
 WELCOME = "您好，欢迎关注！我是智能管家，可以帮您预约家政、维修等管家服务，查物业费和订单。"
 OFFER_BINDING = "第一次使用请先回复“绑定”，绑定房屋只需一分钟。"
 MENU_HEADER = "我们的管家服务有："
@@ -194,3 +199,49 @@ ALSO_LATER = "您还提到“{text}”，这件办完后请再发给我一次。
 OWNER_STATUS = {"pending_dispatch": "等待接单", "accepted": "已接单"}
 # An address with nothing else, from an owner not yet bound (the NLU never binds on an address alone).
 ADDRESS_ALONE = "您是想绑定房屋吗？请回复“绑定”，我一步步帮您办好。"
+
+
+# What the owner reads at each step; {service} {code} are filled in.
+OWNER_TEXTS: dict[OrderStatus, str] = {
+    OrderStatus.ACCEPTED: "您预约的{service}（订单 {code}）已由{merchant}接单，上门前会按您留的电话联系您。",
+    OrderStatus.ON_THE_WAY: "您预约的{service}（订单 {code}）：师傅已出发，请保持电话畅通。",
+    OrderStatus.ARRIVED: "您预约的{service}（订单 {code}）：师傅已到达，请开门接待。",
+    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额{amount}元（{method}）。款项由物业统一代收。如有问题，请回复“人工”联系管家。",
+    OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。管家会联系您重新安排，您也可以回复“人工”。",
+}
+ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"
+COLLECTED_BY_PROPERTY = "款项由物业统一代收。"  # replaced by ON_ACCOUNT_SUFFIX for 挂账
+WORKER = "服务人员"
+ON_BILL = "记入物业账单"
+NO_REASON = "原因未说明"
+
+
+def owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
+    """What the owner reads when their order reaches `status`."""
+    values = {
+        "service": order.service.name,
+        "code": order.code,
+        "merchant": order.merchant.name if order.merchant else WORKER,
+        "amount": owner_yuan(order.amount_fen or 0),
+        # Owners never read 挂账: it is 记入物业账单 to them.
+        "method": ON_BILL if order.payment_method == PaymentMethod.ON_ACCOUNT else order.payment_method or "",
+        "reason": order.failure_reason or NO_REASON,
+    }
+    values.update(extra)
+    text = OWNER_TEXTS[status].format(**values)
+    if status == OrderStatus.COMPLETED and order.payment_method == PaymentMethod.ON_ACCOUNT:
+        text = text.replace(COLLECTED_BY_PROPERTY, ON_ACCOUNT_SUFFIX)
+    return text
+
+
+# The amount a merchant reported, for the owner to confirm (storage/amounts.py; never 挂账 or 商家).
+AMOUNT_ASK = (
+    "您的订单 {code}（{service}）服务人员登记的金额是 {amount}元，付款方式：{method}。\n"
+    "金额无误请点击或回复“确认金额”；不对请点“金额有误”，管家会联系您。"
+)
+AMOUNT_ASK_ON_ACCOUNT = "记入本月物业账单"
+
+
+def amount_ask(order: Order, amount_fen: int, method: PaymentMethod) -> str:
+    words = AMOUNT_ASK_ON_ACCOUNT if method == PaymentMethod.ON_ACCOUNT else method
+    return AMOUNT_ASK.format(code=order.code, service=order.service.name, amount=owner_yuan(amount_fen), method=words)

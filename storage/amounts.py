@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -23,27 +24,25 @@ from storage.events import JobCompleted, JobProgress, MerchantNote, OwnerNotice,
 from storage.household_claims import working_deadline
 from storage.limits import AmountPolicy
 from storage.merchants import Merchant
-from storage.money import PaymentMethod, format_yuan, owner_yuan, settle
+from storage.money import PaymentMethod, format_yuan, settle
 from storage.orders import OPEN_STATUSES, Order, OrderStatus, log_event
 from storage.owners import BindingStatus
 
-# Owner-facing (the owner never reads 挂账 or 商家).
-OWNER_ASK = (
-    "您的订单 {code}（{service}）服务人员登记的金额是 {amount}元，付款方式：{method}。\n"
-    "金额无误请点击或回复“确认金额”；不对请点“金额有误”，管家会联系您。"
-)
-ON_ACCOUNT_WORDS = "记入本月物业账单"
 # The one-tap answers under the question (WeChat msgmenu); a tap sends these words back.
 OWNER_TAPS = ("确认金额", "金额有误")
 # Merchant- and staff-facing.
-MSG_ASKED = "金额 {amount} 元（{method}）已发给业主确认，业主确认后本单即完成。"
-MSG_ALREADY_ASKED = "本单金额正在等待业主确认，请勿重复提交。"
-MSG_ON_ACCOUNT_UNVERIFIED = "该业主的房屋尚未核实，不能挂账，请选择其他付款方式。"
-STAFF_HIGH = "【金额待确认】订单 {code}（{service}）商家{merchant}登记 {amount}元（{method}），{why}，已请业主在微信确认后再记账。"
-MERCHANT_CONFIRMED = (
-    "业主已确认：订单 {code} 已完成，金额 {amount} 元（{method}），平台佣金 {commission} 元，应结算给您 {payout} 元。"
-)
-MERCHANT_DISPUTED = "业主对订单 {code}（{service}）登记的金额 {amount} 元有异议，暂不记账，平台管家会联系您核对。"
+
+
+class AmountNotes(Protocol):
+    """The merchant's words for the owner's answer (bot/wording/merchant.py AMOUNT_NOTES)."""
+
+    def confirmed(self, order: Order) -> str:
+        """The owner confirmed: the order is completed and settled."""
+        ...
+
+    def disputed(self, code: str, service: str, amount_fen: int) -> str:
+        """The owner says the amount is wrong: nothing was recorded."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -66,38 +65,31 @@ class Gate(StrEnum):
     """What happens to an amount a merchant reported."""
 
     RECORD = "record"  # within the limits: completed now
-    ASK_OWNER = "ask_owner"  # waits for the owner's 确认金额
-    REFUSE = "refuse"
-
-
-def _method_words(method: str) -> str:
-    return ON_ACCOUNT_WORDS if method == PaymentMethod.ON_ACCOUNT else method
+    ASK_OWNER = "ask_owner"  # waits for the owner's 确认金额 (the order's proposed amount and method)
+    ALREADY_ASKED = "already_asked"  # refused: an amount already waits for the owner
+    ON_ACCOUNT_UNVERIFIED = "on_account_unverified"  # refused: 挂账 needs a verified home
 
 
 async def gate(
     *, session: AsyncSession, order: Order, merchant: Merchant, amount_fen: int, method: PaymentMethod,
-    policy: AmountPolicy,
-) -> tuple[Gate, str]:
+    policy: AmountPolicy, say: dispatch.StepWording,
+) -> Gate:
     """Record now, or ask the owner first (the proposal and the messages are queued), or refuse."""
     if order.proposed_amount_fen is not None:
-        return Gate.REFUSE, MSG_ALREADY_ASKED
+        return Gate.ALREADY_ASKED
     if method == PaymentMethod.ON_ACCOUNT and order.owner.binding_status != BindingStatus.VERIFIED:
-        return Gate.REFUSE, MSG_ON_ACCOUNT_UNVERIFIED
+        return Gate.ON_ACCOUNT_UNVERIFIED
     why = await limits.why_confirm(session=session, order=order, amount_fen=amount_fen, method=method, policy=policy)
     if why is None:
-        return Gate.RECORD, ""
+        return Gate.RECORD
     order.proposed_amount_fen, order.proposed_method, order.proposed_at = amount_fen, method.value, utcnow()
     amount = format_yuan(amount_fen)
     log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=f"登记金额 {amount}元 {method}，待业主确认")
     outbox.emit(session, OwnerNotice(openid=order.owner.openid, notice=True, title="请确认服务金额",
-                menu=tuple(OWNER_TAPS), text=OWNER_ASK.format(code=order.code, service=order.service.name,
-                                                             amount=owner_yuan(amount_fen),
-                                      method=_method_words(method))))
+                menu=tuple(OWNER_TAPS), text=say.owner_amount_ask(order, amount_fen, method)))
     if why != "挂账":  # an unusual amount is worth a look; a plain 挂账 only needs the owner
-        outbox.emit(session, StaffAlert(text=STAFF_HIGH.format(
-            code=order.code, service=order.service.name, merchant=merchant.name, amount=amount, method=method, why=why,
-        )))
-    return Gate.ASK_OWNER, MSG_ASKED.format(amount=amount, method=method)
+        outbox.emit(session, StaffAlert(text=say.staff_amount_alert(order, merchant.name, amount_fen, method, why)))
+    return Gate.ASK_OWNER
 
 
 async def awaiting_owner(*, session: AsyncSession, owner_id: int) -> Order | None:
@@ -109,8 +101,11 @@ async def awaiting_owner(*, session: AsyncSession, owner_id: int) -> Order | Non
     return await dispatch.lock_order(session, found) if found is not None else None
 
 
-async def confirm(*, session: AsyncSession, order: Order) -> str:
-    """The owner confirmed: the order completes with the proposed amount; returns the owner's text."""
+async def confirm(
+    *, session: AsyncSession, order: Order, owner_text: Callable[[Order, OrderStatus], str], say: AmountNotes
+) -> str:
+    """The owner confirmed: the order completes with the proposed amount; returns the owner's text (worded by
+    `owner_text`, dialogs/texts.py)."""
     assert order.proposed_amount_fen is not None and order.proposed_method is not None
     amount, method = order.proposed_amount_fen, PaymentMethod(order.proposed_method)
     order.move_to(OrderStatus.COMPLETED)
@@ -122,22 +117,20 @@ async def confirm(*, session: AsyncSession, order: Order) -> str:
     outbox.emit(session, JobCompleted(order_id=order.id))
     if order.merchant_id is not None:
         outbox.emit(session, MerchantNote(merchant_id=order.merchant_id,
-                    text=MERCHANT_CONFIRMED.format(
-                        code=order.code, amount=format_yuan(amount), method=method,
-                        commission=format_yuan(order.commission_fen or 0), payout=format_yuan(order.payout_fen or 0),
-                    )))
-    return dispatch.owner_text(order, OrderStatus.COMPLETED)
+                    text=say.confirmed(order)))
+    return owner_text(order, OrderStatus.COMPLETED)
 
 
-async def dispute(*, session: AsyncSession, order: Order) -> tuple[str, str]:
+async def dispute(*, session: AsyncSession, order: Order, say: AmountNotes) -> tuple[str, str]:
     """The owner says the amount is wrong: nothing is recorded; returns (amount, method words)."""
     assert order.proposed_amount_fen is not None and order.proposed_method is not None
-    amount, method = format_yuan(order.proposed_amount_fen), order.proposed_method
+    amount_fen, method = order.proposed_amount_fen, order.proposed_method
+    amount = format_yuan(amount_fen)
     order.proposed_amount_fen = order.proposed_method = order.proposed_at = None
     log_event(session=session, order=order, actor="owner", note=f"业主对金额 {amount}元 {method} 有异议")
     if order.merchant_id is not None:
         outbox.emit(session, MerchantNote(merchant_id=order.merchant_id,
-                    text=MERCHANT_DISPUTED.format(code=order.code, service=order.service.name, amount=amount)))
+                    text=say.disputed(order.code, order.service.name, amount_fen)))
     return amount, method
 
 

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -34,8 +34,8 @@ from storage.events import (
     StaffAlert,
 )
 from storage.limits import AmountPolicy
-from storage.merchants import Merchant, MerchantStatus
-from storage.money import PaymentMethod, format_yuan, owner_yuan, settle
+from storage.merchants import Merchant, MerchantStatus, Refusal
+from storage.money import PaymentMethod, format_yuan, settle
 from storage.orders import (
     OPEN_STATUSES,
     STATUS_LABELS,
@@ -46,6 +46,9 @@ from storage.orders import (
     log_event,
 )
 from storage.staff import Staff
+
+if TYPE_CHECKING:
+    from storage.amounts import Gate  # amounts imports this module
 
 DEFAULT_ACCEPT_TIMEOUT = timedelta(minutes=15)
 
@@ -64,12 +67,13 @@ class AcceptOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class AcceptResult:
-    """The outcome of a press and the words to show the presser."""
+    """The outcome of a press (worded for the presser by bot/wording/merchant.py accept_reply)."""
 
     outcome: AcceptOutcome
-    message: str
     order: Order | None = None
     merchant: Merchant | None = None
+    refusal: Refusal | None = None  # why, when INELIGIBLE
+    wait_seconds: int = 0  # how long still, when HELD_FOR_HIGH_CREDIT
 
     @property
     def won(self) -> bool:
@@ -77,65 +81,98 @@ class AcceptResult:
         return self.outcome == AcceptOutcome.WON
 
 
+class Step(StrEnum):
+    """How a progress step or a staff assignment ended (worded by bot/wording/merchant.py and staff.py)."""
+
+    DONE = "done"  # advanced to `target`
+    ALLOWED = "allowed"  # can_advance: the step may be taken
+    AMOUNT_GATE = "amount_gate"  # storage/amounts.py decided: asked the owner, or refused (`gate`)
+    ASSIGNED = "assigned"
+    BUSY = "busy"  # the transport failed to run the step (the transports word it)
+    CLOSED = "closed"  # cancelled, finished or unknown
+    NOT_HOLDER = "not_holder"
+    NEED_AMOUNT = "need_amount"
+    NEED_REASON = "need_reason"
+    BAD_TRANSITION = "bad_transition"  # the order's status does not allow `target`
+    NOT_STAFF = "not_staff"
+    NO_ORDER = "no_order"  # no order with code `code`
+    NO_RIGHT = "no_right"  # the staff member may not act in the order's community
+    NO_MERCHANT = "no_merchant"  # no merchant with id `merchant_id`
+    INELIGIBLE = "ineligible"  # `merchant_name` may not take it (`refusal`)
+    JUST_TAKEN = "just_taken"  # another press won while staff assigned
+    ALREADY_HOLDS = "already_holds"  # `merchant_name` already holds it
+    CANNOT_ASSIGN = "cannot_assign"  # the order's status does not allow an assignment
+
+
 @dataclass(frozen=True)
 class StepResult:
-    """Outcome of a progress step or a staff assignment: ok, and what to tell the actor."""
+    """Outcome of a progress step or a staff assignment: ok, why, and what the wording needs."""
 
     ok: bool
-    message: str
+    step: Step
     order: Order | None = None
     pending_owner: bool = False  # the amount waits for the owner's confirmation (storage/amounts.py)
+    target: OrderStatus | None = None
+    refusal: Refusal | None = None
+    merchant_name: str = ""
+    merchant_id: int | None = None
+    code: str = ""  # the order code staff typed (NO_ORDER)
+    gate: Gate | None = None  # the amount's fate (AMOUNT_GATE)
 
 
-MSG_WON = "接单成功"
-MSG_TAKEN = "手慢了，这单已被其他商家接走"
-MSG_NOT_MERCHANT = "您还不是平台登记的商家，请联系平台登记"
-MSG_CLOSED = "该订单已取消或已结束"
-MSG_ALREADY_YOURS = "这单已经是您的了"
-MSG_NOT_HOLDER = "只有接单的商家可以更新这个订单"
-MSG_HELD = "本单目前优先由高信用商家接单，{seconds} 秒后如仍无人接单，您就可以接了"
+@dataclass(frozen=True)
+class FailureReported:
+    """To staff: the holder could not finish the job."""
 
-# What the owner reads at each step; {service} {code} are filled in.
-OWNER_TEXTS: dict[OrderStatus, str] = {
-    OrderStatus.ACCEPTED: "您预约的{service}（订单 {code}）已由{merchant}接单，上门前会按您留的电话联系您。",
-    OrderStatus.ON_THE_WAY: "您预约的{service}（订单 {code}）：师傅已出发，请保持电话畅通。",
-    OrderStatus.ARRIVED: "您预约的{service}（订单 {code}）：师傅已到达，请开门接待。",
-    OrderStatus.COMPLETED: "您预约的{service}（订单 {code}）已完成，金额{amount}元（{method}）。款项由物业统一代收。如有问题，请回复“人工”联系管家。",
-    OrderStatus.FAILED: "很抱歉，您预约的{service}（订单 {code}）本次未能完成（{reason}）。管家会联系您重新安排，您也可以回复“人工”。",
-}
-ON_ACCOUNT_SUFFIX = "本单已记入您本月的物业账单，月底统一结算。"
+    code: str
+    service: str
+    merchant: str
+    reason: str
 
 
-def owner_text(order: Order, status: OrderStatus, **extra: str) -> str:
-    """What the owner reads when their order reaches `status`."""
-    values = {
-        "service": order.service.name,
-        "code": order.code,
-        "merchant": order.merchant.name if order.merchant else "服务人员",
-        "amount": owner_yuan(order.amount_fen or 0),
-        # Owners never read 挂账: it is 记入物业账单 to them.
-        "method": "记入物业账单" if order.payment_method == PaymentMethod.ON_ACCOUNT else order.payment_method or "",
-        "reason": order.failure_reason or "原因未说明",
-    }
-    values.update(extra)
-    text = OWNER_TEXTS[status].format(**values)
-    if status == OrderStatus.COMPLETED and order.payment_method == PaymentMethod.ON_ACCOUNT:
-        text = text.replace("款项由物业统一代收。", ON_ACCOUNT_SUFFIX)
-    return text
+@dataclass(frozen=True)
+class Reassigned:
+    """To the merchant who held a job staff gave to someone else."""
 
+    code: str
+    service: str
+
+
+class StepWording(Protocol):
+    """Staff's and merchants' words for what a step tells them (bot/wording/merchant.py STEP_WORDING)."""
+
+    def failure_alert(self, failure: FailureReported) -> str:
+        """The staff alert after 无法完成."""
+        ...
+
+    def reassigned(self, reassigned: Reassigned) -> str:
+        """The note to the merchant who no longer holds the job."""
+        ...
+
+    def owner_update(self, order: Order, status: OrderStatus) -> str:
+        """The owner's notice when their order reaches `status` (dialogs/texts.py owner_text)."""
+        ...
+
+    def owner_amount_ask(self, order: Order, amount_fen: int, method: PaymentMethod) -> str:
+        """The owner's question: is this amount right? (storage/amounts.py)"""
+        ...
+
+    def staff_amount_alert(self, order: Order, merchant_name: str, amount_fen: int, method: PaymentMethod, why: str) -> str:
+        """To staff: an unusual amount waits for the owner (`why`: storage.limits.why_confirm)."""
+        ...
 
 # A status as the owner reads it in a notice's keyword (never 商家; short enough for a `phrase`).
 _OWNER_STATUS = {OrderStatus.ACCEPTED: "已接单", OrderStatus.ON_THE_WAY: "师傅已出发", OrderStatus.ARRIVED: "师傅已到达",
                  OrderStatus.COMPLETED: "已完成", OrderStatus.FAILED: "未能完成", OrderStatus.CANCELLED: "已取消"}
 
 
-def _notify_owner(session: AsyncSession, order: Order, status: OrderStatus, title: str) -> None:
+def _notify_owner(session: AsyncSession, order: Order, status: OrderStatus, title: str, say: StepWording) -> None:
     # `fields` are the notice's parts for a template's keywords (issue 12: WeChat shows no first/remark).
     fields = {"service": order.service.name, "code": order.code, "status": _OWNER_STATUS.get(status, title),
               "worker": order.merchant.name if order.merchant else "",
               "time": order.scheduled_at.isoformat() if order.scheduled_at else ""}
     outbox.emit(
-        session, OwnerNotice(openid=order.owner.openid, text=owner_text(order, status), notice=True, title=title,
+        session, OwnerNotice(openid=order.owner.openid, text=say.owner_update(order, status), notice=True, title=title,
         fields=fields
     ))
 
@@ -176,6 +213,7 @@ async def accept(
     now: datetime | None = None,
     head_start: timedelta = timedelta(0),
     wecom_userid: str | None = None,
+    say: StepWording,
 ) -> AcceptResult:
     """A merchant pressed 接单: the first eligible press wins; everyone else learns why not.
 
@@ -185,27 +223,27 @@ async def accept(
     now = now or utcnow()
     merchant = await merchants.acting(session=session, telegram_id=telegram_id, wecom_userid=wecom_userid)
     if merchant is None:
-        return AcceptResult(AcceptOutcome.NOT_MERCHANT, MSG_NOT_MERCHANT)
+        return AcceptResult(AcceptOutcome.NOT_MERCHANT)
     order = await session.get(Order, order_id)
     if order is None:
-        return AcceptResult(AcceptOutcome.CLOSED, MSG_CLOSED, merchant=merchant)
+        return AcceptResult(AcceptOutcome.CLOSED, merchant=merchant)
     reason = merchant.refusal_reason(service_id=order.service_id, community_id=order.community_id, today=today)
     if reason is not None:
-        return AcceptResult(AcceptOutcome.INELIGIBLE, reason, order, merchant)
+        return AcceptResult(AcceptOutcome.INELIGIBLE, order, merchant, refusal=reason)
     wait = await _head_start_left(session, order, merchant, now=now, today=today, head_start=head_start)
     if wait is not None:
-        return AcceptResult(AcceptOutcome.HELD_FOR_HIGH_CREDIT, MSG_HELD.format(seconds=wait), order, merchant)
+        return AcceptResult(AcceptOutcome.HELD_FOR_HIGH_CREDIT, order, merchant, wait_seconds=wait)
     if order.status == OrderStatus.PENDING_DISPATCH and await _take(session, order, merchant, now):
         log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note="接单")
-        _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单")
+        _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单", say)
         outbox.emit(session, JobTaken(order_id=order.id))
-        return AcceptResult(AcceptOutcome.WON, MSG_WON, order, merchant)
+        return AcceptResult(AcceptOutcome.WON, order, merchant)
     await session.refresh(order)
     if order.merchant_id == merchant.id and order.status != OrderStatus.CANCELLED:
-        return AcceptResult(AcceptOutcome.ALREADY_YOURS, MSG_ALREADY_YOURS, order, merchant)
+        return AcceptResult(AcceptOutcome.ALREADY_YOURS, order, merchant)
     if order.status in (OrderStatus.CANCELLED, OrderStatus.FAILED) or order.merchant_id is None:
-        return AcceptResult(AcceptOutcome.CLOSED, MSG_CLOSED, order, merchant)
-    return AcceptResult(AcceptOutcome.TAKEN, MSG_TAKEN, order, merchant)
+        return AcceptResult(AcceptOutcome.CLOSED, order, merchant)
+    return AcceptResult(AcceptOutcome.TAKEN, order, merchant)
 
 
 async def _head_start_left(
@@ -236,35 +274,34 @@ async def advance(
     reason: str = "",
     policy: AmountPolicy | None = None,
     wecom_userid: str | None = None,
+    say: StepWording,
 ) -> StepResult:
     """The merchant holding the job reports 已出发/已到达/已完成/无法完成; the owner is told."""
     order = await lock_order(session, order_id)
     if order is None:
-        return StepResult(False, MSG_CLOSED)
+        return StepResult(False, Step.CLOSED)
     merchant = await merchants.acting(session=session, telegram_id=telegram_id, wecom_userid=wecom_userid)
     if merchant is None or order.merchant_id != merchant.id:
-        return StepResult(False, MSG_NOT_HOLDER, order)
+        return StepResult(False, Step.NOT_HOLDER, order)
     if target == OrderStatus.COMPLETED and (amount_fen is None or method is None):
-        return StepResult(False, "请先填写金额和付款方式", order)
+        return StepResult(False, Step.NEED_AMOUNT, order)
     if target == OrderStatus.FAILED and not reason.strip():
-        return StepResult(False, "请说明无法完成的原因", order)
+        return StepResult(False, Step.NEED_REASON, order)
     if target == OrderStatus.COMPLETED and target in TRANSITIONS[OrderStatus(order.status)]:
         from storage import amounts  # amounts completes orders through this module: imported late
 
         assert amount_fen is not None and method is not None
-        verdict, why = await amounts.gate(
+        verdict = await amounts.gate(
             session=session, order=order, merchant=merchant, amount_fen=amount_fen, method=method,
-            policy=policy or AmountPolicy(),
+            policy=policy or AmountPolicy(), say=say,
         )
         if verdict != amounts.Gate.RECORD:
             asked = verdict == amounts.Gate.ASK_OWNER
-            return StepResult(asked, why, order, pending_owner=asked)
+            return StepResult(asked, Step.AMOUNT_GATE, order, pending_owner=asked, gate=verdict)
     try:
         order.move_to(target)
     except InvalidTransition:
-        return StepResult(
-            False, f"订单当前为「{order.status_label}」，不能改为「{STATUS_LABELS[target]}」", order
-        )
+        return StepResult(False, Step.BAD_TRANSITION, order, target=target)
     if target == OrderStatus.COMPLETED:
         assert amount_fen is not None and method is not None
         settle(order, amount_fen=amount_fen, method=method)
@@ -273,15 +310,14 @@ async def advance(
     note = f"{format_yuan(order.amount_fen or 0)}元 {method}" if target == OrderStatus.COMPLETED else reason
     log_event(session=session, order=order, actor=f"merchant:{merchant.id}", note=note)
     await session.flush()
-    _notify_owner(session, order, target, f"订单{STATUS_LABELS[target]}")
+    _notify_owner(session, order, target, f"订单{STATUS_LABELS[target]}", say)
     outbox.emit(session, JobProgress(order_id=order.id))
     if target == OrderStatus.COMPLETED:
         outbox.emit(session, JobCompleted(order_id=order.id))
     if target == OrderStatus.FAILED:
-        outbox.emit(session, StaffAlert(
-            text=f"订单 {order.code}（{order.service.name}）商家{merchant.name}反馈无法完成：{order.failure_reason}。请联系业主重新安排。",
-        ))
-    return StepResult(True, STATUS_LABELS[target], order)
+        failure = FailureReported(order.code, order.service.name, merchant.name, order.failure_reason or "")
+        outbox.emit(session, StaffAlert(text=say.failure_alert(failure)))
+    return StepResult(True, Step.DONE, order, target=target)
 
 
 async def eligible_merchants(*, session: AsyncSession, order: Order, today: date, limit: int = 5) -> list[Merchant]:
@@ -357,51 +393,49 @@ async def escalate_unaccepted(
 
 async def assign(
     *, session: AsyncSession, order_code: str, merchant_id: int, staff_id: int, now: datetime | None = None,
-    today: date | None = None,
+    today: date | None = None, say: StepWording,
 ) -> StepResult:
     """Staff assign (or reassign) a job to a merchant: `/assign ORDER MERCHANT`."""
     now = now or utcnow()
     today = today or now.date()
     member = await session.get(Staff, staff_id)
     if member is None:
-        return StepResult(False, "您不是登记的工作人员")
+        return StepResult(False, Step.NOT_STAFF)
     found = await session.scalar(select(Order.id).where(Order.code == order_code.strip().upper()))
     order = await lock_order(session, found) if found is not None else None
     if order is None:
-        return StepResult(False, f"没有找到订单 {order_code}")
+        return StepResult(False, Step.NO_ORDER, code=order_code)
     if not member.can_act_in(order.community_id):
-        return StepResult(False, "您无权处理该小区的订单", order)
+        return StepResult(False, Step.NO_RIGHT, order)
     merchant = await merchants.get(session=session, merchant_id=merchant_id)
     if merchant is None:
-        return StepResult(False, f"没有编号为 {merchant_id} 的商家", order)
+        return StepResult(False, Step.NO_MERCHANT, order, merchant_id=merchant_id)
     reason = merchant.refusal_reason(service_id=order.service_id, community_id=order.community_id, today=today)
     if reason is not None:
-        return StepResult(False, f"不能指派给{merchant.name}：{reason}", order)
+        return StepResult(False, Step.INELIGIBLE, order, refusal=reason, merchant_name=merchant.name)
     previous = order.merchant
     if order.status == OrderStatus.PENDING_DISPATCH:
         if not await _take(session, order, merchant, now):
             await session.refresh(order)
-            return StepResult(False, f"订单 {order.code} 刚被{order.merchant.name if order.merchant else '其他商家'}接走", order)
+            return StepResult(False, Step.JUST_TAKEN, order, merchant_name=order.merchant.name if order.merchant else "")
     elif order.status in (OrderStatus.ACCEPTED, OrderStatus.ON_THE_WAY):
         if order.merchant_id == merchant.id:
-            return StepResult(False, f"订单 {order.code} 已经由{merchant.name}负责", order)
+            return StepResult(False, Step.ALREADY_HOLDS, order, merchant_name=merchant.name)
         # Staff override: the job starts over with the new merchant.
         order.merchant_id, order.merchant = merchant.id, merchant
         order.status, order.accepted_at = OrderStatus.ACCEPTED, now
         order.version += 1
     else:
-        return StepResult(False, f"订单 {order.code} 当前为「{order.status_label}」，不能指派", order)
+        return StepResult(False, Step.CANNOT_ASSIGN, order)
     order.assigned_by_staff_id = member.id
     log_event(session=session, order=order, actor=f"staff:{member.id}", note=f"指派给商家#{merchant.id}")
     await session.flush()
     if previous is not None and previous.id != merchant.id:
-        outbox.emit(
-            session, MerchantNote(merchant_id=previous.id,
-            text=f"订单 {order.code}（{order.service.name}）已由平台改派给其他商家，您无需再上门。"
-        ))
-    _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单")
+        outbox.emit(session, MerchantNote(
+            merchant_id=previous.id, text=say.reassigned(Reassigned(order.code, order.service.name))))
+    _notify_owner(session, order, OrderStatus.ACCEPTED, "商家已接单", say)
     outbox.emit(session, JobTaken(order_id=order.id, assigned=True))
-    return StepResult(True, f"已将订单 {order.code} 指派给{merchant.name}", order)
+    return StepResult(True, Step.ASSIGNED, order, merchant_name=merchant.name)
 
 
 async def open_jobs_for_merchant(*, session: AsyncSession, merchant_id: int) -> list[Order]:
@@ -438,13 +472,13 @@ async def can_advance(
     """Whether this merchant may move the order to target now (asked before prompting for input)."""
     order = await session.get(Order, order_id)
     if order is None:
-        return StepResult(False, MSG_CLOSED)
+        return StepResult(False, Step.CLOSED)
     merchant = await merchants.acting(session=session, telegram_id=telegram_id, wecom_userid=wecom_userid)
     if merchant is None or order.merchant_id != merchant.id:
-        return StepResult(False, MSG_NOT_HOLDER, order)
+        return StepResult(False, Step.NOT_HOLDER, order)
     if target not in TRANSITIONS[OrderStatus(order.status)]:
-        return StepResult(False, f"订单当前为「{order.status_label}」，不能改为「{STATUS_LABELS[target]}」", order)
-    return StepResult(True, "", order)
+        return StepResult(False, Step.BAD_TRANSITION, order, target=target)
+    return StepResult(True, Step.ALLOWED, order)
 
 
 async def held_by(*, session: AsyncSession, order_id: int, telegram_id: int) -> Order | None:

@@ -23,6 +23,16 @@ class MerchantStatus(StrEnum):
     TERMINATED = "terminated"  # two consecutive failed quarters
 
 
+class Refusal(StrEnum):
+    """Why a merchant may not take a job."""
+
+    QUALIFICATION_EXPIRED = "qualification_expired"
+    SUSPENDED = "suspended"
+    NOT_ACTIVE = "not_active"
+    SERVICE_NOT_OFFERED = "service_not_offered"
+    OUTSIDE_AREA = "outside_area"
+
+
 merchant_services = Table(
     "merchant_services",
     Base.metadata,
@@ -83,18 +93,18 @@ class Merchant(Timestamped, Base):
         """Consistently above the higher bar: such merchants see new job cards first."""
         return self.credit_level >= HIGH_CREDIT
 
-    def refusal_reason(self, *, service_id: int, community_id: int | None, today: date) -> str | None:
-        """Why this merchant may not take a job, in the words shown to them; None when eligible."""
+    def refusal_reason(self, *, service_id: int, community_id: int | None, today: date) -> Refusal | None:
+        """Why this merchant may not take a job (worded by bot/wording/merchant.py); None when eligible."""
         if self.qualification_expires is not None and self.qualification_expires < today:
-            return "您的资质已过期，请联系平台更新"
+            return Refusal.QUALIFICATION_EXPIRED
         if self.status == MerchantStatus.SUSPENDED:
-            return "您的账号已暂停接单，请联系平台"
+            return Refusal.SUSPENDED
         if self.status != MerchantStatus.ACTIVE:
-            return "您的账号当前不能接单，请联系平台"
+            return Refusal.NOT_ACTIVE
         if service_id not in {s.id for s in self.services}:
-            return "您未登记提供该项服务"
+            return Refusal.SERVICE_NOT_OFFERED
         if self.communities and community_id not in {c.id for c in self.communities}:
-            return "该小区不在您的服务范围内"
+            return Refusal.OUTSIDE_AREA
         return None
 
 

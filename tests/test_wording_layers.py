@@ -4,9 +4,8 @@ Owner text lives in dialogs/, merchant and staff text in bot/. A Chinese sentenc
 scheduler/ is a defect. Data is fine: service names, enum labels used for matching, short labels;
 docstrings and comments are not scanned.
 
-The move is not finished: DEBT lists the storage modules that still build sentences, with how many
-each holds today. The count may only go down (lower it when you move one out), a module not listed
-must stay clean, and no storage module imports dialogs/ (storage may not reach up for its words).
+Every storage and scheduler module is clean (the DEBT list that tracked the move is gone), and no
+storage module imports dialogs/ (storage may not reach up for its words).
 """
 
 from __future__ import annotations
@@ -25,12 +24,6 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 SENTENCE = re.compile(r"[\u3400-\u9fff][^\n]*[。！？；，：]|[。！？]")
 LONG = 12  # CJK characters in one literal beyond which it is prose, not a label
 
-# Modules still holding sentences (module -> literals found on 2026-12-01). Only ever lower these.
-DEBT: dict[str, int] = {
-    "storage/amounts.py": 7,
-    "storage/dispatch.py": 14,
-    "storage/merchants.py": 3,
-}
 # Data, not prose: the first migration's seed (service names, FAQ answers), and the redaction
 # lexicon (surnames, honorifics, cue words inside regular expressions).
 SKIP = ("storage/migrations/", "storage/privacy.py")
@@ -66,19 +59,11 @@ def test_the_scan_sees_sentences() -> None:
 def test_no_chinese_sentence_in_the_domain(package: str) -> None:
     problems = []
     for path in _modules(package):
-        rel = str(path.relative_to(ROOT))
         found = sentences(path)
-        allowed = DEBT.get(rel, 0)
-        if len(found) > allowed:
-            problems.append(f"{rel}: {len(found)} sentences (allowed {allowed}):\n  " + "\n  ".join(found))
+        if found:
+            problems.append(f"{path.relative_to(ROOT)}: {len(found)} sentences:\n  " + "\n  ".join(found))
     assert not problems, "return an outcome and word it in dialogs/ (owners) or bot/wording/ (merchants, staff):\n" \
         + "\n".join(problems)
-
-
-def test_the_debt_list_is_current() -> None:
-    """A module that got cleaner lowers its entry, so the ratchet keeps holding."""
-    stale = {rel: (n, len(sentences(ROOT / rel))) for rel, n in DEBT.items() if len(sentences(ROOT / rel)) < n}
-    assert not stale, f"lower DEBT to the new counts: {stale}"
 
 
 def test_storage_never_imports_dialogs() -> None:

@@ -22,7 +22,9 @@ from bot.commands.registry import (
 )
 from bot.report_chart import render_chart
 from bot.wording import report as report_words
+from bot.wording import staff as staff_words
 from bot.wording.merchant import supplier_notice
+from bot.wording.steps import STEP_WORDING
 from storage import dispatch, feedback, households, merchants, reports, supplier
 from storage.base import aware
 from storage.merchants import Merchant, MerchantStatus
@@ -97,9 +99,9 @@ async def assign(ctx: CommandContext, args: str) -> CommandResult:
     assert ctx.staff is not None
     result = await dispatch.assign(
         session=ctx.session, order_code=parts[0], merchant_id=int(parts[1].lstrip("#")),
-        staff_id=ctx.staff.id, now=ctx.clock(), today=ctx.now().date(),
+        staff_id=ctx.staff.id, now=ctx.clock(), today=ctx.now().date(), say=STEP_WORDING,
     )
-    return CommandResult(("✅ " if result.ok else "") + result.message)
+    return CommandResult(("✅ " if result.ok else "") + staff_words.assign_reply(result))
 
 
 async def _merchant(ctx: CommandContext, ref: str) -> Merchant | None:

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.cards import JobCb
 from bot.telegram.service import TelegramService
+from bot.wording import merchant as words
+from bot.wording.steps import STEP_WORDING
 from storage import dispatch
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ async def accept_job(query: CallbackQuery, callback_data: JobCb, tg: TelegramSer
         return await dispatch.accept(
             session=session, order_id=callback_data.order_id, telegram_id=query.from_user.id, today=tg.today(),
             head_start=timedelta(seconds=tg.runtime.settings.dispatch_high_credit_head_start_seconds),
+            say=STEP_WORDING,
         )
 
     try:
@@ -49,7 +52,7 @@ async def accept_job(query: CallbackQuery, callback_data: JobCb, tg: TelegramSer
         await query.answer(BUSY, show_alert=True)  # never leave the button spinning
         return
     # The card's message may be inaccessible (older than 48 h); nothing here needs it.
-    await query.answer(result.message, show_alert=not result.won)
+    await query.answer(words.accept_reply(result), show_alert=not result.won)
     log.info("order %s press by %s: %s", callback_data.order_id, query.from_user.id, result.outcome)
     if result.won:
         await tg.deliver()  # owner's WeChat notice, card edit, private slip: this request cycle

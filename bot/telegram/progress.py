@@ -20,8 +20,9 @@ from bot.telegram import cards
 from bot.telegram.cards import STEP_TARGETS, PayCb, StepCb
 from bot.telegram.service import TelegramService
 from bot.wording import merchant as words
+from bot.wording.steps import STEP_WORDING
 from storage import dispatch, merchants
-from storage.dispatch import StepResult
+from storage.dispatch import Step, StepResult
 from storage.money import PAYMENT_METHODS, InvalidAmount, format_yuan, parse_yuan
 from storage.orders import Order, OrderStatus
 
@@ -52,13 +53,17 @@ async def _holder_check(tg: TelegramService, order_id: int, telegram_id: int, ta
         return await tg.transaction(work)
     except Exception:
         log.exception("order %s: checking %s by %s failed", order_id, target, telegram_id)
-        return StepResult(False, BUSY)
+        return StepResult(False, Step.BUSY)
+
+
+def _reply(result: StepResult) -> str:
+    return words.step_reply(result, busy=BUSY)
 
 
 async def _advance(tg: TelegramService, order_id: int, telegram_id: int, target: OrderStatus, **kw: object) -> StepResult:
     async def work(session: AsyncSession) -> StepResult:
         return await dispatch.advance(
-            session=session, order_id=order_id, telegram_id=telegram_id, target=target, **kw  # type: ignore[arg-type]  # kw are advance()'s optional keywords, passed through untyped
+            session=session, order_id=order_id, telegram_id=telegram_id, target=target, say=STEP_WORDING, **kw  # type: ignore[arg-type]  # kw are advance()'s optional keywords, passed through untyped
         )
 
     try:
@@ -66,7 +71,7 @@ async def _advance(tg: TelegramService, order_id: int, telegram_id: int, target:
     except Exception:
         # The press must still be answered (and the merchant can simply press again).
         log.exception("order %s: %s by %s failed", order_id, target, telegram_id)
-        return StepResult(False, BUSY)
+        return StepResult(False, Step.BUSY)
 
 
 async def _show_buttons(query: CallbackQuery, order: Order | None) -> None:
@@ -88,7 +93,7 @@ async def press_step(query: CallbackQuery, callback_data: StepCb, tg: TelegramSe
     if target in (OrderStatus.COMPLETED, OrderStatus.FAILED):
         check = await _holder_check(tg, callback_data.order_id, query.from_user.id, target)
         if not check.ok:
-            await query.answer(check.message, show_alert=True)
+            await query.answer(_reply(check), show_alert=True)
             return
         code = check.order.code if check.order else ""
         if target == OrderStatus.COMPLETED:
@@ -102,7 +107,7 @@ async def press_step(query: CallbackQuery, callback_data: StepCb, tg: TelegramSe
         await tg.bot.send_message(query.from_user.id, prompt)
         return
     result = await _advance(tg, callback_data.order_id, query.from_user.id, target)
-    await query.answer(words.STEP_DONE.format(message=result.message) if result.ok else result.message,
+    await query.answer(words.STEP_DONE.format(message=_reply(result)) if result.ok else _reply(result),
                        show_alert=not result.ok)
     if result.ok:
         await _show_buttons(query, result.order)
@@ -136,7 +141,7 @@ async def typed_reason(message: Message, tg: TelegramService, state: FSMContext)
     if message.from_user is None:  # a channel post has no sender to look up
         return
     result = await _advance(tg, int(data["order_id"]), message.from_user.id, OrderStatus.FAILED, reason=reason)
-    await message.answer(words.FAILURE_RECORDED if result.ok else result.message)
+    await message.answer(words.FAILURE_RECORDED if result.ok else _reply(result))
     if result.ok:
         await tg.deliver()
 
@@ -169,12 +174,12 @@ async def press_payment(query: CallbackQuery, callback_data: PayCb, tg: Telegram
         # 挂账 or an unusual amount: recorded only once the owner confirms it in WeChat.
         await query.answer("已发给业主确认")
         if isinstance(query.message, Message):
-            await query.message.edit_text(result.message)
+            await query.message.edit_text(_reply(result))
         else:
-            await tg.bot.send_message(query.from_user.id, result.message)
+            await tg.bot.send_message(query.from_user.id, _reply(result))
         await tg.deliver()
         return
-    await query.answer("已完成" if result.ok else result.message, show_alert=not result.ok)
+    await query.answer("已完成" if result.ok else _reply(result), show_alert=not result.ok)
     if not result.ok or result.order is None:
         return
     if isinstance(query.message, Message):

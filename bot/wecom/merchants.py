@@ -24,9 +24,10 @@ from bot.wecom import cards
 from bot.wecom.client import WeComClient
 from bot.wecom.webhook import ButtonPress, MemberText, WeComEvent
 from bot.wording import merchant as words
+from bot.wording.steps import STEP_WORDING
 from storage import dispatch
 from storage.db import unit_of_work
-from storage.dispatch import AcceptOutcome, StepResult
+from storage.dispatch import AcceptOutcome, Step, StepResult
 from storage.merchants import Merchant
 from storage.money import PAYMENT_METHODS, InvalidAmount, format_yuan, parse_yuan
 from storage.orders import Order, OrderStatus
@@ -43,6 +44,10 @@ HELLO = "您好，这里是物业管家平台。新订单会以卡片发给您�
 
 def _offer_key(order_id: int) -> str:
     return f"wecom:offer:{order_id}"
+
+
+def _reply(result: StepResult) -> str:
+    return words.step_reply(result, busy=BUSY)
 
 
 def _ask_key(userid: str) -> str:
@@ -182,6 +187,7 @@ class WeComMerchants:
             return await dispatch.accept(
                 session=session, order_id=data.order_id, wecom_userid=press.userid, today=self.today(),
                 head_start=timedelta(seconds=self.runtime.settings.dispatch_high_credit_head_start_seconds),
+                say=STEP_WORDING,
             )
 
         try:
@@ -197,7 +203,7 @@ class WeComMerchants:
             return
         if result.outcome in (AcceptOutcome.TAKEN, AcceptOutcome.CLOSED):
             await self._replace_button(press, "已被接单" if result.outcome == AcceptOutcome.TAKEN else "已结束")
-        await self.client.send_text(press.userid, result.message)
+        await self.client.send_text(press.userid, words.accept_reply(result))
 
     async def _replace_button(self, press: ButtonPress, label: str) -> None:
         if not press.response_code:
@@ -209,13 +215,14 @@ class WeComMerchants:
 
     async def _advance(self, userid: str, order_id: int, target: OrderStatus, **kw: Any) -> StepResult:
         async def work(session: AsyncSession) -> StepResult:
-            return await dispatch.advance(session=session, order_id=order_id, wecom_userid=userid, target=target, **kw)
+            return await dispatch.advance(session=session, order_id=order_id, wecom_userid=userid, target=target,
+                                          say=STEP_WORDING, **kw)
 
         try:
             return await self.transaction(work)
         except Exception:
             log.exception("order %s: %s by wecom %s failed", order_id, target, userid)
-            return StepResult(False, BUSY)
+            return StepResult(False, Step.BUSY)
 
     async def _step(self, press: ButtonPress, data: StepCb) -> None:
         target = STEP_TARGETS.get(data.step)
@@ -229,7 +236,7 @@ class WeComMerchants:
 
             verdict = await self.transaction(check)
             if not verdict.ok:
-                await self.client.send_text(press.userid, verdict.message)
+                await self.client.send_text(press.userid, _reply(verdict))
                 return
             code = verdict.order.code if verdict.order else ""
             ask = "amount" if target == OrderStatus.COMPLETED else "reason"
@@ -238,8 +245,8 @@ class WeComMerchants:
             await self.client.send_text(press.userid, prompt.format(code=code))
             return
         result = await self._advance(press.userid, data.order_id, target)
-        await self.client.send_text(press.userid, words.STEP_DONE.format(message=result.message) if result.ok
-                                    else result.message)
+        await self.client.send_text(press.userid, words.STEP_DONE.format(message=_reply(result)) if result.ok
+                                    else _reply(result))
         if result.ok and result.order is not None:
             if press.response_code:  # the slip's buttons now offer only what is still possible
                 try:
@@ -273,7 +280,7 @@ class WeComMerchants:
                 return
             await self.kv.delete(_ask_key(message.userid))
             result = await self._advance(message.userid, order_id, OrderStatus.FAILED, reason=reason)
-            await self.client.send_text(message.userid, words.FAILURE_RECORDED if result.ok else result.message)
+            await self.client.send_text(message.userid, words.FAILURE_RECORDED if result.ok else _reply(result))
             if result.ok:
                 await self.deliver()
             return
@@ -295,11 +302,11 @@ class WeComMerchants:
             await self.kv.delete(_ask_key(press.userid))
             await self._replace_button(press, PAYMENT_METHODS[data.m].value)
         if result.pending_owner:  # 挂账 or an unusual amount: the owner confirms it in WeChat
-            await self.client.send_text(press.userid, result.message)
+            await self.client.send_text(press.userid, _reply(result))
             await self.deliver()
             return
         if not result.ok or result.order is None:
-            await self.client.send_text(press.userid, result.message)
+            await self.client.send_text(press.userid, _reply(result))
             return
         await self.client.send_text(press.userid, completion_text(result.order))
         await self.deliver()

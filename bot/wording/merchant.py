@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from storage.merchants import MerchantStatus
+from storage.amounts import Gate
+from storage.dispatch import (
+    AcceptOutcome,
+    AcceptResult,
+    Step,
+    StepResult,
+)
+from storage.merchants import MerchantStatus, Refusal
 from storage.money import format_yuan
-from storage.orders import Order
+from storage.orders import STATUS_LABELS, Order
 from storage.supplier import (
     QualificationExpired,
     QualificationExpiring,
@@ -34,6 +41,101 @@ FAILURE_RECORDED = "已记录，平台会联系业主重新安排。"
 AMOUNT_FIRST = "请先点「已完成」并输入金额"
 INVALID_CHOICE = "无效的选择"
 STEP_DONE = "已更新：{message}"
+
+
+# Why a merchant may not take a job (storage.merchants.Refusal).
+REFUSALS = {
+    Refusal.QUALIFICATION_EXPIRED: "您的资质已过期，请联系平台更新",
+    Refusal.SUSPENDED: "您的账号已暂停接单，请联系平台",
+    Refusal.NOT_ACTIVE: "您的账号当前不能接单，请联系平台",
+    Refusal.SERVICE_NOT_OFFERED: "您未登记提供该项服务",
+    Refusal.OUTSIDE_AREA: "该小区不在您的服务范围内",
+}
+
+# The answer to a 接单 press (storage.dispatch.AcceptOutcome); INELIGIBLE shows the refusal.
+ACCEPT_REPLIES = {
+    AcceptOutcome.WON: "接单成功",
+    AcceptOutcome.TAKEN: "手慢了，这单已被其他商家接走",
+    AcceptOutcome.ALREADY_YOURS: "这单已经是您的了",
+    AcceptOutcome.NOT_MERCHANT: "您还不是平台登记的商家，请联系平台登记",
+    AcceptOutcome.CLOSED: "该订单已取消或已结束",
+    AcceptOutcome.HELD_FOR_HIGH_CREDIT: "本单目前优先由高信用商家接单，{seconds} 秒后如仍无人接单，您就可以接了",
+}
+
+
+def refusal(reason: Refusal | None) -> str:
+    """A refusal in the merchant's words (None: nothing to refuse, "")."""
+    if reason is None:
+        return ""
+    return REFUSALS[reason]
+
+
+def accept_reply(result: AcceptResult) -> str:
+    """What the presser reads after a 接单 press."""
+    if result.outcome == AcceptOutcome.INELIGIBLE:
+        assert result.refusal is not None
+        return refusal(result.refusal)
+    return ACCEPT_REPLIES[result.outcome].format(seconds=result.wait_seconds)
+
+
+# Why a progress step was not taken (storage.dispatch.Step); {now} {target} are status labels.
+STEP_REFUSALS = {
+    Step.CLOSED: ACCEPT_REPLIES[AcceptOutcome.CLOSED],
+    Step.NOT_HOLDER: "只有接单的商家可以更新这个订单",
+    Step.NEED_AMOUNT: "请先填写金额和付款方式",
+    Step.NEED_REASON: "请说明无法完成的原因",
+    Step.BAD_TRANSITION: "订单当前为「{now}」，不能改为「{target}」",
+}
+# The amount's fate (storage.amounts.Gate) when it is not recorded at once.
+AMOUNT_GATES = {
+    Gate.ASK_OWNER: "金额 {amount} 元（{method}）已发给业主确认，业主确认后本单即完成。",
+    Gate.ALREADY_ASKED: "本单金额正在等待业主确认，请勿重复提交。",
+    Gate.ON_ACCOUNT_UNVERIFIED: "该业主的房屋尚未核实，不能挂账，请选择其他付款方式。",
+}
+
+
+def step_reply(result: StepResult, *, busy: str) -> str:
+    """What the holder reads after a progress step: the new status' label, or why not (`busy`: the transport's)."""
+    order = result.order
+    match result.step:
+        case Step.DONE:
+            assert result.target is not None
+            return STATUS_LABELS[result.target]
+        case Step.ALLOWED:
+            return ""
+        case Step.BUSY:
+            return busy
+        case Step.AMOUNT_GATE:
+            assert result.gate is not None and order is not None
+            return AMOUNT_GATES[result.gate].format(amount=format_yuan(order.proposed_amount_fen or 0),
+                                                     method=order.proposed_method)
+        case Step.BAD_TRANSITION:
+            assert result.target is not None and order is not None
+            return STEP_REFUSALS[Step.BAD_TRANSITION].format(now=order.status_label, target=STATUS_LABELS[result.target])
+    return STEP_REFUSALS[result.step]
+
+
+AMOUNT_CONFIRMED = (
+    "业主已确认：订单 {code} 已完成，金额 {amount} 元（{method}），平台佣金 {commission} 元，应结算给您 {payout} 元。"
+)
+AMOUNT_DISPUTED = "业主对订单 {code}（{service}）登记的金额 {amount} 元有异议，暂不记账，平台管家会联系您核对。"
+
+
+class _AmountNotes:
+    """storage.amounts.AmountNotes: the owner's answer to an amount, as the merchant reads it."""
+
+    def confirmed(self, order: Order) -> str:
+        return AMOUNT_CONFIRMED.format(code=order.code, amount=format_yuan(order.amount_fen or 0),
+                                       method=order.payment_method, commission=format_yuan(order.commission_fen or 0),
+                                       payout=format_yuan(order.payout_fen or 0))
+
+    def disputed(self, code: str, service: str, amount_fen: int) -> str:
+        return AMOUNT_DISPUTED.format(code=code, service=service, amount=format_yuan(amount_fen))
+
+
+AMOUNT_NOTES = _AmountNotes()
+
+REASSIGNED = "订单 {code}（{service}）已由平台改派给其他商家，您无需再上门。"
 
 
 def job_cancelled(order: Order) -> str:

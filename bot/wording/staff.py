@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.wording.merchant import REFUSALS
 from storage.amounts import AmountUnconfirmed
-from storage.dispatch import Reposted
+from storage.dispatch import Reposted, Step, StepResult
 from storage.money import format_yuan
 from storage.owner_export import PersonRow
 from storage.segments import SegmentError, SegmentProblem
@@ -80,3 +81,33 @@ class _RepostWording:
 
 
 REPOST_WORDING = _RepostWording()
+
+
+# /assign (storage.dispatch.assign): {code} the order, {merchant} the merchant's name.
+ASSIGN_REPLIES = {
+    Step.ASSIGNED: "已将订单 {code} 指派给{merchant}",
+    Step.NOT_STAFF: "您不是登记的工作人员",
+    Step.NO_ORDER: "没有找到订单 {code}",
+    Step.NO_RIGHT: "您无权处理该小区的订单",
+    Step.NO_MERCHANT: "没有编号为 {merchant_id} 的商家",
+    Step.INELIGIBLE: "不能指派给{merchant}：{refusal}",
+    Step.JUST_TAKEN: "订单 {code} 刚被{merchant}接走",
+    Step.ALREADY_HOLDS: "订单 {code} 已经由{merchant}负责",
+    Step.CANNOT_ASSIGN: "订单 {code} 当前为「{status}」，不能指派",
+}
+ANOTHER_MERCHANT = "其他商家"
+
+
+def assign_reply(result: StepResult) -> str:
+    """What staff read after /assign (a merchant's refusal in the merchant's own words)."""
+    order = result.order
+    taker = result.merchant_name or ANOTHER_MERCHANT if result.step == Step.JUST_TAKEN else result.merchant_name
+    return ASSIGN_REPLIES[result.step].format(
+        code=order.code if order is not None else result.code, merchant=taker,
+        merchant_id=result.merchant_id, refusal=REFUSALS[result.refusal] if result.refusal else "",
+        status=order.status_label if order is not None else "",
+    )
+
+
+FAILURE_ALERT = "订单 {code}（{service}）商家{merchant}反馈无法完成：{reason}。请联系业主重新安排。"
+AMOUNT_HIGH = "【金额待确认】订单 {code}（{service}）商家{merchant}登记 {amount}元（{method}），{why}，已请业主在微信确认后再记账。"

@@ -13,10 +13,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.wording import broadcast, merchant, staff
+from bot.wording.steps import STEP_WORDING
 from dialogs import workflow_texts as wt
 from storage import complaints, segments, supplier, workorders
 from storage.broadcast_pause import BroadcastFinished, BroadcastPaused
-from storage.merchants import MerchantStatus
+from storage.dispatch import (
+    AcceptOutcome,
+    AcceptResult,
+    FailureReported,
+    Reassigned,
+    Step,
+    StepResult,
+)
+from storage.merchants import MerchantStatus, Refusal
+from storage.orders import STATUS_LABELS, OrderStatus
 from storage.owner_export import PersonRow
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -104,3 +114,52 @@ def test_amount_unconfirmed_and_reposted_job() -> None:
         "订单 EN6SBS（钟点工，未知小区）15 分钟无人接单，已重新发布。\n可指派：/assign EN6SBS 商家编号\n候选：#3 张师傅、#5 李师傅")
     assert staff.REPOST_WORDING.alert(Reposted("EN6SBS", "钟点工", "翠苑", 15, ())).endswith("候选：暂无符合条件的商家")
     assert staff.REPOST_WORDING.history(reposted) == "无人接单，已重新发布并通知工作人员"
+
+
+# --- dispatch and amounts (storage/dispatch.py, storage/amounts.py, storage/merchants.py before the move) ---
+@pytest.mark.parametrize(("result", "expected"), [
+    (AcceptResult(AcceptOutcome.WON), "接单成功"),
+    (AcceptResult(AcceptOutcome.TAKEN), "手慢了，这单已被其他商家接走"),
+    (AcceptResult(AcceptOutcome.NOT_MERCHANT), "您还不是平台登记的商家，请联系平台登记"),
+    (AcceptResult(AcceptOutcome.CLOSED), "该订单已取消或已结束"),
+    (AcceptResult(AcceptOutcome.ALREADY_YOURS), "这单已经是您的了"),
+    (AcceptResult(AcceptOutcome.HELD_FOR_HIGH_CREDIT, wait_seconds=42),
+     "本单目前优先由高信用商家接单，42 秒后如仍无人接单，您就可以接了"),
+    (AcceptResult(AcceptOutcome.INELIGIBLE, refusal=Refusal.QUALIFICATION_EXPIRED), "您的资质已过期，请联系平台更新"),
+    (AcceptResult(AcceptOutcome.INELIGIBLE, refusal=Refusal.SUSPENDED), "您的账号已暂停接单，请联系平台"),
+    (AcceptResult(AcceptOutcome.INELIGIBLE, refusal=Refusal.NOT_ACTIVE), "您的账号当前不能接单，请联系平台"),
+    (AcceptResult(AcceptOutcome.INELIGIBLE, refusal=Refusal.SERVICE_NOT_OFFERED), "您未登记提供该项服务"),
+    (AcceptResult(AcceptOutcome.INELIGIBLE, refusal=Refusal.OUTSIDE_AREA), "该小区不在您的服务范围内"),
+])
+def test_accept_replies(result: AcceptResult, expected: str) -> None:
+    assert merchant.accept_reply(result) == expected
+
+
+@pytest.mark.parametrize(("result", "expected"), [
+    (StepResult(False, Step.CLOSED), "该订单已取消或已结束"),
+    (StepResult(False, Step.NOT_HOLDER), "只有接单的商家可以更新这个订单"),
+    (StepResult(False, Step.NEED_AMOUNT), "请先填写金额和付款方式"),
+    (StepResult(False, Step.NEED_REASON), "请说明无法完成的原因"),
+    (StepResult(False, Step.BUSY), "系统繁忙"),
+    (StepResult(True, Step.DONE, target=OrderStatus.ON_THE_WAY), STATUS_LABELS[OrderStatus.ON_THE_WAY]),
+])
+def test_step_replies(result: StepResult, expected: str) -> None:
+    assert merchant.step_reply(result, busy="系统繁忙") == expected
+
+
+@pytest.mark.parametrize(("result", "expected"), [
+    (StepResult(False, Step.NOT_STAFF), "您不是登记的工作人员"),
+    (StepResult(False, Step.NO_ORDER, code="NOPE42"), "没有找到订单 NOPE42"),
+    (StepResult(False, Step.NO_MERCHANT, merchant_id=7), "没有编号为 7 的商家"),
+])
+def test_assign_replies_without_an_order(result: StepResult, expected: str) -> None:
+    assert staff.assign_reply(result) == expected
+
+
+def test_step_and_amount_notes() -> None:
+    assert STEP_WORDING.failure_alert(FailureReported("B7K2QX", "钟点工", "张师傅", "需要更换整段管道")) == \
+        "订单 B7K2QX（钟点工）商家张师傅反馈无法完成：需要更换整段管道。请联系业主重新安排。"
+    assert STEP_WORDING.reassigned(Reassigned("B7K2QX", "钟点工")) == \
+        "订单 B7K2QX（钟点工）已由平台改派给其他商家，您无需再上门。"
+    assert merchant.AMOUNT_NOTES.disputed("B7K2QX", "钟点工", 15002) == \
+        "业主对订单 B7K2QX（钟点工）登记的金额 150.02 元有异议，暂不记账，平台管家会联系您核对。"

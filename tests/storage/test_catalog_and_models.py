@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bot.wording.merchant import refusal
 from storage import catalog, communities, merchants, owners
 from storage.db import create_engine, create_session_factory, unit_of_work
 from tests.conftest import Backend
@@ -59,10 +60,10 @@ async def test_merchant_refusal_reasons(backend: Backend) -> None:
             qualification_expires=today + timedelta(days=30),
         )
         assert m.refusal_reason(service_id=cleaning.id, community_id=home.id, today=today) is None
-        assert m.refusal_reason(service_id=repair.id, community_id=home.id, today=today) == "您未登记提供该项服务"
-        assert m.refusal_reason(service_id=cleaning.id, community_id=other.id, today=today) == "该小区不在您的服务范围内"
+        assert refusal(m.refusal_reason(service_id=repair.id, community_id=home.id, today=today)) == "您未登记提供该项服务"
+        assert refusal(m.refusal_reason(service_id=cleaning.id, community_id=other.id, today=today)) == "该小区不在您的服务范围内"
         m.qualification_expires = today - timedelta(days=1)
-        assert m.refusal_reason(service_id=cleaning.id, community_id=home.id, today=today) == "您的资质已过期，请联系平台更新"
+        assert refusal(m.refusal_reason(service_id=cleaning.id, community_id=home.id, today=today)) == "您的资质已过期，请联系平台更新"
         owner = await owners.get_or_create(session=session, openid=f"o_{uuid.uuid4().hex}")
         assert await owners.add_tag(session=session, owner=owner, tag="有车")
         assert not await owners.add_tag(session=session, owner=owner, tag="有车")

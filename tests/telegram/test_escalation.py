@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.app import RELAY
+from bot.wording import staff as staff_words
 from bot.wording.staff import REPOST_WORDING
+from bot.wording.steps import STEP_WORDING
 from storage import dispatch, orders, staff
 from storage.base import utcnow
 from storage.db import unit_of_work
@@ -83,18 +85,18 @@ async def test_timeout_reposts_once_alerts_staff_then_staff_assign(tg_hub: TgHub
         async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
             return await dispatch.assign(
                 session=session, order_code=order_code, merchant_id=world.merchant_ids[merchant],
-                staff_id=staff_id or world.staff_id,
+                staff_id=staff_id or world.staff_id, say=STEP_WORDING,
             )
 
     assert not (await assign("张师傅", order_code="NOPE42")).ok
     refused = await assign("过期商家")
-    assert not refused.ok and "您的资质已过期" in refused.message
+    assert not refused.ok and "您的资质已过期" in staff_words.assign_reply(refused)
     async with unit_of_work(tg_hub.hub.runtime.sessions) as session:
         outsider = await staff.create(session=session, name="别的小区客服")
-    assert (await assign("张师傅", staff_id=outsider.id)).message == "您无权处理该小区的订单"
+    assert staff_words.assign_reply(await assign("张师傅", staff_id=outsider.id)) == "您无权处理该小区的订单"
 
     done = await assign("张师傅")
-    assert done.ok and "张师傅" in done.message
+    assert done.ok and "张师傅" in staff_words.assign_reply(done)
     await relay.drain()
     order = await load_order(tg_hub.hub, order_id)
     assert order.status == "accepted" and order.merchant_id == world.merchant_ids["张师傅"]

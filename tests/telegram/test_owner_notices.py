@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dialogs.texts import owner_text
 from storage.catalog import Service
-from storage.dispatch import owner_text
 from storage.money import PaymentMethod
 from storage.orders import Order, OrderStatus
 

@@ -14,6 +14,9 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
+from bot.wording.merchant import AMOUNT_NOTES
+from bot.wording.steps import STEP_WORDING
+from dialogs.texts import owner_text
 from storage import amounts, catalog, communities, dispatch, merchants, orders
 from storage.db import create_engine, create_session_factory, unit_of_work
 from storage.money import PaymentMethod
@@ -62,15 +65,16 @@ async def _seed(url: str) -> dict[str, object]:
                 order = await orders.create(session=session, owner=owners[who], service=svc, scheduled_at=None,
                                             address="", contact_phone="")
                 won = await dispatch.accept(session=session, order_id=order.id, telegram_id=merchant.telegram_id,
-                                            today=when.date())
+                                            today=when.date(), say=STEP_WORDING)
                 assert won.won
                 step = await dispatch.advance(session=session, order_id=order.id, telegram_id=merchant.telegram_id,
-                                              target=OrderStatus.COMPLETED, amount_fen=fen, method=method)
+                                              target=OrderStatus.COMPLETED, amount_fen=fen, method=method,
+                                              say=STEP_WORDING)
                 assert step.ok
                 if step.pending_owner:  # 挂账 waits for the owner's 确认金额 (issue 14): given here
                     waiting = await amounts.awaiting_owner(session=session, owner_id=owners[who].id)
                     assert waiting is not None
-                    await amounts.confirm(session=session, order=waiting)
+                    await amounts.confirm(session=session, order=waiting, owner_text=owner_text, say=AMOUNT_NOTES)
                 await session.execute(update(Order).where(Order.id == order.id).values(completed_at=_utc(when)))
             return {"owners": [o.name for o in owners], "merchant": merchant.name, "merchant_id": merchant.id,
                     "community": place.name, "openids": [o.openid for o in owners]}

@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.wechat.notices import KEYWORD_MAX_CHARS, template_data, violations
+from bot.wording.steps import STEP_WORDING
+from dialogs import texts
 from storage import dispatch, merchants, outbox
 from storage.db import unit_of_work
 from storage.orders import Order, OrderStatus
@@ -32,12 +34,12 @@ async def test_every_order_notice_is_within_wechats_template_rules(backend: Back
                                               services=[order.service])
             order.merchant = merchant
             order.failure_reason = "业主不在家\n改天再约"
-            for status in dispatch.OWNER_TEXTS:  # accepted, on the way, arrived, completed, failed
-                dispatch._notify_owner(session, order, status, f"订单{status}")
+            for status in texts.OWNER_TEXTS:  # accepted, on the way, arrived, completed, failed
+                dispatch._notify_owner(session, order, status, f"订单{status}", STEP_WORDING)
             code = order.code
         await drain(hub)
         calls = [c for c in fake_wechat.calls_to(TEMPLATE) if c.body.get("touser") == me.openid]
-        assert len(calls) == len(dispatch.OWNER_TEXTS)
+        assert len(calls) == len(texts.OWNER_TEXTS)
         for call in calls:
             data = call.body["data"]
             assert violations(data) == [], data
@@ -65,4 +67,4 @@ def test_the_mapping_from_settings_decides_the_keywords_and_the_fake_refuses_wha
         "first: not displayed since 2023-05-04", "remark: not displayed since 2023-05-04",
         "thing1: 21 characters (at most 20)", "thing2: line break",
     ]
-    assert OrderStatus.ACCEPTED in dispatch.OWNER_TEXTS
+    assert OrderStatus.ACCEPTED in texts.OWNER_TEXTS

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot.app import RELAY
 from bot.outbox_relay import OutboxRelay, UnhandledOutboxKind
 from bot.wording import report as report_words
+from bot.wording.steps import STEP_WORDING
 from scheduler.jobs import run_job
 from storage import dispatch, events, outbox, reports
 from storage.base import utcnow
@@ -170,9 +171,10 @@ async def test_order_completed_rows_are_delivered_as_the_merchants_settlement_no
     merchant_tg = world.merchants["张师傅"]
     async with unit_of_work(hub.runtime.sessions) as session:
         assert (await dispatch.accept(session=session, order_id=order_id, telegram_id=merchant_tg,
-                                      today=utcnow().date())).won
+                                      today=utcnow().date(), say=STEP_WORDING)).won
         assert (await dispatch.advance(session=session, order_id=order_id, telegram_id=merchant_tg,
-                                       target=OrderStatus.COMPLETED, amount_fen=15000, method=PaymentMethod.CASH)).ok
+                                       target=OrderStatus.COMPLETED, amount_fen=15000, method=PaymentMethod.CASH,
+                                       say=STEP_WORDING)).ok
     await drain(hub)
     notes = [c.text for c in tg.fake.sent_to(merchant_tg) if code in c.text and "应结给您" in c.text]
     assert len(notes) == 1 and "收款 150.00 元" in notes[0]
