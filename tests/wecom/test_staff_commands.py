@@ -87,19 +87,46 @@ async def test_confirm_and_discard_pressed_at_once_decide_once(wc_hub: WcHub) ->
     before = len(_texts(wc_hub, userid))
     statuses = await asyncio.gather(*(wc_hub.press(userid, buttons[word]) for word in ("确认", "放弃", "确认", "放弃")))
     assert statuses == [200] * 4
-    # At most one answer per press (the sender's "已发送完毕" report may arrive among them).
-    # Known issue: on SQLite one of four simultaneous presses is sometimes left unanswered (cause
-    # not found yet); the decision itself is always made once, which is what is asserted here.
-    answers = [t for t in _texts(wc_hub, userid)[before:] if "已发送完毕" not in t]
-    assert 3 <= len(answers) <= 4, answers
+    # Exactly one answer per press. The sender's finish report may arrive among them; it is told
+    # apart by how it starts, not by "已发送完毕" alone: a press that lost after the sending had
+    # finished is told "（已发送完毕）" too, and filtering on the word hid that answer (a flake).
+    texts = _texts(wc_hub, userid)[before:]
+    answers = [t for t in texts if not t.startswith(f"广播 #{bid} 已发送完毕（")]
+    assert len(texts) - len(answers) <= 1 and len(answers) == 4, texts
     won = [a for a in answers if a.startswith((f"广播 #{bid} 已开始发送", f"已放弃广播 #{bid}"))]
     assert len(won) == 1, answers
+    lost = [a for a in answers if a not in won]
     row = await wait_broadcast(hub, bid)
     labels = {u.body["button"]["replace_name"] for u in wc_hub.fake.updates_for(userid)}
-    if won[0].startswith("已放弃"):
+    if won[0].startswith("已放弃"):  # each loser is told what actually happened
+        assert all(a.startswith(f"广播 #{bid} 已被放弃") for a in lost), answers
         assert row.confirmed_at is None and cs_texts_to(hub, owner) == [] and labels == {"已放弃"}
     else:
+        assert all(a.startswith((f"广播 #{bid} 已经确认过了", f"未能放弃：广播 #{bid} 已经确认发送")) for a in lost), answers
         assert cs_texts_to(hub, owner) == ["周末亲子活动报名"] and labels == {"已确认"}
+
+
+async def test_presses_after_the_sending_finished_are_told_so(wc_hub: WcHub) -> None:
+    """The race above, made certain: the losing presses arrive once the broadcast is done."""
+    hub = wc_hub.hub
+    place = await make_place(hub)
+    owner = await add_owner(hub, place, "a", window_open=True)
+    userid = await _on_wecom(wc_hub, place.staff_id)
+    bid, buttons = await _preview(wc_hub, place, userid)
+    before = len(_texts(wc_hub, userid))
+    assert await wc_hub.press(userid, buttons["确认"]) == 200
+    row = await wait_broadcast(hub, bid)
+    assert row.status == "done"
+    await hub.client.app[SERVICES].relay.drain()  # the finish report, before the late presses
+    assert await wc_hub.press(userid, buttons["确认"]) == 200
+    assert await wc_hub.press(userid, buttons["放弃"]) == 200
+    texts = _texts(wc_hub, userid)[before:]
+    # Under load the finish report can be relayed before the press's own answer: either order.
+    report = [t for t in texts[:2] if t.startswith(f"广播 #{bid} 已发送完毕（")]
+    assert len(report) == 1 and [t for t in texts[:2] if t not in report] == [f"广播 #{bid} 已开始发送，完成后会告诉您结果。"]
+    assert texts[2:] == [f"广播 #{bid} 已经确认过了（已发送完毕），不会重复发送。",
+                         f"未能放弃：广播 #{bid} 已经确认发送（已发送完毕）。"]
+    assert cs_texts_to(hub, owner) == ["周末亲子活动报名"]
 
 
 async def test_two_confirm_presses_send_once(wc_hub: WcHub) -> None:
