@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.wechat.late import LateReplies, housekeeping
 from bot.wechat.results import send_result_recorder
 from bot.wechat.webhook import WebhookConfig, WeChatWebhook
-from scheduler.setup import create_scheduler, register_jobs
+from scheduler.setup import create_scheduler, register_jobs, stop_scheduler
 from storage.db import STATEMENTS
 from storage.kv import CommandCounter
 
@@ -137,7 +137,7 @@ def create_app(
         await late_replies.stop()
         await services.stop_sending()  # before the scheduler cancels jobs
         if SCHEDULER in app:
-            app[SCHEDULER].shutdown(wait=False)
+            await stop_scheduler(app[SCHEDULER])
         await services.aclose()
 
     app.on_startup.append(start)

@@ -8,7 +8,7 @@ import signal
 from bot.composition import build_services
 from bot.settings import Settings
 from bot.wechat.late import housekeeping
-from scheduler.setup import create_scheduler, register_jobs
+from scheduler.setup import create_scheduler, register_jobs, stop_scheduler
 
 
 async def run_scheduler_forever(settings: Settings) -> None:
@@ -30,5 +30,5 @@ async def run_scheduler_forever(settings: Settings) -> None:
         await stop.wait()
     finally:
         await services.stop_sending()  # before the scheduler cancels jobs
-        sched.shutdown(wait=False)
+        await stop_scheduler(sched)
         await services.aclose()

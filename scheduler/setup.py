@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -34,3 +35,25 @@ def register_jobs(sched: AsyncIOScheduler, ctx: JobContext) -> None:
         seconds = ctx.config.broadcast_tick_seconds if name == "broadcasts" else ctx.config.tick_seconds
         sched.add_job(run_job, "interval", seconds=seconds, args=[name, ctx], id=f"job-{name}", name=f"job {name}",
                       replace_existing=True, next_run_time=first_run)
+
+
+async def stop_scheduler(sched: AsyncIOScheduler, *, grace_seconds: float = 10.0) -> None:
+    """Stop taking jobs, let running ones finish (bounded), then cancel the rest and let them unwind.
+
+    `shutdown(wait=False)` alone cancels a job mid-query, and the engine was disposed before the
+    cancelled task had returned its connection: on SQLite that connection's aiosqlite thread (not a
+    daemon) never ended, and `butler scheduler` hung after SIGTERM until killed (seen in the suite
+    under load, 2026-12-02).
+    """
+    # APScheduler 3.x exposes no way to await its running jobs: its asyncio executor keeps their
+    # tasks in `_pending_futures` (3.x is in maintenance, so this does not move; checked on 3.11).
+    executor = sched._lookup_executor("default")
+    running = {f for f in getattr(executor, "_pending_futures", set()) if not f.done()}
+    sched.pause()  # no new runs; those in flight go on
+    if running:
+        await asyncio.wait(running, timeout=grace_seconds)
+    sched.shutdown(wait=False)  # cancels whatever is still running, on the loop's next turn
+    await asyncio.sleep(0)  # (AsyncIOScheduler defers shutdown with call_soon_threadsafe)
+    leftover = {f for f in running if not f.done()}
+    if leftover:
+        await asyncio.wait(leftover, timeout=2.0)  # let the cancellations close their sessions
