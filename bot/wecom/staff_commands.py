@@ -90,10 +90,10 @@ class WeComStaffCommands:
         line = press.key[len(PREFIX):]
         result = await self.run(press.userid, line)
         if result.text != NOT_STAFF and press.response_code:
-            label = await self._decided_label(line)
-            try:
+            try:  # the decision is committed: nothing here may keep the presser from hearing it
+                label = await self._decided_label(line)
                 await self.client.update_card([press.userid], press.response_code, replace_name=label)
-            except Exception as exc:  # a used or expired code: the answer below is what matters
+            except Exception as exc:  # a used or expired code, a database hiccup: the answer matters
                 log.info("wecom preview card of %s not updated: %r", press.userid, exc)
         await self.render(press.userid, result)
 
