@@ -13,10 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-
 from bot.demo import data
 from bot.demo.bus import EventBus
+from bot.demo.hub_http import HubHttp
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ def _parse_markup(raw: Any) -> list[list[dict[str, str]]]:
     ]
 
 
-class TelegramSide:
+class TelegramSide(HubHttp):
     """Posts merchants' presses and staff's messages to /telegram; narrates the bot's API calls."""
 
     def __init__(self, bus: EventBus, base_url: Callable[[], str]) -> None:
@@ -76,18 +75,6 @@ class TelegramSide:
         self.photos: dict[tuple[int, int], bytes] = {}
         self._update_ids = itertools.count(1)
         self._local_ids = itertools.count(900_000)
-        self._http: aiohttp.ClientSession | None = None
-
-    def http(self) -> aiohttp.ClientSession:
-        """One client session for every post to the hub."""
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        return self._http
-
-    async def aclose(self) -> None:
-        """Close the HTTP session."""
-        if self._http is not None:
-            await self._http.close()
 
     def card(self, chat_id: int, message_id: int) -> dict[str, Any]:
         """A bot message as it looks now (after any edits)."""

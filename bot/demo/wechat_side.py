@@ -10,10 +10,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-
 from bot.demo import data
 from bot.demo.bus import EventBus
+from bot.demo.hub_http import HubHttp
 from bot.devtools.fake_wechat import RecordedCall
 from bot.devtools.wechat_sender import WeChatSender, event_xml, text_xml
 from bot.wechat.notices import DEFAULT_FIELDS, FORBIDDEN_KEYS
@@ -24,7 +23,7 @@ _KEYWORD_LABELS = {DEFAULT_FIELDS[k]: label for k, label in
 
 log = logging.getLogger(__name__)
 
-class WeChatSide:
+class WeChatSide(HubHttp):
     """Posts owners' messages to /wechat like WeChat does and narrates the API calls the hub makes."""
 
     def __init__(self, bus: EventBus, base_url: Callable[[], str]) -> None:
@@ -34,18 +33,6 @@ class WeChatSide:
         self.sender = WeChatSender(
             token=data.WECHAT_TOKEN, aes_key=data.WECHAT_AES_KEY, app_id=data.WECHAT_APP_ID
         )
-        self._http: aiohttp.ClientSession | None = None
-
-    def http(self) -> aiohttp.ClientSession:
-        """One client session for every post to the hub."""
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        return self._http
-
-    async def aclose(self) -> None:
-        """Close the HTTP session."""
-        if self._http is not None:
-            await self._http.close()
 
     async def send_text(self, openid: str, text: str) -> str:
         """An owner types a message; returns the passive reply text ('' when none)."""

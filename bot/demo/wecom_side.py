@@ -13,10 +13,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-
 from bot.demo import data
 from bot.demo.bus import EventBus
+from bot.demo.hub_http import HubHttp
 from bot.devtools.fake_wecom import SEND, UPDATE_CARD, FakeWeComAPI, WeComCall, WeComSender
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ def _buttons(call: WeComCall) -> list[dict[str, str]]:
     return [{"text": str(b.get("text", "")), "key": str(b.get("key", ""))} for b in call.buttons()]
 
 
-class WeComSide:
+class WeComSide(HubHttp):
     """Posts merchants' presses and texts to /wecom; narrates the app's API calls."""
 
     def __init__(self, bus: EventBus, base_url: Callable[[], str], fake: FakeWeComAPI, sender: WeComSender) -> None:
@@ -38,18 +37,6 @@ class WeComSide:
         self.sender = sender
         self.cards: dict[str, dict[str, Any]] = {}  # card id -> {userid, text, buttons, label}
         self._codes: dict[str, str] = {}  # a press's ResponseCode -> the card it was pressed on
-        self._http: aiohttp.ClientSession | None = None
-
-    def http(self) -> aiohttp.ClientSession:
-        """One client session for every post to the hub."""
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        return self._http
-
-    async def aclose(self) -> None:
-        """Close the HTTP session."""
-        if self._http is not None:
-            await self._http.close()
 
     # --- inbound: a merchant acts ---------------------------------------------------------------
 
