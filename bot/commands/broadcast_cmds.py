@@ -318,10 +318,8 @@ async def cancel_broadcast(ctx: CommandContext, args: str) -> CommandResult:
     row = await _own_broadcast(ctx, args)
     if row is None:
         return CommandResult("没有找到这条广播（或您无权操作）。")
-    if row.status in (BroadcastStatus.DONE, BroadcastStatus.CANCELLED):
-        return CommandResult(f"广播 #{row.id} 已{'完成' if row.status == BroadcastStatus.DONE else '取消'}，无法取消。")
     skipped = await broadcasts.cancel(session=ctx.session, broadcast=row, now=ctx.clock())
-    if skipped is None:  # finished or cancelled by someone else a moment ago
+    if skipped is None:  # already finished or cancelled (perhaps a moment ago); row.status says which
         return CommandResult(f"广播 #{row.id} 已{'完成' if row.status == BroadcastStatus.DONE else '取消'}，无法取消。")
     tail = f"，{skipped} 位未发送的业主不再发送" if skipped else ""
     return CommandResult(f"已取消广播 #{row.id}{tail}。")
