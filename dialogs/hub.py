@@ -46,6 +46,8 @@ from dialogs.events import MEDIA_KINDS, InboundMessage, MessageKind, Reply
 from dialogs.form import Env
 from dialogs.state import DialogState, Flow
 from storage import messages, owners
+from storage.kv import KeyValueStore
+from storage.turn_store import TurnStore
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,21 @@ _CONFIRM_FLOWS = frozenset({Flow.CONFIRM, Flow.CANCEL_ORDER})
 _MENU_WORDS = frozenset({"菜单", "服务菜单", "目录", "全部服务"})
 _FALLBACKS_BEFORE_HANDOFF = 2
 _FALLBACK_TTL = 3600
+
+
+def _streak_key(openid: str) -> str:
+    return f"fallbacks:{openid}"  # misreads in a row; written only in the owner's own turns
+
+
+def turn_keys(openid: str) -> list[str]:
+    """What a turn reads from Redis: read with the owner's lock, in its round trip (issue 18)."""
+    return [state.cache_key(openid), inquiries.menu_key(openid), _streak_key(openid)]
+
+
+def turn_store(kv: KeyValueStore, openid: str, seen: dict[str, str | None]) -> TurnStore:
+    """The turn's view of Redis over what the lock read; the browser list and the streak are the
+    owner's own (only their turns write them), so a delete of either seen absent is skipped."""
+    return TurnStore(kv, seen=seen, owned=(inquiries.menu_key(openid), _streak_key(openid)))
 
 
 async def classify(env: Env) -> str:
@@ -246,7 +263,7 @@ async def route(env: Env) -> str:
     if several is not None:
         return several
     intent = asking.checked(await classify(env), env)
-    streak_key = f"fallbacks:{env.owner.openid}"
+    streak_key = _streak_key(env.owner.openid)
     if intent == "nlu_fallback" and reading.missed_message(env.text):
         return texts.MISSED_MESSAGE  # understood: a question about a message, no misread to count
     if intent == "nlu_fallback" and not env.owner.is_bound and await _only_an_address(env):
