@@ -45,7 +45,7 @@ from dialogs.context import HubContext
 from dialogs.events import MEDIA_KINDS, InboundMessage, MessageKind, Reply
 from dialogs.form import Env
 from dialogs.state import DialogState, Flow
-from storage import messages, owners
+from storage import arrival, messages, owners
 from storage.kv import KeyValueStore
 from storage.turn_store import TurnStore
 
@@ -338,14 +338,17 @@ _FORWARDED = frozenset({MessageKind.TEXT, MessageKind.VOICE, MessageKind.LOCATIO
 
 async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     """Handle one owner message or action inside the caller's unit of work."""
-    await messages.record(
-        session=ctx.session, channel=event.channel, user_id=event.user_id, kind=event.kind,
-        text=media.describe(event), dedupe_key=event.dedupe_key,
-    )
     if event.kind == MessageKind.UNSUBSCRIBE:
+        await messages.record(session=ctx.session, channel=event.channel, user_id=event.user_id, kind=event.kind,
+                              text=media.describe(event), dedupe_key=event.dedupe_key)
         await owners.set_following(session=ctx.session, openid=event.user_id, following=False)
         return None
-    owner = await owners.arrive(session=ctx.session, openid=event.user_id, at=event.received_at)
+    # The message logged, the owner brought in, and "is staff holding them?" in one statement.
+    arrived = await arrival.arrive(
+        session=ctx.session, channel=event.channel, openid=event.user_id, kind=event.kind,
+        text=media.describe(event), dedupe_key=event.dedupe_key, at=event.received_at,
+    )
+    owner = arrived.owner
     text = event.text.strip()
     menu = MENU_KEYS.get(event.event_key) if event.kind == MessageKind.CLICK else None
     if menu is not None:
@@ -357,7 +360,9 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     # A tap on an amount question (确认金额) is answered even while staff hold the conversation.
     if menu is None and (confirmed := await amount_answers.answer(env)) is not None:
         return Reply(confirmed)
-    held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
+    held = None
+    if arrived.in_handoff:
+        held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
     if held is not None:
         if event.kind in _FORWARDED:
             await handoff.forward_owner_message(
