@@ -98,8 +98,9 @@ def _streak_key(openid: str) -> str:
 
 
 def turn_keys(openid: str) -> list[str]:
-    """What a turn reads from Redis: read with the owner's lock, in its round trip (issue 18)."""
-    return [state.cache_key(openid), inquiries.menu_key(openid), _streak_key(openid)]
+    """What a turn reads from Redis: read with the owner's lock, in its round trip (issue 18).
+    (The dialog state comes with the turn's first statement instead: storage/arrival.py.)"""
+    return [inquiries.menu_key(openid), _streak_key(openid)]
 
 
 def turn_store(kv: KeyValueStore, openid: str, seen: dict[str, str | None]) -> TurnStore:
@@ -349,6 +350,7 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
         text=media.describe(event), dedupe_key=event.dedupe_key, at=event.received_at,
     )
     owner = arrived.owner
+    state.preload(ctx.session, owner.openid, arrived.dialog)
     text = event.text.strip()
     menu = MENU_KEYS.get(event.event_key) if event.kind == MessageKind.CLICK else None
     if menu is not None:

@@ -15,6 +15,7 @@ import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -79,8 +80,24 @@ def cache_key(openid: str) -> str:
     return f"dialog:{openid}"
 
 
+_PRELOADED = "dialog_preloaded"
+
+
+def preload(session: AsyncSession, openid: str, found: tuple[dict[str, Any], datetime] | None) -> None:
+    """The owner's dialog row as the unit of work's first statement read it (storage/arrival.py).
+
+    Loads in this unit of work answer from it, with no Redis or database read of their own,
+    until the turn saves or clears the dialog (then they read again, as always).
+    """
+    session.info.setdefault(_PRELOADED, {})[openid] = found
+
+
 async def load(kv: KeyValueStore, openid: str, *, session: AsyncSession) -> DialogState | None:
     """The owner's dialog, or None if there is none (or it expired)."""
+    preloaded = session.info.get(_PRELOADED, {})
+    if openid in preloaded:
+        found = preloaded[openid]
+        return None if found is None else DialogState.from_json(found[0])
     try:
         cached = await kv.get_json(cache_key(openid))
     except STORE_DOWN:
@@ -123,6 +140,7 @@ def _dirty(session: AsyncSession) -> set[str]:
 async def _invalidate(kv: KeyValueStore, openid: str, session: AsyncSession) -> None:
     """Drop the cache entry now and once more after the commit, so a reader that filled it from
     the old row in between cannot leave it stale."""
+    session.info.get(_PRELOADED, {}).pop(openid, None)  # the turn's own write: read it back from the database
     with suppress(*STORE_DOWN):
         await kv.delete(cache_key(openid))
     dirty = session.info.setdefault(_DIRTY, set())

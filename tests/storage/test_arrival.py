@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from storage import arrival, owners
+from storage import arrival, dialog_states, owners
 from storage.base import utcnow
 from storage.db import create_engine, create_session_factory, unit_of_work
 from storage.handoffs import Handoff
@@ -56,5 +56,27 @@ async def test_arrival_logs_creates_touches_and_sees_a_handoff(backend: Backend)
             assert texts == {"你好", "物业费怎么交", "还在吗"}
             owner = await owners.get_by_openid(session=session, openid=openid)
             assert owner is not None and owner.last_message_at > before  # the third arrival's touch, not rolled into
+    finally:
+        await engine.dispose()
+
+
+async def test_arrival_brings_the_pending_dialog_row_unless_it_expired(backend: Backend) -> None:
+    engine = create_engine(backend.database_url)
+    sessions = create_session_factory(engine)
+    live, lapsed = f"o_ar_{uuid.uuid4().hex[:10]}", f"o_ar_{uuid.uuid4().hex[:10]}"
+
+    async def arrive(openid: str) -> arrival.Arrival:
+        async with unit_of_work(sessions) as session:
+            return await arrival.arrive(session=session, channel="wechat", openid=openid, kind="text",
+                                        text="明天上午", dedupe_key=f"{openid}:{uuid.uuid4().hex}", at=utcnow())
+
+    try:
+        assert (await arrive(live)).dialog is None  # a first contact has none
+        async with unit_of_work(sessions) as session:
+            await dialog_states.put(session=session, openid=live, state={"flow": "order", "step": "time"}, ttl_seconds=600)
+            await dialog_states.put(session=session, openid=lapsed, state={"flow": "survey"}, ttl_seconds=0)
+        found = (await arrive(live)).dialog
+        assert found is not None and found[0] == {"flow": "order", "step": "time"} and found[1] > utcnow()
+        assert (await arrive(lapsed)).dialog is None  # expired rows are no dialog, as dialog_states.get says
     finally:
         await engine.dispose()
