@@ -53,6 +53,32 @@ def summarize(folded: Path, top: int = 25, *, skip_leaves: tuple[str, ...] = ())
     return "\n".join(out)
 
 
+# Where a sample's innermost frame is charged (first match of the frame's file path wins).
+LIBRARIES = ("sqlalchemy", "redis", "asyncpg", "aiohttp", "wechatpy", "cryptography", "jieba", "asyncio",
+             "nlu/", "dialogs/", "storage/", "bot/")
+
+
+def by_library(folded: Path, *, skip_leaves: tuple[str, ...] = OFF_CPU) -> str:
+    """Sample shares charged to the library of the innermost frame (the table in bench/RESULTS.md).
+
+    SQLAlchemy's async layer runs its sync half in a greenlet, which py-spy shows as stacks of
+    their own (no caller frames), so charging by the innermost frame is what counts it fully.
+    """
+    charged: Counter[str] = Counter()
+    total = 0
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        leaf = stack.split(";")[-1]
+        if leaf.startswith(skip_leaves):
+            continue
+        total += int(count)
+        path = leaf[leaf.find("(") + 1:]
+        charged[next((lib.rstrip("/") for lib in LIBRARIES if lib in path), "other")] += int(count)
+    return "\n".join([f"{total} samples, by library:"] + [f"{100 * n / total:5.1f}%  {lib}" for lib, n in charged.most_common()])
+
+
 async def profile(concurrency: int, requests: int, seconds: int) -> Path:
     """Start a worker, attach py-spy, drive load, return the folded stacks file."""
     spy = shutil.which("py-spy") or str(Path(PY).parent / "py-spy")

@@ -42,10 +42,13 @@ class Conversations:
             if self.staff_route is not None and (routed := await self.staff_route(event)) is not None:
                 return self.guarded(routed)
             # One conversation per owner: their messages run one at a time, across processes.
-            async with state.owner_turn(self.runtime.kv, event.user_id) as turn, \
+            # The lock's round trip also reads what the turn will need from Redis (hub.turn_keys).
+            async with state.owner_turn(self.runtime.kv, event.user_id, prefetch=hub.turn_keys(event.user_id)) as turn, \
                     unit_of_work(self.runtime.sessions) as session:
                 await turn.hold_in_database(session, event.user_id)  # only when Redis is down
-                reply = self.guarded(await hub.handle(event, self.runtime.context(session)))
+                ctx = self.runtime.context(session)
+                ctx.kv = hub.turn_store(ctx.kv, event.user_id, turn.seen)
+                reply = self.guarded(await hub.handle(event, ctx))
                 if reply is not None and event.dedupe_key:
                     await messages.record_reply(session=session, dedupe_key=event.dedupe_key, text=reply.text)
         except IntegrityError:

@@ -45,7 +45,9 @@ from dialogs.context import HubContext
 from dialogs.events import MEDIA_KINDS, InboundMessage, MessageKind, Reply
 from dialogs.form import Env
 from dialogs.state import DialogState, Flow
-from storage import messages, owners
+from storage import arrival, messages, owners
+from storage.kv import KeyValueStore
+from storage.turn_store import TurnStore
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,22 @@ _CONFIRM_FLOWS = frozenset({Flow.CONFIRM, Flow.CANCEL_ORDER})
 _MENU_WORDS = frozenset({"菜单", "服务菜单", "目录", "全部服务"})
 _FALLBACKS_BEFORE_HANDOFF = 2
 _FALLBACK_TTL = 3600
+
+
+def _streak_key(openid: str) -> str:
+    return f"fallbacks:{openid}"  # misreads in a row; written only in the owner's own turns
+
+
+def turn_keys(openid: str) -> list[str]:
+    """What a turn reads from Redis: read with the owner's lock, in its round trip (issue 18).
+    (The dialog state comes with the turn's first statement instead: storage/arrival.py.)"""
+    return [inquiries.menu_key(openid), _streak_key(openid)]
+
+
+def turn_store(kv: KeyValueStore, openid: str, seen: dict[str, str | None]) -> TurnStore:
+    """The turn's view of Redis over what the lock read; the browser list and the streak are the
+    owner's own (only their turns write them), so a delete of either seen absent is skipped."""
+    return TurnStore(kv, seen=seen, owned=(inquiries.menu_key(openid), _streak_key(openid)))
 
 
 async def classify(env: Env) -> str:
@@ -246,7 +264,7 @@ async def route(env: Env) -> str:
     if several is not None:
         return several
     intent = asking.checked(await classify(env), env)
-    streak_key = f"fallbacks:{env.owner.openid}"
+    streak_key = _streak_key(env.owner.openid)
     if intent == "nlu_fallback" and reading.missed_message(env.text):
         return texts.MISSED_MESSAGE  # understood: a question about a message, no misread to count
     if intent == "nlu_fallback" and not env.owner.is_bound and await _only_an_address(env):
@@ -321,14 +339,18 @@ _FORWARDED = frozenset({MessageKind.TEXT, MessageKind.VOICE, MessageKind.LOCATIO
 
 async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     """Handle one owner message or action inside the caller's unit of work."""
-    await messages.record(
-        session=ctx.session, channel=event.channel, user_id=event.user_id, kind=event.kind,
-        text=media.describe(event), dedupe_key=event.dedupe_key,
-    )
     if event.kind == MessageKind.UNSUBSCRIBE:
+        await messages.record(session=ctx.session, channel=event.channel, user_id=event.user_id, kind=event.kind,
+                              text=media.describe(event), dedupe_key=event.dedupe_key)
         await owners.set_following(session=ctx.session, openid=event.user_id, following=False)
         return None
-    owner = await owners.arrive(session=ctx.session, openid=event.user_id, at=event.received_at)
+    # The message logged, the owner brought in, and "is staff holding them?" in one statement.
+    arrived = await arrival.arrive(
+        session=ctx.session, channel=event.channel, openid=event.user_id, kind=event.kind,
+        text=media.describe(event), dedupe_key=event.dedupe_key, at=event.received_at,
+    )
+    owner = arrived.owner
+    state.preload(ctx.session, owner.openid, arrived.dialog)
     text = event.text.strip()
     menu = MENU_KEYS.get(event.event_key) if event.kind == MessageKind.CLICK else None
     if menu is not None:
@@ -340,7 +362,9 @@ async def handle(event: InboundMessage, ctx: HubContext) -> Reply | None:
     # A tap on an amount question (确认金额) is answered even while staff hold the conversation.
     if menu is None and (confirmed := await amount_answers.answer(env)) is not None:
         return Reply(confirmed)
-    held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
+    held = None
+    if arrived.in_handoff:
+        held = await handoff.active_handoff(session=ctx.session, owner=owner, idle_seconds=ctx.handoff_idle_seconds)
     if held is not None:
         if event.kind in _FORWARDED:
             await handoff.forward_owner_message(

@@ -17,7 +17,8 @@ _QUESTION_CONFIDENCE = 0.6
 _MENU_TTL = 3600
 
 
-def _menu_key(openid: str) -> str:
+def menu_key(openid: str) -> str:
+    """The Redis name of the owner's catalog-browser list (written only in the owner's own turns)."""
     return f"menu:{openid}"
 
 
@@ -33,7 +34,7 @@ async def lines_menu(env: Env) -> str:
     if not lines:
         return texts.SERVICE_NONE_OFFERED
     with suppress(*STORE_DOWN):
-        await env.kv.set_json(_menu_key(env.owner.openid), {"level": "lines"}, ttl_seconds=_MENU_TTL)
+        await env.kv.set_json(menu_key(env.owner.openid), {"level": "lines"}, ttl_seconds=_MENU_TTL)
     body = "\n".join(f"{i}. {line.name}" for i, line in enumerate(lines, start=1))
     return f"{texts.MENU_HEADER}\n{body}\n{texts.MENU_FOOTER}"
 
@@ -48,18 +49,18 @@ def service_detail(service: Service) -> str:
 async def close_browser(env: Env) -> None:
     """Disarm the catalog browser, so a later number is not read as a pick from a stale list."""
     with suppress(*STORE_DOWN):
-        await env.kv.delete(_menu_key(env.owner.openid))
+        await env.kv.delete(menu_key(env.owner.openid))
 
 
 async def browse(env: Env) -> tuple[str, str | None] | None:
     """A numbered pick from the catalog browser: (reply, service chosen to order or None)."""
     try:
-        menu = await env.kv.get_json(_menu_key(env.owner.openid))
+        menu = await env.kv.get_json(menu_key(env.owner.openid))
     except STORE_DOWN:
         return None
     if not menu:
         return None
-    key = _menu_key(env.owner.openid)
+    key = menu_key(env.owner.openid)
     offered = await offer.lines(env)
     if menu["level"] == "service":
         if choices.squash(env.text) in ("预约", "下单", "我要预约", "预订", "好的", "好", "要", "1"):

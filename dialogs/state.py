@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -74,14 +75,31 @@ class DialogState:
         )
 
 
-def _key(openid: str) -> str:
+def cache_key(openid: str) -> str:
+    """The Redis name of the owner's cached dialog state."""
     return f"dialog:{openid}"
+
+
+_PRELOADED = "dialog_preloaded"
+
+
+def preload(session: AsyncSession, openid: str, found: tuple[dict[str, Any], datetime] | None) -> None:
+    """The owner's dialog row as the unit of work's first statement read it (storage/arrival.py).
+
+    Loads in this unit of work answer from it, with no Redis or database read of their own,
+    until the turn saves or clears the dialog (then they read again, as always).
+    """
+    session.info.setdefault(_PRELOADED, {})[openid] = found
 
 
 async def load(kv: KeyValueStore, openid: str, *, session: AsyncSession) -> DialogState | None:
     """The owner's dialog, or None if there is none (or it expired)."""
+    preloaded = session.info.get(_PRELOADED, {})
+    if openid in preloaded:
+        found = preloaded[openid]
+        return None if found is None else DialogState.from_json(found[0])
     try:
-        cached = await kv.get_json(_key(openid))
+        cached = await kv.get_json(cache_key(openid))
     except STORE_DOWN:
         log.warning("dialog cache unavailable; reading the dialog from the database")
         cached, kv_up = None, False
@@ -93,7 +111,7 @@ async def load(kv: KeyValueStore, openid: str, *, session: AsyncSession) -> Dial
     if kv_up and openid not in _dirty(session):  # never cache what this unit of work may roll back
         ttl = CACHE_SECONDS if found is None else max(1, min(CACHE_SECONDS, int((found[1] - utcnow()).total_seconds())))
         with suppress(*STORE_DOWN):
-            await kv.set_json(_key(openid), _NONE if found is None else found[0], ttl_seconds=ttl)
+            await kv.set_json(cache_key(openid), _NONE if found is None else found[0], ttl_seconds=ttl)
     return None if found is None else DialogState.from_json(found[0])
 
 
@@ -122,12 +140,13 @@ def _dirty(session: AsyncSession) -> set[str]:
 async def _invalidate(kv: KeyValueStore, openid: str, session: AsyncSession) -> None:
     """Drop the cache entry now and once more after the commit, so a reader that filled it from
     the old row in between cannot leave it stale."""
+    session.info.get(_PRELOADED, {}).pop(openid, None)  # the turn's own write: read it back from the database
     with suppress(*STORE_DOWN):
-        await kv.delete(_key(openid))
+        await kv.delete(cache_key(openid))
     dirty = session.info.setdefault(_DIRTY, set())
     if not dirty:
         def after_commit(_sync_session: Any) -> None:
-            keys = [_key(o) for o in session.info.pop(_DIRTY, set())]
+            keys = [cache_key(o) for o in session.info.pop(_DIRTY, set())]
             task = asyncio.get_running_loop().create_task(_drop(kv, keys))
             _after_commit_tasks.add(task)
             task.add_done_callback(_after_commit_tasks.discard)
@@ -153,10 +172,15 @@ _SQLITE_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lo
 
 @dataclass
 class Turn:
-    """An owner's turn; `in_redis` False means the lock must be taken in the database instead."""
+    """An owner's turn; `in_redis` False means the lock must be taken in the database instead.
+
+    `seen`: what the `prefetch` keys held when the lock was taken (read in the same round trip);
+    empty when Redis is down.
+    """
 
     in_redis: bool
     _local: asyncio.Lock | None = None
+    seen: dict[str, str | None] = field(default_factory=dict)
 
     async def hold_in_database(self, session: AsyncSession, openid: str, *, wait: float = 25) -> None:
         """Redis is down: take the owner's lock in the database, released when the unit of work ends
@@ -175,15 +199,17 @@ class Turn:
 
 
 @asynccontextmanager
-async def owner_turn(kv: KeyValueStore, openid: str, *, wait: float = 25) -> AsyncIterator[Turn]:
+async def owner_turn(
+    kv: KeyValueStore, openid: str, *, wait: float = 25, prefetch: Sequence[str] = ()
+) -> AsyncIterator[Turn]:
     """Hold the owner's conversation lock (across processes) so their messages never interleave.
 
     If Redis is down the caller takes the lock in the database (Turn.hold_in_database).
     """
     try:
         # Short and renewed: a worker killed mid-turn frees the owner within OWNER_LOCK_SECONDS.
-        lock = kv.lock(f"owner:{openid}", timeout=OWNER_LOCK_SECONDS, wait=wait, renew=True)
-        await lock.__aenter__()
+        lock = kv.lock(f"owner:{openid}", timeout=OWNER_LOCK_SECONDS, wait=wait, renew=True, prefetch=prefetch)
+        seen = await lock.__aenter__()
     except STORE_DOWN:
         log.warning("owner lock unavailable in Redis; locking %s in the database", openid)
         turn = Turn(in_redis=False)
@@ -194,7 +220,7 @@ async def owner_turn(kv: KeyValueStore, openid: str, *, wait: float = 25) -> Asy
                 turn._local.release()
         return
     try:
-        yield Turn(in_redis=True)
+        yield Turn(in_redis=True, seen=seen)
     finally:
         with suppress(*STORE_DOWN):  # if it fails, the lock's TTL frees it
             await lock.__aexit__(None, None, None)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.lock import Lock
+from redis.commands.core import AsyncScript
 from redis.exceptions import LockError, RedisError
 
 _DOWN = (RedisError, OSError)
@@ -27,6 +30,50 @@ class _CountingConnection(aioredis.Connection):
     def pack_command(self, *args: Any) -> list[bytes]:
         CommandCounter.count += 1
         return super().pack_command(*args)
+
+
+# SET NX PX, then (only when taken) GET each further key. A nil inside a Lua table would cut the
+# reply short, so an absent key comes back as false, which Redis turns into a nil bulk reply.
+_ACQUIRE_AND_READ = """
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {0}
+end
+local out = {1}
+for i = 2, #KEYS do
+  out[i] = redis.call('get', KEYS[i]) or false
+end
+return out
+"""
+
+
+_SCRIPTS: weakref.WeakKeyDictionary[Any, AsyncScript] = weakref.WeakKeyDictionary()
+
+
+class PrefetchingLock(Lock):
+    """redis-py's Lua lock whose acquiring round trip also reads `prefetch` keys (full key names).
+
+    Only `do_acquire` changes, the extension point redis-py gives its subclasses: waiting,
+    renewing (`reacquire`) and releasing are the library's own.
+    """
+
+    prefetch: tuple[str, ...] = ()
+    # What the keys held at the moment the lock was taken (full key name → value or None).
+    seen: dict[str, str | None]
+
+    async def do_acquire(self, token: str | bytes) -> bool:
+        px = int(self.timeout * 1000) if self.timeout else 0
+        if not self.prefetch or not px:  # nothing to read, or no expiry: the library's own SET NX
+            self.seen = {}
+            return bool(await super().do_acquire(token))
+        script = _SCRIPTS.get(self.redis)
+        if script is None:  # EVALSHA from then on, as for the flood bucket
+            script = _SCRIPTS[self.redis] = self.redis.register_script(_ACQUIRE_AND_READ)
+        result = await script(keys=[self.name, *self.prefetch], args=[token, px])
+        if not result or not int(result[0]):
+            return False
+        values = [v.decode() if isinstance(v, bytes) else v for v in result[1:]]
+        self.seen = dict(zip(self.prefetch, values, strict=True))
+        return True
 
 
 class StoreUnavailable(RuntimeError):
@@ -120,20 +167,24 @@ class KeyValueStore:
 
     @asynccontextmanager
     async def lock(
-        self, name: str, *, timeout: float = 30, wait: float = 10, renew: bool = False
-    ) -> AsyncIterator[None]:
+        self, name: str, *, timeout: float = 30, wait: float = 10, renew: bool = False,
+        prefetch: Sequence[str] = (),
+    ) -> AsyncIterator[dict[str, str | None]]:
         """A distributed lock (redis-py's Lua lock): held by one process at a time.
 
         With `renew`, the lock's TTL is reset every timeout/3 while it is held, so a short timeout
         frees the lock soon after a holder dies (kill -9) without expiring under a slow live one.
+        Yields the values the `prefetch` names held when the lock was taken, read in the same
+        round trip (PrefetchingLock).
         """
-        lock = self.client.lock(self.key(f"lock:{name}"), timeout=timeout, blocking_timeout=wait)
+        lock = PrefetchingLock(self.client, self.key(f"lock:{name}"), timeout=timeout, blocking_timeout=wait)
+        lock.prefetch = tuple(self.key(n) for n in prefetch)
         acquired = await lock.acquire()
         if not acquired:
             raise TimeoutError(f"lock {name} not acquired within {wait}s")
         renewer = asyncio.create_task(self._keep(lock, timeout / 3)) if renew else None
         try:
-            yield
+            yield {n: lock.seen[self.key(n)] for n in prefetch if self.key(n) in lock.seen}
         finally:
             if renewer is not None:
                 renewer.cancel()
@@ -143,7 +194,7 @@ class KeyValueStore:
                 await lock.release()
 
     @staticmethod
-    async def _keep(lock: Any, every: float) -> None:
+    async def _keep(lock: Lock, every: float) -> None:
         while True:
             await asyncio.sleep(every)
             try:

@@ -6,8 +6,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false, inspect, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -98,22 +96,6 @@ async def get_or_create(*, session: AsyncSession, openid: str) -> Owner:
         session.add(owner)
         await session.flush()
     return owner
-
-
-async def arrive(*, session: AsyncSession, openid: str, at: datetime | None = None) -> Owner:
-    """`get_or_create` and `touch` as one statement: INSERT … ON CONFLICT DO UPDATE … RETURNING.
-
-    Every owner message starts here; the SELECT, INSERT-and-flush and UPDATE it replaces were
-    three round trips and most of the ORM's per-message cost (issue 18). The row comes back as
-    the session's Owner (refreshed if the session already had it).
-    """
-    at = at or utcnow()
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = upsert(Owner).values(openid=openid, last_message_at=at, blocked=False)
-    # The time as a bound value rather than `excluded.last_message_at`: building `excluded` (an
-    # alias with its column collection) on every call was a visible share of the message's CPU.
-    stmt = stmt.on_conflict_do_update(index_elements=[Owner.openid], set_={"last_message_at": at, "blocked": false()})
-    return (await session.scalars(stmt.returning(Owner), execution_options={"populate_existing": True})).one()
 
 
 async def set_following(*, session: AsyncSession, openid: str, following: bool) -> Owner:

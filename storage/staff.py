@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, Timestamped
+from storage.cache import TableCache
 from storage.communities import Community
 
 
@@ -68,6 +69,25 @@ async def create(
     session.add(member)
     await session.flush()
     return member
+
+
+async def _load_wechat_openids(session: AsyncSession) -> frozenset[str]:
+    found = await session.scalars(select(Staff.openid).where(Staff.openid.is_not(None), Staff.active.is_(True)))
+    return frozenset(o for o in found if o)
+
+
+# The openids of active staff, per worker (storage/cache.py): at most cache.MAX_AGE_SECONDS old.
+_WECHAT_OPENIDS = TableCache((Staff.__tablename__,), _load_wechat_openids)
+
+
+async def may_be_staff(*, session: AsyncSession, openid: str) -> bool:
+    """A cheap first check before `get_by_openid`: False means no active staff member has this openid.
+
+    Owners type 确认 and 取消 all day; checking them against the per-worker copy spares each
+    one a query (issue 18). True is only a hint, to be confirmed by `get_by_openid`, which reads
+    the row itself (a member disabled half a second ago is still refused there).
+    """
+    return openid in await _WECHAT_OPENIDS.get(session)
 
 
 async def get_by_openid(*, session: AsyncSession, openid: str) -> Staff | None:

@@ -55,6 +55,8 @@ async def route(event: InboundMessage, commands: StaffCommands) -> Reply | None:
 
 async def _has_draft(commands: StaffCommands, openid: str) -> bool:
     async with unit_of_work(commands.runtime.sessions) as session:
+        if not await staff.may_be_staff(session=session, openid=openid):
+            return False  # an owner's 确认: answered from the per-worker copy, no query
         member = await staff.get_by_openid(session=session, openid=openid)
         if member is None:
             return False
