@@ -23,7 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage import catalog
 from storage.base import Base, Timestamped, UtcDateTime, utcnow
+from storage.cache import TableCache, read_apart
 from storage.catalog import ButlerLine, Service
 
 
@@ -129,12 +131,27 @@ class Offer:
         return service in self.offered
 
 
+async def _load_decisions(session: AsyncSession) -> dict[int, tuple[CommunityService, ...]]:
+    by_community: dict[int, list[CommunityService]] = {}
+    for row in await read_apart(session, select(CommunityService).order_by(CommunityService.id)):
+        by_community.setdefault(row.community_id, []).append(row)
+    return {community: tuple(rows) for community, rows in by_community.items()}
+
+
+# Every community's 立项 decisions, per worker (storage/cache.py): a bound owner's every catalog,
+# price or order question asks for its community's offer, often more than once a turn (issue 18).
+_DECISIONS = TableCache((CommunityService.__tablename__,), _load_decisions)
+
+
 async def offer(*, session: AsyncSession, community_id: int | None, today: date) -> Offer | None:
-    """The community's offer (None for an owner with no community yet: nothing is filtered)."""
+    """The community's offer (None for an owner with no community yet: nothing is filtered).
+
+    From the per-worker copies of the decisions and the catalog (at most cache.MAX_AGE_SECONDS old).
+    """
     if community_id is None:
         return None
-    rows = list(await session.scalars(select(CommunityService).where(CommunityService.community_id == community_id)))
-    lines = list(await session.scalars(select(ButlerLine).order_by(ButlerLine.position)))
+    rows = (await _DECISIONS.get(session)).get(community_id, ())
+    lines = await catalog.list_lines(session=session)
     everything = frozenset(s.name for line in lines for s in line.services)
     if not rows:
         return Offer(community_id, False, everything)

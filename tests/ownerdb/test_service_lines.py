@@ -145,3 +145,34 @@ async def test_an_unbound_owner_hears_it_once_binding_names_the_community(hub: H
     assert "绑定成功" in reply and "还没有开通陪聊" in reply and "人工" in reply
     assert await demand_rows(hub, place.community_id) == 1
     assert await _orders_of(hub, me.openid) == []
+
+
+async def test_a_bound_owners_turns_read_the_offer_from_the_workers_copy(hub: Hub) -> None:
+    """Issue 18: the community's 立项 decisions are a per-worker copy, not two queries per ask."""
+    import math
+    import time
+
+    from sqlalchemy import event
+
+    from storage import cache
+
+    place = await make_place(hub)
+    owner = await add_owner(hub, place, "o")
+    assert (await abutler(hub, "service", "enable", "家政管家", "--community", place.community)).returncode == 0
+    reads: list[str] = []
+
+    def watch(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "FROM community_services" in statement:
+            reads.append(statement)
+
+    engine = hub.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        started = time.monotonic()
+        for text in ("菜单", "钟点工多少钱", "补课多少钱", "菜单", "家政管家"):
+            assert await say(hub, owner, text)
+        periods = math.ceil((time.monotonic() - started) / cache.MAX_AGE_SECONDS) + 1
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert len(reads) <= min(periods, 4), reads  # the old path read them twice per ask
+    assert _numbered(await say(hub, owner, "菜单")) == ["家政管家"]  # and the copy says what is offered
