@@ -25,7 +25,7 @@ from bot.wecom.client import WeComClient
 from bot.wecom.webhook import ButtonPress, MemberText, WeComEvent
 from bot.wording import merchant as words
 from bot.wording.steps import STEP_WORDING
-from storage import dispatch
+from storage import dispatch, merchants, staff
 from storage.db import unit_of_work
 from storage.dispatch import AcceptOutcome, Step, StepResult
 from storage.merchants import Merchant
@@ -40,6 +40,18 @@ ASK_TTL = 3600
 BUSY = "系统繁忙，请稍后再按一次"
 STALE = "这个按钮已失效，请在最新的订单卡片上操作。"
 HELLO = "您好，这里是物业管家平台。新订单会以卡片发给您，点「接单」即可抢单；接单后订单详情和业主联系方式会发到这里。"
+# Said to whoever is not a merchant: the merchants' hello would promise them order cards.
+STAFF_HELLO = "您好，这里是物业管家员工通道。发送 /help 查看可用命令；业主转人工后，提醒会发到这里，直接回复即答复业主。"
+UNREGISTERED = "您好，这里是物业管家平台的商家与员工通道。您的账号还没有登记为商家或员工，如需开通请联系物业管理员。"
+
+
+async def _hello(session: AsyncSession, userid: str) -> str:
+    """The hello that fits who typed: a merchant, a staff member, or someone not registered."""
+    if await merchants.get_by_wecom_userid(session=session, userid=userid) is not None:
+        return HELLO
+    if await staff.get_by_wecom_userid(session=session, userid=userid) is not None:
+        return STAFF_HELLO
+    return UNREGISTERED
 
 
 def _offer_key(order_id: int) -> str:
@@ -259,7 +271,7 @@ class WeComMerchants:
     async def _typed(self, message: MemberText) -> None:
         pending = await self.kv.get_json(_ask_key(message.userid))
         if not pending:
-            await self.client.send_text(message.userid, HELLO)
+            await self.client.send_text(message.userid, await self.transaction(lambda s: _hello(s, message.userid)))
             return
         order_id = int(pending["order_id"])
         if pending.get("ask") == "amount":

@@ -117,3 +117,21 @@ async def _rows(hub: object, text: str) -> list[outbox.OutboxEvent]:
     async with hub.runtime.sessions() as session:  # type: ignore[attr-defined]
         rows = await session.scalars(select(outbox.OutboxEvent).where(outbox.OutboxEvent.kind == "staff.notify"))
         return [r for r in rows if r.payload.get("text") == text]
+
+
+async def test_a_text_with_nothing_pending_gets_the_hello_that_fits_who_typed(wc_hub: WcHub) -> None:
+    """The merchants' hello promises order cards: staff and unregistered members get their own."""
+    from bot.wecom.merchants import HELLO, STAFF_HELLO, UNREGISTERED
+    from tests.wecom.conftest import wecom_world
+
+    hub, fake = wc_hub.hub, wc_hub.fake
+    world, merchant_ids = await wecom_world(hub, ["张师傅"])
+    kefu, stranger = f"kefu{uuid.uuid4().hex[:8]}", f"nobody{uuid.uuid4().hex[:8]}"
+    async with unit_of_work(hub.runtime.sessions) as session:
+        member = await session.get(staff.Staff, world.staff_id)
+        assert member is not None
+        member.wecom_userid = kefu
+    for userid, expected in ((merchant_ids["张师傅"], HELLO), (kefu, STAFF_HELLO), (stranger, UNREGISTERED)):
+        assert await wc_hub.say(userid, "你好") == 200
+        assert fake.sent_to(userid)[-1].text == expected, userid
+    assert "卡片" not in STAFF_HELLO + UNREGISTERED and "零物业费" not in STAFF_HELLO + UNREGISTERED
