@@ -281,6 +281,10 @@ def where_clauses(
         clauses.append(Owner.building.in_(segment.buildings))
     if segment.units:
         clauses.append(Owner.unit.in_(segment.units))
+    if segment.buildings or segment.units:
+        # A building or unit is a place: only owners verified to live there hear about it. A claim
+        # staff have not checked, or a binding dialog left half-way, names a place nobody checked.
+        clauses.append(Owner.binding_status == BindingStatus.VERIFIED)
     # A tag is the owner's own (survey-made) or on the household they are verified at (staff- or
     # survey-made, storage/households.py).
     for group in segment.tags:

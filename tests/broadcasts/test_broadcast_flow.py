@@ -116,3 +116,27 @@ async def test_discarding_a_preview_sends_nothing(hub: Hub) -> None:
             Broadcast.staff_id == place.staff_id, Broadcast.status == "cancelled"))
     assert n == 1
     assert cs_texts_to(hub, a) == []
+
+
+async def test_a_building_broadcast_reaches_only_owners_verified_to_live_there(hub: Hub) -> None:
+    """A claim staff have not checked, or a binding left half-way, names a place nobody checked:
+    those owners hear the community's broadcasts only when they target the community, never a
+    building's (相关信息只发给相关业主)."""
+    from sqlalchemy import update
+
+    from storage.db import unit_of_work
+    from storage.owners import BindingStatus, Owner
+
+    place = await make_place(hub)
+    resident = await add_owner(hub, place, "resident", building="7", window_open=True)
+    claimant = await add_owner(hub, place, "claimant", building="7", window_open=True)
+    halfway = await add_owner(hub, place, "halfway", building="7", window_open=True, bound=False)
+    async with unit_of_work(hub.runtime.sessions) as session:
+        await session.execute(update(Owner).where(Owner.openid == claimant).values(binding_status=BindingStatus.PENDING))
+    preview = await say(hub, place.staff_openid, f"/broadcast 小区={place.community} 楼栋=7 类型=通知 原因=停水 | 7号楼明天上午停水")
+    assert "将发送 1 人" in preview, preview
+    await say(hub, place.staff_openid, "确认")
+    done = await wait_broadcast(hub, await latest_broadcast_id(hub, place.staff_id))
+    assert done.totals["status"] == {"sent": 1}
+    assert cs_texts_to(hub, resident) == ["7号楼明天上午停水"]
+    assert cs_texts_to(hub, claimant) == [] and cs_texts_to(hub, halfway) == []

@@ -23,7 +23,7 @@ from bot.devtools.fake_wechat import FakeWeChatAPI, RecordedCall
 from storage import broadcasts, communities, segments, staff
 from storage.base import utcnow
 from storage.broadcasts import Broadcast, Delivery
-from storage.owners import Owner
+from storage.owners import BindingStatus, Owner
 from tests.scheduler.procs import private_postgres, scheduler_env, session_for, spawn, stop_async
 
 CS, MASS = "/cgi-bin/message/custom/send", "/cgi-bin/message/mass/send"
@@ -36,7 +36,9 @@ async def _seed(url: str) -> int:
         member = await staff.create(session=session, name="客服", openid="s-crash", communities=[c])
         now = utcnow()
         rows = [
+            # Verified residents of building 9 (a building broadcast reaches only those).
             {"openid": f"o-{i:04d}", "community_id": c.id, "building": "9", "created_at": now,
+             "binding_status": BindingStatus.VERIFIED,
              # Half wrote to us an hour ago (customer-service window open), half did not.
              "last_message_at": now - timedelta(hours=1) if i % 2 == 0 else now - timedelta(days=5)}
             for i in range(2000)
@@ -147,7 +149,8 @@ async def test_a_graceful_stop_finishes_the_message_in_flight_and_hands_over_at_
             now = utcnow()
             await session.execute(insert(Owner), [
                 {"openid": f"o-{i:03d}", "community_id": c.id, "building": "1", "created_at": now,
-                 "last_message_at": now - timedelta(hours=1)} for i in range(300)
+                 "binding_status": BindingStatus.VERIFIED, "last_message_at": now - timedelta(hours=1)}
+                for i in range(300)
             ])
             bc = await broadcasts.create_draft(
                 session=session, text=TEXT, segment=segments.parse("楼栋=1"), scope=None, staff_id=member.id,
