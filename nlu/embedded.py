@@ -41,6 +41,9 @@ _RATING_INTENTS = frozenset({"rate_service", "complain"})
 # (…麻烦派人看一下，谢谢啊 is a report that ends politely, not a thank-you)
 _PUSH_INTENTS = frozenset({"unsubscribe_push", "resubscribe_push"})
 _SMALL_TALK = frozenset({FALLBACK, "greet", "thanks", "goodbye"})
+# a yes or a no answers a question: it is the whole message or nothing, never one clause of a long
+# letter (…社区说已递交申请，但是镇政府方面不同意… is a third party refusing, not the owner)
+_ANSWERS = frozenset({"affirm", "deny"})
 
 
 class EmbeddedParser:
@@ -195,7 +198,7 @@ class EmbeddedParser:
         best = None
         for a, b in spans:
             r = self._classify(ctext[a:b], now)
-            if r[0] not in _SMALL_TALK and (best is None or r[1] > best[1]):
+            if r[0] not in _SMALL_TALK | _ANSWERS and (best is None or r[1] > best[1]):
                 best = (*r, (a, b))
         return best
 
