@@ -61,13 +61,13 @@ _FOOD_TASTE = re.compile(
 _ESTATE_ANCHOR = re.compile(
     r"物业|小区|业主|楼|电梯|保安|保洁|单元|门禁|车位|车库|邻居|师傅|阿姨|维修|上门|社区|居委会|管家|食堂|送餐|助餐|配餐"
 )
-_FOOD_REVIEW_INTENTS = frozenset({"complain", "rate_service", "order_service"})
+FOOD_REVIEW_INTENTS = frozenset({"complain", "rate_service", "order_service"})
 
 
 def food_review(intent: str, text: str, entities: Iterable[Entity]) -> bool:
     """True when ``text`` only comments on food: no estate word, person or service named."""
     return (
-        intent in _FOOD_REVIEW_INTENTS
+        intent in FOOD_REVIEW_INTENTS
         and bool(_FOOD_TASTE.search(text))
         and not _ESTATE_ANCHOR.search(text)
         and not any(e.entity == "service" for e in entities)

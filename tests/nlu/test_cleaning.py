@@ -127,6 +127,11 @@ def test_a_comment_on_food_is_no_complaint(embedded: EmbeddedParser, text: str) 
     assert embedded.parse_sync(text, NOW).intent == "nlu_fallback"
 
 
+def test_a_food_review_is_not_rescued_by_one_of_its_clauses(embedded: EmbeddedParser) -> None:
+    # the whole reads as a food comment; its 很满意 clause alone would read as rate_service
+    assert embedded.parse_sync("菜量给的挺足的，很满意，就是有点咸", NOW).intent == "nlu_fallback"
+
+
 def test_food_named_with_the_estate_or_a_service_stays(embedded: EmbeddedParser) -> None:
     from nlu.guards import food_review
 
