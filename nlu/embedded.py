@@ -14,7 +14,7 @@ from nlu.compact import CompactIntentModel
 from nlu.entities.extract import EntityExtractor
 from nlu.entities.services import ServiceGazetteer
 from nlu.features import masked, normalise
-from nlu.guards import ACTIONS, review
+from nlu.guards import ACTIONS, FOOD_REVIEW_INTENTS, food_review, review
 from nlu.intents import FALLBACK
 from nlu.model import load_or_train
 from nlu.negation import refuses_push
@@ -41,6 +41,9 @@ _RATING_INTENTS = frozenset({"rate_service", "complain"})
 # (…麻烦派人看一下，谢谢啊 is a report that ends politely, not a thank-you)
 _PUSH_INTENTS = frozenset({"unsubscribe_push", "resubscribe_push"})
 _SMALL_TALK = frozenset({FALLBACK, "greet", "thanks", "goodbye"})
+# a yes or a no answers a question: it is the whole message or nothing, never one clause of a long
+# letter (…社区说已递交申请，但是镇政府方面不同意… is a third party refusing, not the owner)
+_ANSWERS = frozenset({"affirm", "deny"})
 
 
 class EmbeddedParser:
@@ -89,7 +92,7 @@ class EmbeddedParser:
         if intent in _SMALL_TALK or (len(cleaned.text) > LONG_TEXT and intent not in ACTIONS):
             # the whole reads as nothing (or a long paste as small talk): a request may still sit
             # in one of its clauses, at the end of a long message as much as at the start
-            best = self._best_clause(cleaned.text, now)
+            best = self._best_clause(cleaned.text, now, self._food_only(cleaned.text, now))
             if best is not None and (intent in _SMALL_TALK or best[1] > confidence):
                 intent, confidence, scores, (a, b) = best
                 # the slots are the deciding clause's: 今天 in the chatter before is not the time
@@ -185,17 +188,26 @@ class EmbeddedParser:
         norm_entities = self._extractor.extract(norm, self._now(now))
         return review(intent, norm, masked(norm, norm_entities), norm_entities)
 
+    def _food_only(self, ctext: str, now: datetime) -> frozenset[str]:
+        """Intents no clause may give when the whole text only comments on food (see guards)."""
+        assert self._extractor is not None
+        norm = normalise(ctext)
+        if food_review("complain", norm, self._extractor.extract(norm, now)):
+            return FOOD_REVIEW_INTENTS  # 菜量挺足，很满意: the 很满意 rates the food, not us
+        return frozenset()
+
     def _best_clause(
-        self, ctext: str, now: datetime
+        self, ctext: str, now: datetime, exclude: frozenset[str] = frozenset()
     ) -> tuple[str, float, tuple[IntentScore, ...], tuple[int, int]] | None:
         """The most confident in-scope reading among the clauses of a text, and its span."""
         spans = split_clauses(ctext)[:MAX_CLAUSES]
         if len(spans) < 2:
             return None
         best = None
+        skip = _SMALL_TALK | _ANSWERS | exclude
         for a, b in spans:
             r = self._classify(ctext[a:b], now)
-            if r[0] not in _SMALL_TALK and (best is None or r[1] > best[1]):
+            if r[0] not in skip and (best is None or r[1] > best[1]):
                 best = (*r, (a, b))
         return best
 

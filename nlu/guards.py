@@ -53,6 +53,27 @@ _ANSWER_WORDS = re.compile(
 _ANSWER_SLACK = 2  # characters an affirm may carry beyond its yes-words (好的师傅, 对就是他)
 
 
+# a comment on food (太难吃了, 米饭给得太少, 味道还不错) is a restaurant review, not a complaint or a
+# rating an estate can act on, unless it names the estate, a person or a service of ours
+_FOOD_TASTE = re.compile(
+    r"难吃|好吃|味道|口味|口感|太咸|好咸|很咸|太淡|太辣|不辣|太甜|腥味|油腻|夹生|没熟|菜量|分量|份量|米饭|饭菜|菜品"
+)
+_ESTATE_ANCHOR = re.compile(
+    r"物业|小区|业主|楼|电梯|保安|保洁|单元|门禁|车位|车库|邻居|师傅|阿姨|维修|上门|社区|居委会|管家|食堂|送餐|助餐|配餐"
+)
+FOOD_REVIEW_INTENTS = frozenset({"complain", "rate_service", "order_service"})
+
+
+def food_review(intent: str, text: str, entities: Iterable[Entity]) -> bool:
+    """True when ``text`` only comments on food: no estate word, person or service named."""
+    return (
+        intent in FOOD_REVIEW_INTENTS
+        and bool(_FOOD_TASTE.search(text))
+        and not _ESTATE_ANCHOR.search(text)
+        and not any(e.entity == "service" for e in entities)
+    )
+
+
 def address_only(text: str, entities: Iterable[Entity]) -> bool:
     """True when, without its address, community name and phone, the text says nothing."""
     keep = [True] * len(text)
@@ -81,6 +102,8 @@ def review(intent: str, text: str, masked: str, entities: tuple[Entity, ...]) ->
     if negated(intent, masked):
         return "deny"
     if address_only(text, entities):
+        return "nlu_fallback"
+    if food_review(intent, text, entities):
         return "nlu_fallback"
     if intent in ("unsubscribe_push", "resubscribe_push"):
         if not_received(text) or not _PUSH_CUE.search(text):

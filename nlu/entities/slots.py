@@ -63,6 +63,9 @@ _RATING_WORD_RE = re.compile(
 _RATING_SCORE = dict(_RATING_WORDS)
 # 七星彩 is a lottery, 五星级酒店 a hotel, 三星 a phone brand: a rating is 1-5 stars or a score
 _RATING_NUM_RE = re.compile(rf"({NUM})\s*(?:颗星|个星|星|分)(?!钟|彩|级|座|期|手机|电视|之)")
+# 十分 is also the adverb "very" (生活十分不便, 十分感谢): a score only when given (打十分, 给十分)
+# or said on its own (十分！, 十分吧), never when a word follows it
+_SHIFEN_ADVERB_RE = re.compile(r"(?<![打给评得拿满是])十分(?=[\u4e00-\u9fff])(?![吧啊呀了哈嘛呢哦])")
 
 
 def _num(s: str) -> str | None:
@@ -119,7 +122,10 @@ def extract_phones(text: str) -> list[Entity]:
 def extract_ratings(text: str) -> list[Entity]:
     """Ratings 1–5 from 五星/满分/3分/非常满意; a 10-point score is halved."""
     out: list[Entity] = []
+    adverbs = {m.start() for m in _SHIFEN_ADVERB_RE.finditer(text)}
     for m in _RATING_NUM_RE.finditer(text):
+        if m.start() in adverbs and m.group(0) == "十分":
+            continue
         n = to_int(m.group(1))
         if n is None or n < 0:
             continue

@@ -120,6 +120,41 @@ def test_long_message_keeps_its_end(embedded: EmbeddedParser) -> None:
     assert r.entity("time") == "2026-11-27T09:00:00+08:00"
 
 
+@pytest.mark.parametrize(
+    "text", ["米饭给得太少了，菜也一点味道都没有", "这家店的口味越来越差了", "点的菜量太少，味道也一般"]
+)
+def test_a_comment_on_food_is_no_complaint(embedded: EmbeddedParser, text: str) -> None:
+    assert embedded.parse_sync(text, NOW).intent == "nlu_fallback"
+
+
+def test_a_food_review_is_not_rescued_by_one_of_its_clauses(embedded: EmbeddedParser) -> None:
+    # the whole reads as a food comment; its 很满意 clause alone would read as rate_service
+    assert embedded.parse_sync("菜量给的挺足的，很满意，就是有点咸", NOW).intent == "nlu_fallback"
+
+
+def test_food_named_with_the_estate_or_a_service_stays(embedded: EmbeddedParser) -> None:
+    from nlu.guards import food_review
+
+    # the guard leaves food alone when the estate, a person or a service of ours is named
+    assert not food_review("complain", "社区食堂的饭菜太难吃了老人都吃不下", ())
+    assert not food_review("complain", "物业食堂的米饭都是夹生的", ())
+    text = "请的保姆阿姨做饭很好吃给她五星"
+    assert not food_review("rate_service", text, embedded.entities(text))
+    assert food_review("complain", "米饭给得太少了", ())
+    assert embedded.parse_sync("请的保姆阿姨做饭很好吃，给她五星", NOW).intent == "rate_service"
+
+
+def test_a_no_inside_a_long_letter_is_not_the_owners_answer(embedded: EmbeddedParser) -> None:
+    # a third party refusing (……但是居委会那边不同意) in one clause does not make the letter a "no"
+    letter = (
+        "我们几个邻居商量了很久，想在楼下空地搞个小花园，大家都挺支持的，也凑了点钱，"
+        "去找了居委会，但是居委会那边不同意，说要走很多程序，我们也不知道该怎么办才好"
+    )
+    assert len(letter) > 60
+    assert embedded.parse_sync(letter, NOW).intent not in ("deny", "affirm")
+    assert embedded.parse_sync("不同意", NOW).intent == "deny"
+
+
 def test_two_requests_in_one_message(embedded: EmbeddedParser) -> None:
     text = "帮我约个保洁明天上午来，另外这个月物业费多少"
     parts = embedded.parse_requests_sync(text, NOW)

@@ -98,6 +98,17 @@ def test_rating_mapping(text: str, rating: str) -> None:
     assert [e.value for e in extract_ratings(text)][:1] == [rating]
 
 
+@pytest.mark.parametrize("text", ["停水以后生活十分不方便", "十分感谢你们", "电梯十分危险", "等了十分钟"])
+def test_shifen_the_adverb_is_no_score(text: str) -> None:
+    # 十分 before a word means "very"; only a given or bare 十分 (打十分, 十分！) is a score
+    assert extract_ratings(text) == []
+
+
+@pytest.mark.parametrize("text", ["打十分", "给你们十分", "十分！", "十分吧", "十分满意"])
+def test_shifen_the_score(text: str) -> None:
+    assert [e.value for e in extract_ratings(text)] == ["5"]
+
+
 def test_rating_only_on_rating_like_intents(embedded: EmbeddedParser) -> None:
     assert embedded.parse_sync("五星好评", NOW).entity("rating") == "5"
     assert embedded.parse_sync("我想参加满意度调查", NOW).entity("rating") is None
