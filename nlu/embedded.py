@@ -40,7 +40,7 @@ _RATING_INTENTS = frozenset({"rate_service", "complain"})
 # what a message is read as when nothing else is found; a clause may still say more
 # (…麻烦派人看一下，谢谢啊 is a report that ends politely, not a thank-you)
 _PUSH_INTENTS = frozenset({"unsubscribe_push", "resubscribe_push"})
-_SMALL_TALK = frozenset({FALLBACK, "greet", "thanks", "goodbye"})
+SMALL_TALK = frozenset({FALLBACK, "greet", "thanks", "goodbye"})
 # a yes or a no answers a question: it is the whole message or nothing, never one clause of a long
 # letter (…社区说已递交申请，但是镇政府方面不同意… is a third party refusing, not the owner)
 _ANSWERS = frozenset({"affirm", "deny"})
@@ -89,11 +89,11 @@ class EmbeddedParser:
         now = self._now(now)
         cleaned = self.prepare(text)
         intent, confidence, scores = self._classify(cleaned.text, now)
-        if intent in _SMALL_TALK or (len(cleaned.text) > LONG_TEXT and intent not in ACTIONS):
+        if self.reads_clauses(cleaned.text, intent):
             # the whole reads as nothing (or a long paste as small talk): a request may still sit
             # in one of its clauses, at the end of a long message as much as at the start
             best = self._best_clause(cleaned.text, now, self._food_only(cleaned.text, now))
-            if best is not None and (intent in _SMALL_TALK or best[1] > confidence):
+            if best is not None and (intent in SMALL_TALK or best[1] > confidence):
                 intent, confidence, scores, (a, b) = best
                 # the slots are the deciding clause's: 今天 in the chatter before is not the time
                 part = Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text)
@@ -110,7 +110,7 @@ class EmbeddedParser:
         pending: int | None = None  # start of small talk before the first request (你好，…)
         for a, b in split_clauses(cleaned.text)[:MAX_CLAUSES]:
             intent, confidence, scores = self._classify(cleaned.text[a:b], now)
-            if intent in _SMALL_TALK:
+            if intent in SMALL_TALK:
                 # 你好 / 谢谢 / a clause that means nothing alone is part of a request, not one
                 if parts:
                     parts[-1][1] = b
@@ -196,6 +196,16 @@ class EmbeddedParser:
             return FOOD_REVIEW_INTENTS  # 菜量挺足，很满意: the 很满意 rates the food, not us
         return frozenset()
 
+    def reads_clauses(self, ctext: str, intent: str) -> bool:
+        """Whether a whole-text reading gives way to one of its clauses (parse_sync's rule, and
+        the Rasa backend's): it reads as nothing, or a long paste reads as no action."""
+        return intent in SMALL_TALK or (len(ctext) > LONG_TEXT and intent not in ACTIONS)
+
+    def clause_skip(self, ctext: str, now: datetime | None = None) -> frozenset[str]:
+        """Intents no single clause may decide for the whole text."""
+        self._ensure()
+        return SMALL_TALK | _ANSWERS | self._food_only(ctext, self._now(now))
+
     def _best_clause(
         self, ctext: str, now: datetime, exclude: frozenset[str] = frozenset()
     ) -> tuple[str, float, tuple[IntentScore, ...], tuple[int, int]] | None:
@@ -204,7 +214,7 @@ class EmbeddedParser:
         if len(spans) < 2:
             return None
         best = None
-        skip = _SMALL_TALK | _ANSWERS | exclude
+        skip = SMALL_TALK | _ANSWERS | exclude
         for a, b in spans:
             r = self._classify(ctext[a:b], now)
             if r[0] not in skip and (best is None or r[1] > best[1]):

@@ -9,15 +9,18 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from nlu.embedded import EmbeddedParser
+from nlu.embedded import SMALL_TALK, EmbeddedParser
 from nlu.intents import FALLBACK, INTENTS
 from nlu.normalise import Cleaned
+from nlu.requests import split_clauses
 from nlu.result import Entity, IntentScore, NluResult
 
 log = logging.getLogger(__name__)
 
 _RETRY_AFTER_S = 15.0  # while Rasa is down, do not pay a connect timeout on every message
 _RULE_ENTITIES = frozenset({"time", "building", "unit", "room", "phone", "quantity", "rating"})
+# a long letter is also read clause by clause (see _best_clause); each clause is one HTTP request
+_RASA_CLAUSES = 12
 
 
 class RasaParser:
@@ -66,7 +69,39 @@ class RasaParser:
         self._down_since = None
         if self.fallback._model is None:
             await self.fallback.warm_up()
-        return self._normalise(text, raw, now, cleaned)
+        whole = self._normalise(text, raw, now, cleaned)
+        if self.fallback.reads_clauses(cleaned.text, whole.intent):
+            return await self._best_clause(text, cleaned, whole, now) or whole
+        return whole
+
+    async def _best_clause(
+        self, text: str, cleaned: Cleaned, whole: NluResult, now: datetime | None
+    ) -> NluResult | None:
+        """As the embedded backend reads a long letter: the most confident in-scope clause decides
+        when the whole text reads as nothing (DIET, trained on short requests, reads a resident's
+        long letter as out of scope). At most _RASA_CLAUSES clauses, asked together."""
+        spans = split_clauses(cleaned.text)[:_RASA_CLAUSES]
+        if len(spans) < 2:
+            return None
+        # DIET is sure of itself on clauses out of context: only when the embedded parser (whose
+        # thresholds are calibrated on held-out out-of-scope text) also finds a request in the
+        # text does a clause get to decide.
+        if (await self.fallback.parse(text, now=now)).intent in SMALL_TALK:
+            return None
+        try:
+            raws = await asyncio.gather(*(self._post(cleaned.text[a:b]) for a, b in spans))
+        except Exception:  # a clause Rasa could not answer: keep the whole text's reading
+            return None
+        skip = self.fallback.clause_skip(cleaned.text, now)
+        best: NluResult | None = None
+        for (a, b), raw in zip(spans, raws, strict=True):
+            part = Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text)
+            read = self._normalise(text, raw, now, part)
+            if read.intent not in skip and (best is None or read.confidence > best.confidence):
+                best = read
+        if best is not None and (whole.intent in SMALL_TALK or best.confidence > whole.confidence):
+            return best
+        return None
 
     async def parse_requests(self, text: str, *, now: datetime | None = None) -> list[NluResult]:
         """Each request in ``text`` (clauses as the embedded backend splits them), asked of Rasa;

@@ -123,3 +123,48 @@ async def test_rasa_parse_requests_offsets_index_the_message(
         for e in part.entities:
             assert text[e.start : e.end] in part.text
     await parser.aclose()
+
+
+@pytest.fixture()
+async def letter_rasa() -> AsyncIterator[tuple[str, list[str]]]:
+    """A Rasa that reads anything long as out of scope (as DIET, trained on short requests, reads
+    residents' letters) and a short fault statement as a report."""
+    asked: list[str] = []
+
+    async def parse(request: web.Request) -> web.Response:
+        text = (await request.json())["text"]
+        asked.append(text)
+        if len(text) > 30:
+            intent = {"name": "nlu_fallback", "confidence": 0.97}
+        elif "电梯" in text:
+            intent = {"name": "report_issue", "confidence": 0.91}
+        else:
+            intent = {"name": "greet", "confidence": 0.6}
+        return web.json_response({"text": text, "intent": intent, "intent_ranking": [intent], "entities": []})
+
+    app = web.Application()
+    app.router.add_post("/model/parse", parse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", asked
+    await runner.cleanup()
+
+
+async def test_rasa_reads_a_long_letter_clause_by_clause_like_the_embedded_backend(
+    letter_rasa: tuple[str, list[str]], embedded: EmbeddedParser
+) -> None:
+    url, asked = letter_rasa
+    parser = RasaParser(url, fallback=embedded)
+    letter = "您好，我是三号楼的住户，已经在这里住了五年多了，一直觉得小区环境不错，可是最近一周，电梯坏了一直没人修"
+    r = await parser.parse(letter, now=NOW)
+    assert r.intent == "report_issue" and r.text == letter  # the clause decides, for the whole text
+    assert len(asked) > 2 and asked[0] == embedded.prepare(letter).text  # the whole first, then its clauses
+    # A short text is one request only; a long one whose clauses say nothing stays out of scope.
+    asked.clear()
+    assert (await parser.parse("电梯坏了", now=NOW)).intent == "report_issue" and len(asked) == 1
+    quiet = "今天天气不错，我们一家人出去散步了，晚上回来吃了顿饭，孩子写完作业就睡了"
+    assert (await parser.parse(quiet, now=NOW)).intent == "nlu_fallback"
+    await parser.aclose()
