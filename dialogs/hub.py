@@ -104,9 +104,10 @@ def turn_keys(openid: str) -> list[str]:
 
 
 def turn_store(kv: KeyValueStore, openid: str, seen: dict[str, str | None]) -> TurnStore:
-    """The turn's view of Redis over what the lock read; the browser list and the streak are the
-    owner's own (only their turns write them), so a delete of either seen absent is skipped."""
-    return TurnStore(kv, seen=seen, owned=(inquiries.menu_key(openid), _streak_key(openid)))
+    """The turn's view of Redis over what the lock read; every key it read (the browser list and
+    the streak) is the owner's own (only their turns write them), so a delete of one seen absent
+    is skipped."""
+    return TurnStore(kv, seen=seen, owned=turn_keys(openid))
 
 
 async def classify(env: Env) -> str:

@@ -63,6 +63,11 @@ class Arrival:
     dialog: tuple[dict[str, Any], datetime] | None
 
 
+# Defaults computed per row (created_at): bound per call, as the ORM would have computed them.
+_CALLABLE_DEFAULTS = {c.key: c.default for c in _OWNERS.columns
+                      if c.default is not None and c.default.is_callable and c.key not in ("openid", "last_message_at")}
+
+
 def _upsert(dialect_insert: Any) -> Insert:
     """INSERT … ON CONFLICT (openid) DO UPDATE … RETURNING, with every Python-side default given.
 
@@ -72,20 +77,15 @@ def _upsert(dialect_insert: Any) -> Insert:
     values: dict[str, Any] = {"openid": bindparam("openid"), "last_message_at": bindparam("at"), "blocked": False}
     for column in _OWNERS.columns:
         default = column.default
-        if column.key in values or default is None:
-            continue
-        if default.is_scalar:
+        if column.key not in values and default is not None and default.is_scalar:
             values[column.key] = default.arg  # type: ignore[attr-defined]
-        elif default.is_callable:
-            values[column.key] = bindparam(f"default_{column.key}")
+    values |= {key: bindparam(f"default_{key}") for key in _CALLABLE_DEFAULTS}
     stmt = dialect_insert(_OWNERS).values(values)
     stmt = stmt.on_conflict_do_update(index_elements=[_OWNERS.c.openid],
                                       set_={"last_message_at": bindparam("at"), "blocked": false()})
     return cast(Insert, stmt.returning(*_OWNERS.columns, *_EXTRAS))
 
 
-_CALLABLE_DEFAULTS = {c.key: c.default for c in _OWNERS.columns
-                      if c.default is not None and c.default.is_callable and c.key not in ("openid", "last_message_at")}
 _LOGGED = insert(_LOG).values(
     channel=bindparam("log_channel"), user_id=bindparam("openid"), kind=bindparam("log_kind"),
     text=bindparam("log_text"), dedupe_key=bindparam("log_dedupe_key"), intent="", reply="",

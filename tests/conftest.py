@@ -8,10 +8,13 @@ BUTLER_TEST_PG_URL / BUTLER_TEST_REDIS_URL to point elsewhere.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,3 +170,35 @@ async def hub(backend: Backend, fake_wechat: FakeWeChatAPI) -> AsyncIterator[Hub
                               fake_wechat)
     yield running
     await running.client.close()
+
+
+@dataclass
+class StatementsSeen:
+    """SQL statements the hub sent that mention a table, and how many cache periods the watch lasted."""
+
+    statements: list[str]
+    periods: int = 0
+
+
+@contextmanager
+def statements_naming(hub: Hub, fragment: str) -> Iterator[StatementsSeen]:
+    """Record the hub's statements containing `fragment` (e.g. "FROM staff") while inside; on exit,
+    `periods` is how many storage.cache periods the block spanned, plus one (a copy per period)."""
+    from sqlalchemy import event
+
+    from storage import cache
+
+    seen = StatementsSeen([])
+
+    def watch(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if fragment in statement:
+            seen.statements.append(statement)
+
+    engine = hub.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", watch)
+    started = time.monotonic()
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+        seen.periods = math.ceil((time.monotonic() - started) / cache.MAX_AGE_SECONDS) + 1

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import math
-import time
-
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from bot.app import SERVICES
 from bot.commands.registry import REFUSAL, REGISTRY, parse
-from storage import cache
 from storage.broadcasts import Broadcast
 from storage.db import unit_of_work
 from tests.broadcasts.kit import add_owner, cs_texts_to, make_place, say, uid
-from tests.conftest import Hub
+from tests.conftest import Hub, statements_naming
 
 
 async def _broadcasts(hub: Hub) -> int:
@@ -122,21 +118,9 @@ async def test_owners_typing_confirm_are_not_looked_up_as_staff_one_query_each(h
     """Issue 18: 确认/取消 from owners is checked against the per-worker copy of staff openids, so
     ten owners cost at most one read of the staff table per cache period, not ten lookups."""
     place = await make_place(hub)
-    staff_reads: list[str] = []
-
-    def watch(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        if "FROM staff" in statement:
-            staff_reads.append(statement)
-
-    engine = hub.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", watch)
-    try:
-        started = time.monotonic()
+    with statements_naming(hub, "FROM staff") as staff_reads:
         replies = [await say(hub, f"o-confirm-{uid()}", "确认") for _ in range(10)]
-        periods = math.ceil((time.monotonic() - started) / cache.MAX_AGE_SECONDS) + 1
-    finally:
-        event.remove(engine, "before_cursor_execute", watch)
     assert all(r and r != REFUSAL for r in replies), replies  # owners still get their own answer
-    assert len(staff_reads) <= min(periods, 9), staff_reads
+    assert len(staff_reads.statements) <= min(staff_reads.periods, 9), staff_reads.statements
     # A staff member's 确认 is still theirs: with no draft it is answered as a staff command would be.
     assert "没有待确认的广播" in await say(hub, place.staff_openid, "/confirm")

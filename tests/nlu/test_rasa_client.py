@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
@@ -12,6 +13,26 @@ from aiohttp import web
 from nlu.embedded import EmbeddedParser
 from nlu.rasa_client import RasaParser
 from tests.nlu.conftest import NOW
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+@asynccontextmanager
+async def _rasa_server(parse: Handler, root: Handler | None = None) -> AsyncIterator[str]:
+    """A real HTTP server on a free port answering POST /model/parse (and GET / when given)."""
+    app = web.Application()
+    app.router.add_post("/model/parse", parse)
+    if root is not None:
+        app.router.add_get("/", root)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 @pytest.fixture()
@@ -48,16 +69,8 @@ async def fake_rasa() -> AsyncIterator[tuple[str, list[dict]]]:
     async def root(_: web.Request) -> web.Response:
         return web.Response(text="Hello from Rasa: 3.6.21")
 
-    app = web.Application()
-    app.router.add_post("/model/parse", parse)
-    app.router.add_get("/", root)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", calls
-    await runner.cleanup()
+    async with _rasa_server(parse, root) as url:
+        yield url, calls
 
 
 async def test_normalises_rasa_output(
@@ -142,15 +155,8 @@ async def letter_rasa() -> AsyncIterator[tuple[str, list[str]]]:
             intent = {"name": "greet", "confidence": 0.6}
         return web.json_response({"text": text, "intent": intent, "intent_ranking": [intent], "entities": []})
 
-    app = web.Application()
-    app.router.add_post("/model/parse", parse)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", asked
-    await runner.cleanup()
+    async with _rasa_server(parse) as url:
+        yield url, asked
 
 
 async def test_rasa_reads_a_long_letter_clause_by_clause_like_the_embedded_backend(

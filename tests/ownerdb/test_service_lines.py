@@ -13,7 +13,7 @@ from storage import reports
 from storage.db import unit_of_work
 from storage.orders import Order
 from tests.broadcasts.kit import add_owner, make_place, say
-from tests.conftest import Hub
+from tests.conftest import Hub, statements_naming
 from tests.ownerdb.kit import abutler, demand_rows, today
 
 
@@ -149,30 +149,11 @@ async def test_an_unbound_owner_hears_it_once_binding_names_the_community(hub: H
 
 async def test_a_bound_owners_turns_read_the_offer_from_the_workers_copy(hub: Hub) -> None:
     """Issue 18: the community's 立项 decisions are a per-worker copy, not two queries per ask."""
-    import math
-    import time
-
-    from sqlalchemy import event
-
-    from storage import cache
-
     place = await make_place(hub)
     owner = await add_owner(hub, place, "o")
     assert (await abutler(hub, "service", "enable", "家政管家", "--community", place.community)).returncode == 0
-    reads: list[str] = []
-
-    def watch(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        if "FROM community_services" in statement:
-            reads.append(statement)
-
-    engine = hub.runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", watch)
-    try:
-        started = time.monotonic()
+    with statements_naming(hub, "FROM community_services") as reads:
         for text in ("菜单", "钟点工多少钱", "补课多少钱", "菜单", "家政管家"):
             assert await say(hub, owner, text)
-        periods = math.ceil((time.monotonic() - started) / cache.MAX_AGE_SECONDS) + 1
-    finally:
-        event.remove(engine, "before_cursor_execute", watch)
-    assert len(reads) <= min(periods, 4), reads  # the old path read them twice per ask
+    assert len(reads.statements) <= min(reads.periods, 4), reads.statements  # the old path read them twice per ask
     assert _numbered(await say(hub, owner, "菜单")) == ["家政管家"]  # and the copy says what is offered
