@@ -2,7 +2,9 @@
 
 Sources (see nlu/README.md for licences):
   - chatterbot-corpus 1.3.3 (PyPI, BSD-3-Clause), its data/chinese/*.yml chit-chat conversations;
-  - nlu/data/sources/general_requests.txt, general phone-assistant requests written for this project.
+  - nlu/data/sources/general_requests.txt, general phone-assistant requests written for this project;
+  - nlu/data/sources/lccc_weibo.txt, real Weibo posts from the LCCC sample in thu-coai/CDial-GPT
+    (MIT), picked by sources/pick_lccc.py; its held-out lines go to eval/oos_corpus_heldout.txt.
 Every line is assigned to training or to the held-out file by a hash of its text, so a line is
 never in both and rebuilding is stable:
 
@@ -41,12 +43,13 @@ def chatterbot_lines(folder: Path) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def source_lines(name: str) -> list[str]:
+    path = HERE / "sources" / name
+    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+
+
 def main(argv: list[str]) -> int:
-    general = [
-        ln.strip()
-        for ln in (HERE / "sources" / "general_requests.txt").read_text(encoding="utf-8").splitlines()
-        if ln.strip() and not ln.startswith("#")
-    ]
+    general = source_lines("general_requests.txt")
     chat = chatterbot_lines(Path(argv[0])) if argv else []
     from nlu.normalise import clean
     from nlu.trainingdata import TEST_FILE, TRAIN_FILE, load
@@ -56,17 +59,30 @@ def main(argv: list[str]) -> int:
     lines = list(dict.fromkeys(t for t in general + chat if clean(t).text not in known))
     train = [t for t in lines if not _held_out(t)]
     held = [t for t in lines if _held_out(t)]
-    body = "\n".join(f"      - {_quote(t)}" for t in train)
+    # real corpus lines: same hash rule, their own held-out file; a line that cleans to one
+    # already used above (or to another corpus line) is skipped, so no text is in two sets
+    taken = known | {clean(t).text for t in lines}
+    corpus = []
+    for t in source_lines("lccc_weibo.txt"):
+        if (key := clean(t).text) not in taken:
+            taken.add(key)
+            corpus.append(t)
+    corpus_train = [t for t in corpus if not _held_out(t)]
+    corpus_held = [t for t in corpus if _held_out(t)]
+    body = "\n".join(f"      - {_quote(t)}" for t in train + corpus_train)
     (HERE / "oos.yml").write_text(
         "# Out-of-scope examples (nlu_fallback) from general-domain Chinese; built by\n"
         "# `python -m nlu.data.make_oos` from chatterbot-corpus (BSD-3-Clause) and\n"
         "# sources/general_requests.txt. Held-out lines are in eval/oos_heldout.txt, never here.\n"
+        "# After them: real Weibo posts, sources/lccc_weibo.txt (LCCC, MIT); held out: eval/oos_corpus_heldout.txt.\n"
         'version: "3.1"\nnlu:\n  - intent: nlu_fallback\n    examples: |\n' + body + "\n",
         encoding="utf-8",
     )
     (HERE / "eval").mkdir(exist_ok=True)
     (HERE / "eval" / "oos_heldout.txt").write_text("\n".join(held) + "\n", encoding="utf-8")
-    print(f"oos.yml: {len(train)} examples; eval/oos_heldout.txt: {len(held)}")
+    (HERE / "eval" / "oos_corpus_heldout.txt").write_text("\n".join(corpus_held) + "\n", encoding="utf-8")
+    print(f"oos.yml: {len(train)} + {len(corpus_train)} corpus examples; eval/oos_heldout.txt: {len(held)}; "
+          f"eval/oos_corpus_heldout.txt: {len(corpus_held)}")
     return 0
 
 
