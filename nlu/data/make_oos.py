@@ -4,7 +4,8 @@ Sources (see nlu/README.md for licences):
   - chatterbot-corpus 1.3.3 (PyPI, BSD-3-Clause), its data/chinese/*.yml chit-chat conversations;
   - nlu/data/sources/general_requests.txt, general phone-assistant requests written for this project;
   - nlu/data/sources/lccc_weibo.txt, real Weibo posts from the LCCC sample in thu-coai/CDial-GPT
-    (MIT), picked by sources/pick_lccc.py; its held-out lines go to eval/oos_corpus_heldout.txt.
+    (MIT), and nlu/data/sources/risawoz_user.txt, user turns of RiSAWOZ (CC BY 4.0), both picked by
+    sources/pick_corpus.py; their held-out lines go to eval/oos_corpus_heldout.txt.
 Every line is assigned to training or to the held-out file by a hash of its text, so a line is
 never in both and rebuilding is stable:
 
@@ -63,7 +64,7 @@ def main(argv: list[str]) -> int:
     # already used above (or to another corpus line) is skipped, so no text is in two sets
     taken = known | {clean(t).text for t in lines}
     corpus = []
-    for t in source_lines("lccc_weibo.txt"):
+    for t in source_lines("lccc_weibo.txt") + source_lines("risawoz_user.txt"):
         if (key := clean(t).text) not in taken:
             taken.add(key)
             corpus.append(t)
@@ -74,7 +75,8 @@ def main(argv: list[str]) -> int:
         "# Out-of-scope examples (nlu_fallback) from general-domain Chinese; built by\n"
         "# `python -m nlu.data.make_oos` from chatterbot-corpus (BSD-3-Clause) and\n"
         "# sources/general_requests.txt. Held-out lines are in eval/oos_heldout.txt, never here.\n"
-        "# After them: real Weibo posts, sources/lccc_weibo.txt (LCCC, MIT); held out: eval/oos_corpus_heldout.txt.\n"
+        "# After them: real text, sources/lccc_weibo.txt (LCCC Weibo posts, MIT) and sources/risawoz_user.txt\n"
+        "# (RiSAWOZ user turns, CC BY 4.0); their held-out lines are in eval/oos_corpus_heldout.txt.\n"
         'version: "3.1"\nnlu:\n  - intent: nlu_fallback\n    examples: |\n' + body + "\n",
         encoding="utf-8",
     )
