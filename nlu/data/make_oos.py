@@ -25,7 +25,9 @@ import yaml
 HERE = Path(__file__).parent
 HELD_OUT_SHARE = 30  # percent of each source kept out of training, for `butler nlu eval`
 # social replies are intents of their own (greet, thanks, affirm…), not out of scope
-_SOCIAL = re.compile(r"你好|您好|谢谢|感谢|再见|拜拜|^(?:是|对|好|嗯|不|没有|可以|行)|早上好|晚安|不客气")
+_SOCIAL = re.compile(
+    r"你好|您好|谢谢|感谢|再见|拜拜|^(?:是|对|好|嗯|不|没有|可以|行)|早上好|晚安|不客气"
+)
 
 
 def _held_out(text: str) -> bool:
@@ -46,7 +48,11 @@ def chatterbot_lines(folder: Path) -> list[str]:
 
 def source_lines(name: str) -> list[str]:
     path = HERE / "sources" / name
-    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    return [
+        ln.strip()
+        for ln in path.read_text(encoding="utf-8").splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
 
 
 def main(argv: list[str]) -> int:
@@ -82,9 +88,13 @@ def main(argv: list[str]) -> int:
     )
     (HERE / "eval").mkdir(exist_ok=True)
     (HERE / "eval" / "oos_heldout.txt").write_text("\n".join(held) + "\n", encoding="utf-8")
-    (HERE / "eval" / "oos_corpus_heldout.txt").write_text("\n".join(corpus_held) + "\n", encoding="utf-8")
-    print(f"oos.yml: {len(train)} + {len(corpus_train)} corpus examples; eval/oos_heldout.txt: {len(held)}; "
-          f"eval/oos_corpus_heldout.txt: {len(corpus_held)}")
+    (HERE / "eval" / "oos_corpus_heldout.txt").write_text(
+        "\n".join(corpus_held) + "\n", encoding="utf-8"
+    )
+    print(
+        f"oos.yml: {len(train)} + {len(corpus_train)} corpus examples; eval/oos_heldout.txt: {len(held)}; "
+        f"eval/oos_corpus_heldout.txt: {len(corpus_held)}"
+    )
     return 0
 
 

@@ -42,8 +42,12 @@ _BUTLER = re.compile(
 )
 # social turns are intents of their own (greet, thanks, affirm, deny); the first pattern is
 # make_oos._SOCIAL unchanged, the second adds the greetings and wishes Weibo posts are full of
-_SOCIAL = re.compile(r"你好|您好|谢谢|感谢|再见|拜拜|^(?:是|对|好|嗯|不|没有|可以|行)|早上好|晚安|不客气")
-_WISHES = re.compile(r"多谢|早安|午安|早啊|早好|晚好|上午好|中午好|下午好|晚上好|快乐|生快|恭喜|过年好|拜年|节哀")
+_SOCIAL = re.compile(
+    r"你好|您好|谢谢|感谢|再见|拜拜|^(?:是|对|好|嗯|不|没有|可以|行)|早上好|晚安|不客气"
+)
+_WISHES = re.compile(
+    r"多谢|早安|午安|早啊|早好|晚好|上午好|中午好|下午好|晚上好|快乐|生快|恭喜|过年好|拜年|节哀"
+)
 # not for a repository: swearing, sex, violence, politics
 _UNSAFE = re.compile(
     r"tm|辣鸡|垃圾|装比|小三|渣|杀|砍|揍|捶|打架|血|𥐰|脱了|内衣|胸|臀|睡你|摸摸|接吻|激吻|"
@@ -64,7 +68,12 @@ def lccc_lines(path: Path) -> list[str]:
 def risawoz_lines(path: Path) -> list[str]:
     if path.suffix == ".json":
         dialogues = json.loads(path.read_text(encoding="utf-8"))
-        return [t["user_utterance"].strip() for d in dialogues for t in d["dialogue"] if t["user_utterance"].strip()]
+        return [
+            t["user_utterance"].strip()
+            for d in dialogues
+            for t in d["dialogue"]
+            if t["user_utterance"].strip()
+        ]
     return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
@@ -145,14 +154,20 @@ def main(argv: list[str]) -> int:
     rules = [
         ("length outside 2-40", lambda t: not 2 <= len(t) <= 40),
         ("not simplified Chinese", lambda t: _t2s(t) != t),
-        ("social (greeting, thanks, yes/no, wishes)", lambda t: bool(_SOCIAL.search(t) or _WISHES.search(t))),
+        (
+            "social (greeting, thanks, yes/no, wishes)",
+            lambda t: bool(_SOCIAL.search(t) or _WISHES.search(t)),
+        ),
         ("a property butler would handle it", lambda t: bool(_BUTLER.search(t))),
         ("names a service of the butler's catalogue", names_service),
         ("swearing, sex, violence, politics", lambda t: bool(_UNSAFE.search(t.lower()))),
     ]
     lines = reader(src)
     print(f"{name}: lines read: {len(lines)}")
-    dropped = {n: 0 for n, _ in rules} | {"duplicate": 0, "already in nlu.yml, test or eval files": 0}
+    dropped = {n: 0 for n, _ in rules} | {
+        "duplicate": 0,
+        "already in nlu.yml, test or eval files": 0,
+    }
     seen: set[str] = set()
     left = []
     for t in lines:
@@ -172,7 +187,10 @@ def main(argv: list[str]) -> int:
     picked = [t for t in left if _kept(name, t, share)]
     print(f"left after filters: {len(left)}; kept by hash ({share} %): {len(picked)}")
     out = HERE / out_name
-    out.write_text(header.format(share=share, name=name) + FILTERS_NOTE + "\n".join(picked) + "\n", encoding="utf-8")
+    out.write_text(
+        header.format(share=share, name=name) + FILTERS_NOTE + "\n".join(picked) + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {out}")
     return 0
 
