@@ -86,6 +86,7 @@ class CompactIntentModel:
         self._masked_chars = _Block(char_vocab, char_idf, 0)
         self._words = _Block({t: i for i, t in enumerate(word_terms)}, word_idf, n_char)
         self._plain_chars = _Block(char_vocab, char_idf, n_char + n_word, _PLAIN_CHAR_WEIGHT)
+        self._max_char_idf = float(char_idf.max()) if len(char_idf) else 0.0
         self._arrays = {"char_idf": char_idf, "word_idf": word_idf, "coef": coef, "intercept": intercept}
         self._meta = {"char_terms": char_terms, "word_terms": word_terms, "classes": list(classes),
                       "temperature": temperature, "lexicon": lexicon,
@@ -102,9 +103,16 @@ class CompactIntentModel:
         self.fallback_threshold = fallback_threshold  # below it: out of scope (held-out choice)
         self.tokenize: Callable[[str], list[str]] = JiebaTokens(lexicon)
 
-    def knows(self, term: str) -> bool:
-        """True if ``term`` is one of the training text's character n-grams."""
-        return term in self._masked_chars.vocab
+    def texts_with(self, term: str) -> int:
+        """How many training texts hold the character n-gram ``term`` (0 if none).
+
+        Read back from its smoothed idf, ln((1 + n) / (1 + df)) + 1, against the largest idf,
+        which belongs to a term only one text holds: df = 2 * exp(max_idf - idf) - 1.
+        """
+        col = self._masked_chars.vocab.get(term)
+        if col is None:
+            return 0
+        return round(2.0 * math.exp(self._max_char_idf - float(self._masked_chars.idf[col])) - 1.0)
 
     def decision(self, norm_text: str, masked_text: str) -> np.ndarray:
         """Raw linear scores per class (what LogisticRegression.decision_function returns)."""

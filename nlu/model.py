@@ -22,11 +22,12 @@ from nlu.trainingdata import TrainingData
 log = logging.getLogger(__name__)
 
 # bump when features or model change so cached artifacts of older code are not reused
-MODEL_VERSION = "10"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon;
+MODEL_VERSION = "11"  # 3: artifact is nlu.compact (npz); 4: jieba cuts with the domain lexicon;
 # 5: cleaned text, out-of-scope set, address variants, action threshold from held-out folds;
 # 6: pinyin map; 7-8: homophone keys;
 # 9: fallback threshold chosen on held-out folds;
-# 10: thresholds on pooled held-out scores of 3 seeds x 3 folds, action budget 0.9 %
+# 10: thresholds on pooled held-out scores of 3 seeds x 3 folds, action budget 0.9 %;
+# 11: action budget 0.5 % (the out-of-scope rows grew from 755 to 1,338 with real corpus lines)
 _ANNOTATION_NOW = datetime(2026, 1, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -129,8 +130,11 @@ def train(data: TrainingData, extractor: EntityExtractor, *, c: float = 8.0) -> 
 CALIBRATION_SEEDS = (0, 1, 2)  # repeated stratified 3-fold splits whose held-out scores are pooled
 # pooled held-out out-of-scope rows allowed to act: a margin under the 1 % target, kept above the
 # floor of the rows no threshold separates (挺好, 陪聊… mask to the same text as a rating or an
-# order: 5 of 755 rows, 0.66 %; a 0.6 % budget put the threshold at 0.85-0.89)
-ACTION_OOS_BUDGET = 0.009
+# order; tests/nlu/test_calibration.py measures it). With 1,338 rows, most of them real Weibo
+# posts that are easy to tell apart, 0.9 % left the threshold at its 0.50 floor and 1.3 % of the
+# held-out general requests acting; 0.5 % gives 0.61, 0.4 % jumps to 0.74 and costs a tenth of
+# the real residents' texts (see nlu/README.md).
+ACTION_OOS_BUDGET = 0.005
 
 
 def calibrate(
@@ -141,8 +145,8 @@ def calibrate(
     Every example is scored by a model that did not see it, once per seed (repeated stratified
     3-fold), and the scores of all seeds are pooled, so no single split's luck decides a
     threshold. The temperature minimises pooled held-out log loss (temperature scaling). The
-    action threshold is the lowest confidence at which at most ACTION_OOS_BUDGET (0.9 %) of the
-    pooled out-of-scope rows would trigger an action, a margin under the 1 % target, so a wrong
+    action threshold is the lowest confidence at which at most ACTION_OOS_BUDGET (0.5 %) of the
+    pooled out-of-scope rows would trigger an action, well under the 1 % target, so a wrong
     action costs more than a fallback (see ACTIONS).
     """
     from nlu.guards import ACTIONS

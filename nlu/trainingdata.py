@@ -12,6 +12,8 @@ TRAIN_FILE = DATA_DIR / "nlu.yml"
 # out-of-scope examples from general-domain corpora (built by nlu/data/make_oos.py); trained
 # together with TRAIN_FILE by both backends
 OOS_FILE = DATA_DIR / "oos.yml"
+# residents' own words from public pages (provenance: real_indomain.md); trained with TRAIN_FILE
+REAL_FILE = DATA_DIR / "real_indomain.yml"
 TEST_FILE = DATA_DIR / "test_nlu.yml"
 EVAL_DIR = DATA_DIR / "eval"  # held-out real-text evaluation files, never trained on
 
@@ -121,10 +123,11 @@ def load(path: Path | str = TRAIN_FILE) -> TrainingData:
 
 
 def training_files(path: Path | str = TRAIN_FILE) -> list[Path]:
-    """The files one training run reads: ``path``, plus the out-of-scope set beside the default."""
+    """The files one training run reads: ``path``, plus the out-of-scope and real-text sets beside
+    the default."""
     path = Path(path)
-    if path.resolve() == TRAIN_FILE.resolve() and OOS_FILE.exists():
-        return [path, OOS_FILE]
+    if path.resolve() == TRAIN_FILE.resolve():
+        return [path, *(f for f in (OOS_FILE, REAL_FILE) if f.exists())]
     return [path]
 
 

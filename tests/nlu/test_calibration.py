@@ -33,7 +33,26 @@ def test_action_threshold_is_stable_across_seeds() -> None:
 
 def test_default_is_three_seeds_with_a_margin_under_one_percent() -> None:
     assert len(CALIBRATION_SEEDS) == 3
-    assert 0.006 <= ACTION_OOS_BUDGET < 0.01
+    assert ACTION_OOS_BUDGET < 0.01
+
+
+def test_budget_is_above_the_rows_no_threshold_separates() -> None:
+    """An out-of-scope row whose masked text equals an action row's (挺好 and a rating, both Ｒ)
+    scores almost like it, whatever the threshold: the budget must leave room for such rows, or
+    the threshold climbs towards its ceiling and the real requests fall back with them."""
+    from nlu.entities.extract import EntityExtractor
+    from nlu.entities.services import ServiceGazetteer
+    from nlu.guards import ACTIONS
+    from nlu.model import build_rows
+    from nlu.trainingdata import load_training
+
+    data, _ = load_training()
+    extractor = EntityExtractor(ServiceGazetteer(data.synonyms, data.lookups.get("service", ())))
+    _, masks, labels = build_rows(data, extractor)
+    acting = {m for m, label in zip(masks, labels, strict=True) if label in ACTIONS}
+    oos = [m for m, label in zip(masks, labels, strict=True) if label == "nlu_fallback"]
+    inseparable = sum(row in acting for row in oos) / len(oos)
+    assert inseparable < ACTION_OOS_BUDGET, f"{inseparable:.2%} of out-of-scope rows equal an action row"
 
 
 def test_action_threshold_keeps_the_budget() -> None:

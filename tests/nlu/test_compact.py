@@ -14,7 +14,7 @@ from nlu.compact import CompactIntentModel, char_ngrams, word_ngrams
 from nlu.entities.extract import EntityExtractor
 from nlu.entities.services import ServiceGazetteer
 from nlu.features import masked, normalise
-from nlu.model import _ANNOTATION_NOW, train
+from nlu.model import _ANNOTATION_NOW, build_rows, train
 from nlu.trainingdata import TEST_FILE, TRAIN_FILE, load
 
 
@@ -47,6 +47,13 @@ def test_exported_model_gives_the_same_probabilities_on_every_example(tmp_path: 
         worst = max(worst, max(abs(got[k] - expected[k]) for k in got))
     assert len(texts) > 1000 and worst < 1e-9, worst
     np.testing.assert_allclose(reloaded.decision("", ""), trained.clf.intercept_)
+    # the document frequencies read back from the idf are the vectoriser's own (homophone mending
+    # compares them)
+    norms, masks, _ = build_rows(data, extractor)
+    docs = masks + norms  # what the char vectoriser was fitted on
+    for term in ("楼道", "保洁", "电梯", "不亮", "了", "楼到"):
+        assert reloaded.texts_with(term) == sum(term in d for d in docs), term
+    assert reloaded.texts_with("从未见过的词") == 0
 
 
 def test_a_worker_with_the_cached_artifact_never_imports_sklearn_or_scipy() -> None:
