@@ -78,13 +78,13 @@ def mend_homophones(cleaned: Cleaned, table: dict[str, str], texts_with: Callabl
         a, b = chars[i], chars[i + 1]
         pair = a + b
         ka, kb = table.get("#" + a), table.get("#" + b)
-        if ka and kb and (word := table.get("@" + ka + kb)):
-            if (len(word) == 2 and word != pair and (word[0] == a or word[1] == b)
-                    and texts_with(pair) * _MEND_RATIO < texts_with(word)):
-                chars[i], chars[i + 1] = word[0], word[1]
-                changed = True
-                i += 2
-                continue
+        word = table.get("@" + ka + kb) if ka and kb else None
+        if (word and len(word) == 2 and word != pair and (word[0] == a or word[1] == b)
+                and texts_with(pair) * _MEND_RATIO < texts_with(word)):
+            chars[i], chars[i + 1] = word[0], word[1]
+            changed = True
+            i += 2
+            continue
         i += 1
     if not changed:
         return cleaned
