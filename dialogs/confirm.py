@@ -41,6 +41,10 @@ NO = frozenset({"否", "不", "不是", "不用", "不用了", "不要", "不要
 # A yes or no with a few words after it ("是的，麻烦了", "不用了谢谢") still answers; a question
 # ("是吗？", "好不好") or a hedge does not.
 _YES_HEADS = ("是的", "是", "对的", "对", "好的", "好", "确认", "确定", "可以", "没问题")
+# …but a one-character 是/对/好 is a yes only when it stands alone (是，麻烦了) or with a particle
+# (好啊, 对呀, 好嘞): glued to a word it is that word's (好臭啊 "so smelly", 对面楼在装修 "the
+# building opposite", 是我家的灯 "it is my lamp"), and saying it must not confirm anything.
+_ALONE_AFTER = re.compile(r"(?:[啊呀哈嘞滴嗯哦喔]|$|[\s,，。.!！~～、;；:：…])")
 _NO_HEADS = ("不用", "不要", "不是", "不了", "算了", "先不", "不对", "不行", "否")
 _NOT_PLAIN = re.compile(r"[不没别吗么呢?？]|但")
 _SHORT = 12
@@ -73,7 +77,8 @@ def read_answer(text: str) -> str | None:
     if len(s) > _SHORT:
         return None
     yes = next((h for h in _YES_HEADS if s.startswith(h)), None)
-    if yes is not None and not _NOT_PLAIN.search(text.strip()[len(yes):]):
+    rest = text.strip()[len(yes):] if yes is not None else ""
+    if yes is not None and (len(yes) > 1 or _ALONE_AFTER.match(rest)) and not _NOT_PLAIN.search(rest):
         return "yes"
     return "no" if s.startswith(_NO_HEADS) else None
 

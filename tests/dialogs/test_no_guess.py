@@ -66,6 +66,20 @@ async def test_a_yes_with_a_few_words_confirms_and_a_question_does_not(hub: Hub)
     assert await count(hub, WorkOrder, owner.id) == 1
 
 
+async def test_a_yes_character_glued_to_a_word_confirms_nothing(hub: Hub) -> None:
+    """好臭啊 ("so smelly"), 对面… ("opposite"), 是我家… ("it is my…") start with a yes-character
+    but are new messages: the pending work order is not filed."""
+    me, _ = await bound_owner(hub)
+    owner = await owner_row(hub, me.openid)
+    for text in ("好臭啊", "对面楼在装修", "是我家的灯不亮"):
+        await me.say("楼道灯坏了")
+        assert "工单号" not in await me.say(text), text
+        assert await count(hub, WorkOrder, owner.id) == 0, text
+    await me.say("楼道灯坏了")
+    assert "工单号" in await me.say("好啊")
+    assert await count(hub, WorkOrder, owner.id) == 1
+
+
 async def test_anything_but_yes_is_a_new_message_and_nothing_happens(hub: Hub) -> None:
     me, _ = await bound_owner(hub)
     await me.say("不想再收到推送")
