@@ -51,6 +51,8 @@ _ANSWER_WORDS = re.compile(
     r"|ok|yes|就这样|就这么[办定着]?|定了|听你的|无误|下单|谢谢|麻烦|辛苦|这个|这样|就是|那|我|你|您|了|的|吧|啊|呀|呢|哈|啦"
 )
 _ANSWER_SLACK = 2  # characters an affirm may carry beyond its yes-words (好的师傅, 对就是他)
+# 好/是/对 glued to a word is that word's adverb or verb, not a yes: 好臭啊, 好吵, 对面, 是我家的
+_GLUED_YES = re.compile(r"^[好是对](?![的滴嘞吧啊呀哦嗯哈了好是对就]|$)")
 
 
 # a comment on food (太难吃了, 米饭给得太少, 味道还不错) is a restaurant review, not a complaint or a
@@ -95,7 +97,7 @@ def review(intent: str, text: str, masked: str, entities: tuple[Entity, ...]) ->
     ``text`` is the cleaned, punctuation-free message the classifier saw, ``masked`` the same
     with entity placeholders, ``entities`` found in ``text``.
     """
-    if intent == "affirm" and len(_ANSWER_WORDS.sub("", text)) > _ANSWER_SLACK:
+    if intent == "affirm" and (len(_ANSWER_WORDS.sub("", text)) > _ANSWER_SLACK or _GLUED_YES.match(text)):
         return "nlu_fallback"
     if intent not in ACTIONS:
         return None

@@ -93,7 +93,8 @@ async def test_real_reviews_known_gap(embedded: Parser) -> None:
 
 async def test_a_yes_is_an_answer_not_a_request(backend: Parser) -> None:
     # 要/听/好 alone made these affirm: a pending confirmation must not read them as a yes
-    for text in ("我要听粤语歌", "播放琵琶行", "要听我要听拉萨"):
+    # 好/是/对 glued to a word is an adverb or a verb: 好臭啊 is "so smelly", 对面 "opposite"
+    for text in ("我要听粤语歌", "播放琵琶行", "要听我要听拉萨", "好臭啊", "好吵啊", "是我家的"):
         assert (await backend.parse(text, now=NOW)).intent != "affirm", text
-    for text in ("好的没问题", "就这么办", "对就是这个", "嗯嗯好的"):
+    for text in ("好的没问题", "就这么办", "对就是这个", "嗯嗯好的", "好啊", "对对对"):
         assert (await backend.parse(text, now=NOW)).intent == "affirm", text
