@@ -123,6 +123,19 @@ async def test_rasa_gets_the_cleaned_text_and_the_same_guards(
     await parser.aclose()
 
 
+async def test_a_rasa_action_on_what_is_no_request_of_ours_falls_back(
+    fake_rasa: tuple[str, list[dict]], embedded: EmbeddedParser
+) -> None:
+    # the fake says order_service at 0.88 to everything, as DIET did to real smart-speaker
+    # requests (CAIS): an action needs the embedded parser not to read the text as out of scope
+    url, _ = fake_rasa
+    parser = RasaParser(url, fallback=embedded)
+    for text in ("我要听广东雨神的歌", "给杨凯发短信", "今天天气怎么样"):
+        assert (await parser.parse(text, now=NOW)).intent == "nlu_fallback", text
+    assert (await parser.parse("家里空调坏了，想找人修一下", now=NOW)).intent == "order_service"
+    await parser.aclose()
+
+
 async def test_rasa_parse_requests_offsets_index_the_message(
     fake_rasa: tuple[str, list[dict]], embedded: EmbeddedParser
 ) -> None:
