@@ -51,6 +51,10 @@ _ANSWER_WORDS = re.compile(
     r"|ok|yes|就这样|就这么[办定着]?|定了|听你的|无误|下单|谢谢|麻烦|辛苦|这个|这样|就是|那|我|你|您|了|的|吧|啊|呀|呢|哈|啦"
 )
 _ANSWER_SLACK = 2  # characters an affirm may carry beyond its yes-words (好的师傅, 对就是他)
+# a fault the owner says was left alone (电梯三天了还没修好, 坏了一个月都没人管) is dissatisfaction
+# with the service, a complaint (SOURCES.md's rule), not a first report: the real letters in
+# training taught the model that fault words alone mean report_issue
+_LEFT_UNREPAIRED = re.compile(r"(?:还|都|也|一直|始终|迟迟|仍然?|至今|依然)(?:是)?(?:没|没有|不|未)人?(?:修|管|处理|解决|来人?|弄)")
 # 好/是/对 glued to a word is that word's adverb or verb, not a yes: 好臭啊, 好吵, 对面, 是我家的
 _GLUED_YES = re.compile(r"^[好是对](?![的滴嘞吧啊呀哦嗯哈了好是对就]|$)")
 
@@ -114,4 +118,6 @@ def review(intent: str, text: str, masked: str, entities: tuple[Entity, ...]) ->
             return "nlu_fallback"  # 收到消息了吗 asks, it does not switch anything
     if intent == "start_survey" and not _SURVEY_CUE.search(text):
         return "nlu_fallback"
+    if intent == "report_issue" and _LEFT_UNREPAIRED.search(text):
+        return "complain"
     return None

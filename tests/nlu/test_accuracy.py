@@ -98,3 +98,12 @@ async def test_a_yes_is_an_answer_not_a_request(backend: Parser) -> None:
         assert (await backend.parse(text, now=NOW)).intent != "affirm", text
     for text in ("好的没问题", "就这么办", "对就是这个", "嗯嗯好的", "好啊", "对对对"):
         assert (await backend.parse(text, now=NOW)).intent == "affirm", text
+
+
+async def test_a_fault_left_unrepaired_is_a_complaint_and_a_first_report_is_not(backend: Parser) -> None:
+    # dissatisfaction with the service (SOURCES.md's rule): the real letters in training taught
+    # the model that a broken lift is report_issue whatever else the owner says
+    for text in ("你们物业怎么回事，电梯三天了还没修好！", "楼道灯坏了一个月了都没人管", "井盖坏了好几天，一直没人来修"):
+        assert (await backend.parse(text, now=NOW)).intent == "complain", text
+    for text in ("电梯坏了", "楼道灯不亮了，麻烦来修一下"):
+        assert (await backend.parse(text, now=NOW)).intent == "report_issue", text
