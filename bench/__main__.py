@@ -38,6 +38,13 @@ async def run_one(name: str, quick: bool) -> dict[str, Any]:
     return result
 
 
+def with_notes(table: str, previous: str) -> str:
+    """The generated table, then the hand-written sections the file already holds (everything
+    from its first "## " heading: before/after runs, profiles), which a rerun must not drop."""
+    at = previous.find("\n## ")
+    return table if at < 0 else table.rstrip("\n") + "\n" + previous[at:]
+
+
 def main() -> None:
     """Run the chosen benchmarks, merge into results.json, write and print RESULTS.md."""
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -69,7 +76,7 @@ def main() -> None:
     }
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     table = render(results)
-    TABLE.write_text(table)
+    TABLE.write_text(with_notes(table, TABLE.read_text() if TABLE.exists() else ""))
     print()
     print(table)
 
