@@ -22,6 +22,7 @@ from typing import Any
 from dialogs import choices, state, texts
 from dialogs.form import Env, Finish, Form, Invalid
 from dialogs.state import DialogState, Flow
+from nlu.guards import YES_CHAR_FOLLOWERS
 
 
 class Action(StrEnum):
@@ -42,9 +43,9 @@ NO = frozenset({"否", "不", "不是", "不用", "不用了", "不要", "不要
 # ("是吗？", "好不好") or a hedge does not.
 _YES_HEADS = ("是的", "是", "对的", "对", "好的", "好", "确认", "确定", "可以", "没问题")
 # …but a one-character 是/对/好 is a yes only when it stands alone (是，麻烦了) or with a particle
-# (好啊, 对呀, 好嘞): glued to a word it is that word's (好臭啊 "so smelly", 对面楼在装修 "the
-# building opposite", 是我家的灯 "it is my lamp"), and saying it must not confirm anything.
-_ALONE_AFTER = re.compile(r"(?:[啊呀哈嘞滴嗯哦喔]|$|[\s,，。.!！~～、;；:：…])")
+# or another yes-word (好啊, 对对对): glued to a word it is that word's (好臭啊 "so smelly",
+# 对面楼在装修 "the building opposite", 是我家的灯 "it is my lamp") and confirms nothing.
+_ALONE_AFTER = re.compile(rf"(?:[{YES_CHAR_FOLLOWERS}]|$|[\s,，。.!！~～、;；:：…])")
 _NO_HEADS = ("不用", "不要", "不是", "不了", "算了", "先不", "不对", "不行", "否")
 _NOT_PLAIN = re.compile(r"[不没别吗么呢?？]|但")
 _SHORT = 12

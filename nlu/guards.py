@@ -55,8 +55,11 @@ _ANSWER_SLACK = 2  # characters an affirm may carry beyond its yes-words (好的
 # with the service, a complaint (SOURCES.md's rule), not a first report: the real letters in
 # training taught the model that fault words alone mean report_issue
 _LEFT_UNREPAIRED = re.compile(r"(?:还|都|也|一直|始终|迟迟|仍然?|至今|依然)(?:是)?(?:没|没有|不|未)人?(?:修|管|处理|解决|来人?|弄)")
-# 好/是/对 glued to a word is that word's adverb or verb, not a yes: 好臭啊, 好吵, 对面, 是我家的
-_GLUED_YES = re.compile(r"^[好是对](?![的滴嘞吧啊呀哦嗯哈了好是对就]|$)")
+# 好/是/对 glued to a word is that word's adverb or verb, not a yes: 好臭啊, 好吵, 对面, 是我家的.
+# What may follow one and still leave a yes: particles and more yes-words (好啊, 对对对, 对就是他);
+# dialogs/confirm.py reads a pending question's answer with the same set.
+YES_CHAR_FOLLOWERS = "的滴嘞吧啊呀哦喔嗯哈了好是对就"
+_GLUED_YES = re.compile(rf"^[好是对](?![{YES_CHAR_FOLLOWERS}]|$)")
 
 
 # a comment on food (太难吃了, 米饭给得太少, 味道还不错) is a restaurant review, not a complaint or a
