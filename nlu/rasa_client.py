@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -71,12 +72,23 @@ class RasaParser:
         if self.fallback._model is None:
             await self.fallback.warm_up()
         whole = self._normalise(text, raw, now, cleaned)
+        made: list[NluResult] = []
+
+        async def embedded() -> NluResult:
+            """The embedded reading of the whole text, made once and only if something asks."""
+            if not made:
+                made.append(await self.fallback.parse(text, now=now))
+            return made[0]
+
         read = whole
         if self.fallback.reads_clauses(cleaned.text, whole.intent):
-            read = await self._best_clause(text, cleaned, whole, now) or whole
-        return await self._second_reading(text, read, now)
+            read = await self._best_clause(text, cleaned, whole, embedded, now) or whole
+        return await self._second_reading(text, read, embedded)
 
-    async def _second_reading(self, text: str, read: NluResult, now: datetime | None) -> NluResult:
+    @staticmethod
+    async def _second_reading(
+        text: str, read: NluResult, embedded: Callable[[], Awaitable[NluResult]]
+    ) -> NluResult:
         """An action stands only when the embedded parser does not read the text as out of scope.
 
         DIET has no calibrated threshold and is sure of itself on requests far from its training
@@ -84,12 +96,17 @@ class RasaParser:
         embedded parser's action threshold is chosen on held-out out-of-scope rows. Rasa still
         decides which action; this only stops an action on what is no request of ours.
         """
-        if read.intent not in ACTIONS or (await self.fallback.parse(text, now=now)).intent != FALLBACK:
+        if read.intent not in ACTIONS or (await embedded()).intent != FALLBACK:
             return read
         return NluResult(text, FALLBACK, read.confidence, read.intent_ranking, read.entities)
 
     async def _best_clause(
-        self, text: str, cleaned: Cleaned, whole: NluResult, now: datetime | None
+        self,
+        text: str,
+        cleaned: Cleaned,
+        whole: NluResult,
+        embedded: Callable[[], Awaitable[NluResult]],
+        now: datetime | None,
     ) -> NluResult | None:
         """As the embedded backend reads a long letter: the most confident in-scope clause decides
         when the whole text reads as nothing (DIET, trained on short requests, reads a resident's
@@ -100,7 +117,7 @@ class RasaParser:
         # DIET is sure of itself on clauses out of context: only when the embedded parser (whose
         # thresholds are calibrated on held-out out-of-scope text) also finds a request in the
         # text does a clause get to decide.
-        if (await self.fallback.parse(text, now=now)).intent in SMALL_TALK:
+        if (await embedded()).intent in SMALL_TALK:
             return None
         try:
             raws = await asyncio.gather(*(self._post(cleaned.text[a:b]) for a, b in spans))
