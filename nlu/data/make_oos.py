@@ -25,7 +25,7 @@ import yaml
 HERE = Path(__file__).parent
 HELD_OUT_SHARE = 30  # percent of each source kept out of training, for `butler nlu eval`
 # social replies are intents of their own (greet, thanks, affirm…), not out of scope
-_SOCIAL = re.compile(
+SOCIAL = re.compile(
     r"你好|您好|谢谢|感谢|再见|拜拜|^(?:是|对|好|嗯|不|没有|可以|行)|早上好|晚安|不客气"
 )
 
@@ -41,7 +41,7 @@ def chatterbot_lines(folder: Path) -> list[str]:
         for convo in doc.get("conversations") or ():
             for line in convo:
                 line = str(line).strip().rstrip(".")
-                if 2 <= len(line) <= 30 and not _SOCIAL.search(line) and "\n" not in line:
+                if 2 <= len(line) <= 30 and not SOCIAL.search(line) and "\n" not in line:
                     out.append(line)
     return list(dict.fromkeys(out))
 
