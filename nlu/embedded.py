@@ -14,7 +14,7 @@ from nlu.compact import CompactIntentModel
 from nlu.entities.extract import EntityExtractor
 from nlu.entities.services import ServiceGazetteer
 from nlu.features import masked, normalise
-from nlu.guards import ACTIONS, FOOD_REVIEW_INTENTS, food_review, review
+from nlu.guards import ACTIONS, FOOD_REVIEW_INTENTS, action_support, food_review, review
 from nlu.intents import FALLBACK
 from nlu.model import load_or_train
 from nlu.negation import refuses_push
@@ -170,8 +170,12 @@ class EmbeddedParser:
             confidence = sum(c for n, c in ranking if n in _PUSH_INTENTS)
             scores = _first(intent, confidence, scores)
         floor = self.threshold if self.threshold is not None else self._model.fallback_threshold
-        needed = max(floor, self._model.action_threshold) if intent in ACTIONS else floor
-        if confidence < needed and intent != FALLBACK:
+        if intent in ACTIONS:
+            needed = max(floor, self._model.action_threshold)
+            support = action_support(intent, confidence, ranking)
+        else:
+            needed, support = floor, confidence
+        if support < needed and intent != FALLBACK:
             return FALLBACK, 1.0 - confidence, _first(FALLBACK, 1.0 - confidence, scores)
         safer = review(intent, norm, masked_text, norm_entities)
         if safer is not None:

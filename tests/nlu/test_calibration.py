@@ -64,3 +64,29 @@ def test_action_threshold_keeps_the_budget() -> None:
     assert action_threshold(conf, is_action, oos, 0.01) == 0.71  # two may stay
     assert action_threshold(conf, is_action, oos, 0.02) == 0.5  # all four may
     assert action_threshold(conf, is_action, np.zeros(250, dtype=bool)) == 0.5
+
+
+def test_a_grievance_is_gated_on_both_grievances() -> None:
+    """楼道灯一直没亮过，也没人管 splits its confidence between a fault and a complaint: the
+    message is plainly in scope, so the action threshold is checked on their sum."""
+    from nlu.guards import action_support
+
+    split = [("report_issue", 0.41), ("complain", 0.33), ("nlu_fallback", 0.2), ("order_service", 0.06)]
+    assert action_support("report_issue", 0.41, split) == 0.41 + 0.33
+    assert action_support("complain", 0.33, split) == 0.41 + 0.33
+    # any other action stands on its own confidence, as the parser has it (别再推 makes a
+    # resubscribe reading an opt-out with the mass of both)
+    assert action_support("order_service", 0.06, split) == 0.06
+    assert action_support("unsubscribe_push", 0.99, [("resubscribe_push", 0.62), ("unsubscribe_push", 0.37)]) == 0.99
+
+
+def test_the_threshold_is_chosen_on_the_pooled_grievance_mass() -> None:
+    """calibrate counts an out-of-scope row as acting on the figure the parser checks: a row
+    split between the grievances acts at a threshold neither half reaches."""
+    x, labels, classes = _overlapping_blobs()
+    renamed = ["report_issue" if label == "ask_property_fee" else label for label in labels]
+    names = np.array(sorted(set(renamed)))
+    pooled = calibrate(x, renamed, names, 1.0, seeds=(0,))[1]
+    plain = calibrate(x, labels, classes, 1.0, seeds=(0,))[1]
+    # complain + report_issue are one grievance: their out-of-scope look-alikes score higher
+    assert pooled > plain
