@@ -23,6 +23,7 @@ from bot.devtools.fake_wechat import FakeWeChatAPI
 from bot.devtools.wechat_sender import WeChatSender, text_xml
 from bot.settings import Settings
 from storage import kv as kv_module
+from storage.db import STATEMENTS
 
 
 async def trace() -> None:
@@ -52,6 +53,9 @@ async def trace() -> None:
             @event.listens_for(engine.sync_engine, "before_cursor_execute")
             def sql(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
                 log.append("sql   " + " ".join(statement.split())[:150])
+
+            # statements sent straight to asyncpg (storage.driver) pass no engine hook
+            STATEMENTS.driver_watchers.append(lambda statement: sql(None, None, statement))
 
             sender = WeChatSender(token=TOKEN, aes_key=AES_KEY, app_id=APP_ID)
             openid = f"o_trace_{secrets.token_hex(4)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,9 +28,18 @@ class StatementCounter:
 
     def __init__(self) -> None:
         self.count = 0
+        # called with the SQL of each statement sent past the engine (storage.driver), which its
+        # before_cursor_execute hooks never see (bench.trace_turn lists them)
+        self.driver_watchers: list[Callable[[str], None]] = []
 
     def __call__(self, *_args: object) -> None:  # a before_cursor_execute listener
         self.count += 1
+
+    def sent_by_driver(self, sql: str) -> None:
+        """Count a statement sent straight to the driver, and show it to the watchers."""
+        self.count += 1
+        for watch in self.driver_watchers:
+            watch(sql)
 
 
 STATEMENTS = StatementCounter()

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, Timestamped
+from storage.driver import DriverStatement
 
 
 class InboundMessageLog(Timestamped, Base):
@@ -33,7 +34,9 @@ class InboundMessageLog(Timestamped, Base):
 # a new statement (and its cache key) per message cost more than the round trip (issue 18).
 _TABLE = cast(Table, InboundMessageLog.__table__)
 _INSERT = insert(_TABLE).values(intent="", reply="")
-_SET_REPLY = update(_TABLE).where(_TABLE.c.dedupe_key == bindparam("key")).values(reply=bindparam("reply"))
+_SET_REPLY = DriverStatement(
+    update(_TABLE).where(_TABLE.c.dedupe_key == bindparam("key")).values(reply=bindparam("reply"))
+)
 
 
 async def record(
@@ -51,4 +54,4 @@ async def record(
 async def record_reply(*, session: AsyncSession, dedupe_key: str, text: str) -> None:
     """Keep the reply with its message, in the same unit of work (issue 15): whoever answers for
     a lost attempt (a retry while Redis is down, a takeover, the late-reply sweeper) reads it here."""
-    await session.execute(_SET_REPLY, {"key": dedupe_key, "reply": text})
+    await _SET_REPLY.execute(session, {"key": dedupe_key, "reply": text})
