@@ -147,7 +147,7 @@ class EmbeddedParser:
         self._ensure()
         assert self._model is not None
         cleaned = depinyin(clean(text), self._model.pinyin)
-        return mend_homophones(cleaned, self._model.pinyin, self._model.texts_with)
+        return mend_homophones(cleaned, self._model.pinyin, self._model.texts_with, self._model.tokenize)
 
     def _ensure(self) -> None:
         if self._model is None or self._extractor is None:

@@ -61,16 +61,24 @@ def build_map(texts: Iterable[str], tokenize: Callable[[str], list[str]]) -> dic
     }
 
 
-def mend_homophones(cleaned: Cleaned, table: dict[str, str], texts_with: Callable[[str], int]) -> Cleaned:
+def mend_homophones(
+    cleaned: Cleaned, table: dict[str, str], texts_with: Callable[[str], int],
+    words: Callable[[str], list[str]] | None = None,
+) -> Cleaned:
     """楼到灯不亮 → 楼道灯不亮: a two-character pair the training text has rarely if ever,
     sharing one character and the pinyin of a frequent training word, is taken as a typo of it.
 
     Rarely, not never: real letters in the training text hold 从一楼到六楼, and one such text
     must not make 楼到 a word that the many more texts with 楼道 cannot outvote.
+
+    Never inside a word `words` (the model's word cutter) finds in the text: a typo is two
+    characters that make no word, and a pair straddling or inside real words is none
+    (部门尽快 is not 部门禁快, 人工智能 not 人工只能, 这点小事 not 这点小时).
     """
     text = cleaned.text
     if not table or len(text) < 2:
         return cleaned
+    in_word: list[bool] | None = None  # cut only when a pair is a candidate: most texts have none
     chars = list(text)
     changed = False
     i = 0
@@ -81,6 +89,11 @@ def mend_homophones(cleaned: Cleaned, table: dict[str, str], texts_with: Callabl
         word = table.get("@" + ka + kb) if ka and kb else None
         if (word and len(word) == 2 and word != pair and (word[0] == a or word[1] == b)
                 and texts_with(pair) * _MEND_RATIO < texts_with(word)):
+            if in_word is None:
+                in_word = _in_words(text, words) if words is not None else [False] * len(text)
+            if in_word[i] or in_word[i + 1]:
+                i += 1
+                continue
             chars[i], chars[i + 1] = word[0], word[1]
             changed = True
             i += 2
@@ -89,6 +102,20 @@ def mend_homophones(cleaned: Cleaned, table: dict[str, str], texts_with: Callabl
     if not changed:
         return cleaned
     return Cleaned("".join(chars), cleaned.origin, cleaned.original)
+
+
+def _in_words(text: str, words: Callable[[str], list[str]]) -> list[bool]:
+    """Per character of `text`: whether it belongs to a word of two or more characters."""
+    flags = [False] * len(text)
+    pos = 0
+    for token in words(text):
+        start = text.find(token, pos)
+        if start < 0:  # the cutter dropped or changed something: stop marking rather than guess
+            break
+        if len(token) > 1:
+            flags[start:start + len(token)] = [True] * len(token)
+        pos = start + len(token)
+    return flags
 
 
 def _convert(letters: str, table: dict[str, str]) -> str | None:

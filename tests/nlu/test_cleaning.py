@@ -197,6 +197,15 @@ def test_homophone_typos_are_mended_only_towards_frequent_words(embedded: Embedd
         assert embedded.prepare(text).text == text
 
 
+def test_no_homophone_is_mended_inside_or_across_words(embedded: EmbeddedParser) -> None:
+    """A typo is two characters that make no word. Each of these pairs has the pinyin of a more
+    frequent training word (门尽 → 门禁, 智能 → 只能, 小事 → 小时), and each was mended before
+    the word cutter was asked, but sits in or across real words."""
+    for text in ("希望部门尽快处理", "你是人工智能吗", "这点小事也要找物业"):
+        assert embedded.prepare(text).text == text, text
+    assert embedded.prepare("楼到的灯不亮了希望尽快处理").text == "楼道的灯不亮了希望尽快处理"
+
+
 def test_small_talk_is_no_request_of_its_own(embedded: EmbeddedParser) -> None:
     parts = embedded.parse_requests_sync("你好，我家水管漏了，麻烦派人来修一下，谢谢", NOW)
     assert [p.intent for p in parts] == ["order_service"]
