@@ -91,24 +91,36 @@ def eval_(
         Path | None,
         typer.Option("--negatives", help="Also report the action rate on these out-of-scope lines (.txt)."),
     ] = None,
+    also: Annotated[
+        Path | None,
+        typer.Option(
+            "--also",
+            help="Provenance table whose notes give second labels ('X also acceptable'): "
+            "also report accuracy counting either label, e.g. nlu/data/eval/indomain_real_lines.md.",
+        ),
+    ] = None,
     now: Annotated[str | None, typer.Option("--now", help="Reference time (ISO 8601).")] = None,
     min_f1: Annotated[
         float | None, typer.Option("--min-f1", help="Fail below this macro-F1.")
     ] = None,
 ) -> None:
     """Per-intent F1, confusions, entity accuracy, reliability table and out-of-scope action rate."""
-    from nlu.evaluate import evaluate
+    from nlu.evaluate import evaluate, second_labels
 
-    for path in (file, negatives):
+    for path in (file, negatives, also):
         if path is not None and not path.is_file():
             raise _fail(f"no such file: {path}")
     ref = _now(now)
+    try:
+        seconds = second_labels(also) if also is not None else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {also}: {exc}") from None
     parser = _parser()  # bad settings surface as the CLI's one-line configuration error
 
     async def run() -> tuple[Any, Any, str]:
         await parser.warm_up()
         try:
-            report = await evaluate(parser, file, now=ref)
+            report = await evaluate(parser, file, now=ref, also=seconds)
             extra = await evaluate(parser, negatives, now=ref) if negatives is not None else None
             return report, extra, await parser.health()
         finally:

@@ -86,3 +86,30 @@ def test_eval_prints_reliability_and_out_of_scope_rate(runner: CliRunner) -> Non
     assert "0.95-1.00:" in res.stdout
     assert "negatives" in res.stdout and "trigger an action" in res.stdout
     assert "top confusions" in res.stdout and "macro-F1" in res.stdout
+
+
+def test_eval_counts_a_second_label_from_the_provenance_table(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from nlu.evaluate import text_key
+
+    # The gold label is deliberately one the parser will not give; the table's second label is
+    # the one it does give, so only the either-label accuracy counts the line as right.
+    text = "电梯门关不上了，麻烦派人来修一下"
+    tests = tmp_path / "two.yml"
+    tests.write_text(
+        f'version: "3.1"\nnlu:\n  - intent: thanks\n    examples: |\n      - {text}\n'
+        "  - intent: greet\n    examples: |\n      - 你好\n",
+        encoding="utf-8",
+    )
+    table = tmp_path / "lines.md"
+    table.write_text(
+        "| sha256[:8] | half | label | page | note |\n|---|---|---|---|---|\n"
+        f"| {text_key(text)} | dev | thanks | <https://example.org/1> | report_issue also acceptable |\n"
+        f"| {text_key('你好')} | dev | greet | <https://example.org/2> | |\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(nlu_app, ["eval", str(tests), "--now", NOW, "--also", str(table)])
+    assert res.exit_code == 0, res.output
+    plain, either = (ln for ln in res.stdout.splitlines() if ln.startswith("accuracy"))
+    assert plain.split() == ["accuracy", "0.500"]
+    assert either.split()[:4] == ["accuracy", "(either", "label)", "1.000"], either
+    assert "(1 lines carry a second label)" in either

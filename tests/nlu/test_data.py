@@ -57,3 +57,19 @@ def test_evaluation_files_are_held_out() -> None:
             continue
         leaked = [ex.text for ex in load_examples(path).examples if clean(ex.text).text in train]
         assert not leaked, (path.name, leaked[:5])
+
+
+def test_second_labels_name_real_eval_lines_and_known_intents() -> None:
+    from nlu.evaluate import load_examples, second_labels, text_key
+    from nlu.trainingdata import EVAL_DIR
+
+    seconds = second_labels(EVAL_DIR / "indomain_real_lines.md")
+    gold = {
+        text_key(ex.text): ex.intent
+        for half in ("dev", "heldout")
+        for ex in load_examples(EVAL_DIR / f"indomain_real_{half}.yml").examples
+    }
+    assert len(seconds) >= 10
+    for key, labels in seconds.items():
+        assert key in gold, key  # a row of the table that names no line of the files
+        assert labels <= set(INTENTS) and gold[key] not in labels, (key, labels)
