@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,11 @@ SMALL_TALK = frozenset({FALLBACK, "greet", "thanks", "goodbye"})
 # a yes or a no answers a question: it is the whole message or nothing, never one clause of a long
 # letter (…社区说已递交申请，但是镇政府方面不同意… is a third party refusing, not the owner)
 _ANSWERS = frozenset({"affirm", "deny"})
+# Many owners send the same short texts (你好, 1, 确认, 物业费怎么交, a reply storm after a
+# broadcast), so a worker remembers recent results. Only short texts, and only results with no time
+# entity: those are a function of the text and the local date alone (a date decides 2月29日).
+CACHED_TEXT_CHARS = 64
+CACHE_SIZE = 4096
 
 
 class EmbeddedParser:
@@ -64,6 +70,8 @@ class EmbeddedParser:
         self._model: CompactIntentModel | None = None
         self._extractor: EntityExtractor | None = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[tuple[str, date], NluResult] = OrderedDict()
+        self._recent_lock = threading.Lock()  # parse_sync also runs in worker threads
 
     def warm_up_sync(self) -> None:
         """Load the cached model or train it (CPU-bound; call off the event loop)."""
@@ -87,6 +95,23 @@ class EmbeddedParser:
         """Parse one text (well under a millisecond for a short message once warm)."""
         self._ensure()
         now = self._now(now)
+        if len(text) > CACHED_TEXT_CHARS:
+            return self._parse(text, now)
+        key = (text, now.date())
+        with self._recent_lock:
+            hit = self._recent.get(key)
+            if hit is not None:
+                self._recent.move_to_end(key)
+                return hit
+        result = self._parse(text, now)
+        if not any(e.entity == "time" for e in result.entities):
+            with self._recent_lock:
+                self._recent[key] = result
+                if len(self._recent) > CACHE_SIZE:
+                    self._recent.popitem(last=False)
+        return result
+
+    def _parse(self, text: str, now: datetime) -> NluResult:
         cleaned = self.prepare(text)
         intent, confidence, scores = self._classify(cleaned.text, now)
         if self.reads_clauses(cleaned.text, intent):

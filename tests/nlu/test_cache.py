@@ -38,3 +38,31 @@ async def test_warm_up_runs_off_the_loop() -> None:
 
 
 # Parse latency is a benchmark (python -m bench nlu), not a timed test: these machines are noisy.
+
+
+def test_recent_results_are_reused_for_the_same_text_and_day(embedded: EmbeddedParser) -> None:
+    from datetime import timedelta
+
+    first = embedded.parse_sync("物业费怎么交", NOW)
+    assert embedded.parse_sync("物业费怎么交", NOW + timedelta(hours=2)) is first
+    # another day is another key: a date can decide what a text means (2月29日)
+    assert embedded.parse_sync("物业费怎么交", NOW + timedelta(days=1)) is not first
+    assert embedded.parse_sync("物业费怎么交", NOW + timedelta(days=1)).to_dict() == first.to_dict()
+
+
+def test_a_result_with_a_time_is_never_reused(embedded: EmbeddedParser) -> None:
+    from datetime import timedelta
+
+    soon = embedded.parse_sync("半小时后来个保洁", NOW)
+    later = embedded.parse_sync("半小时后来个保洁", NOW + timedelta(minutes=10))
+    assert soon.entity("time") != later.entity("time")  # resolved against each message's own now
+
+
+def test_the_cache_is_bounded_and_skips_long_texts(embedded: EmbeddedParser) -> None:
+    from nlu import embedded as module
+
+    long_text = "我家" + "厨房水管一直在漏水" * 10
+    assert embedded.parse_sync(long_text, NOW) is not embedded.parse_sync(long_text, NOW)
+    for i in range(module.CACHE_SIZE + 10):
+        embedded.parse_sync(f"你好{i}", NOW)
+    assert len(embedded._recent) == module.CACHE_SIZE
