@@ -47,6 +47,8 @@ _COMMUNITY = (
     r"(?:[a-z]?\d*区)?[\u4e00-\u9fa5a-z0-9]{1,8}?"
     r"(?:小区|花园|家园|新村|公寓|社区|大厦|名苑|雅苑|华庭|庄园|广场|苑|园|府|湾|城|庭|邸|郡|轩|阁|里|湾)(?:[一二三四五六七八九十\d]期)?"
     r"|[a-z]\d{0,2}区"
+    # a street address: 幸福路88号, 解放大街12号 (88 there is a number, not 拜拜)
+    r"|[\u4e00-\u9fa5]{1,8}?(?:路|街|大道|大街|巷|弄|胡同)\d*"
 )
 _COMMUNITY_ONLY = re.compile(rf"(?:{_COMMUNITY}){{1,2}}")
 # a name never holds these: 电梯坏了翠苑 is a report, not a place
@@ -121,12 +123,12 @@ def review(intent: str, text: str, masked: str, entities: tuple[Entity, ...]) ->
     """
     if intent == "affirm" and (len(_ANSWER_WORDS.sub("", text)) > _ANSWER_SLACK or _GLUED_YES.match(text)):
         return "nlu_fallback"
+    if intent != "nlu_fallback" and address_only(text, entities):
+        return "nlu_fallback"  # an address alone is no greeting or question either (幸福路88号)
     if intent not in ACTIONS:
         return None
     if negated(intent, masked):
         return "deny"
-    if address_only(text, entities):
-        return "nlu_fallback"
     if food_review(intent, text, entities):
         return "nlu_fallback"
     if intent in ("unsubscribe_push", "resubscribe_push"):

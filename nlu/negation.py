@@ -13,10 +13,12 @@ import re
 # volitional negators, longest first; a bare 不 (不修, 不来) describes, it does not refuse
 _NEG = (
     r"(?:不太想|不大想|不想|不要|不需要|不需|不用|不必|无需|无须|没必要|甭|别|不打算|不准备|不愿意|"
-    r"不愿|没想|没打算|不再需要|暂时不|先不)"
+    r"不愿|没想|没打算|不再需要|暂时不|先不|"
+    # 我没说要保洁 / 谁说要取消了 / 没让你们来: the owner denies having asked
+    r"没说过?|没有说过?|谁说|没让|没叫)"
 )
 # what may stand between the negator and the verb: 不想[再][帮我]取消, 别[给我]约
-_GAP = r"(?:再|去|先|帮我|给我|帮忙|麻烦|让你们|你们|我|就|还|这么快|现在)*"
+_GAP = r"(?:再|去|先|帮我|给我|帮忙|麻烦|让你们|你们|我|就|还|这么快|现在|要|想)*"
 _VERB = {
     "order_service": r"(?:Ｓ|预约|约|订|下单|叫|请|找|安排|要|需要|上门|来|服务|做|弄|搞|办)",
     "cancel_order": r"(?:取消|退单|退掉|撤销|撤单|退订单|不要了)",

@@ -35,6 +35,8 @@ _ENGLISH = {
     "today": "今天", "tonight": "今晚", "morning": "上午", "afternoon": "下午", "evening": "晚上",
     "fee": "费", "fees": "费", "cancel": "取消", "order": "订单", "book": "预约", "help": "帮忙",
     "please": "请", "complain": "投诉", "complaint": "投诉", "noise": "噪音", "noisy": "吵",
+    "thank you": "谢谢", "thankyou": "谢谢", "thanks": "谢谢", "thx": "谢谢", "hello": "你好",
+    "bye": "再见",
 }
 _ENGLISH_RE = re.compile(r"(?<![a-z])(?:" + "|".join(sorted(_ENGLISH, key=len, reverse=True)) + r")(?![a-z])")
 

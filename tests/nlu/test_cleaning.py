@@ -20,7 +20,10 @@ from tests.nlu.conftest import NOW
         ("电话一三八一二三四五六七八", "电话13812345678"),  # a phone read out digit by digit
         ("手机 138 1234 5678", "手机 13812345678"),  # grouped digits
         ("修空调😀😀明天  来", "修空调 明天 来"),  # emoji and runs of spaces
-        ("ＨＥＬＬＯ　管家", "hello 管家"),
+        ("ＨＥＬＬＯ　管家", "你好 管家"),  # NFKC, then the English greeting read as Chinese
+        ("thank you管家", "谢谢管家"),
+        ("Thanks, 师傅", "谢谢, 师傅"),
+        ("theory", "theory"),  # whole words only: 'the' is no word of ours
     ],
 )
 def test_clean(raw: str, cleaned: str) -> None:
@@ -58,6 +61,13 @@ def test_entities_index_the_original_text(embedded: EmbeddedParser) -> None:
         ("unsubscribe_push", "我不想退订", True),
         ("bind_house", "先不绑定", True),
         ("report_issue", "电梯三天不修", False),
+        # the owner denies having asked at all
+        ("order_service", "我没说要Ｓ啊", True),
+        ("cancel_order", "谁说要取消订单了", True),
+        ("complain", "我没说过要投诉", True),
+        ("order_service", "没让你们来", True),
+        ("order_service", "我说要Ｓ", False),
+        ("cancel_order", "我想要取消订单", False),
     ],
 )
 def test_negation_scope(intent: str, text: str, expected: bool) -> None:
@@ -72,7 +82,8 @@ def test_push_refusal() -> None:
 @pytest.mark.parametrize(
     ("text", "alone"),
     [("翠苑小区", True), ("3号楼2单元301", True), ("阳光花园5栋", True), ("电梯坏了翠苑", False),
-     ("a2区山水嘉园1栋三单元群租房扰民", False), ("我是3号楼2单元1502的业主", False)],
+     ("a2区山水嘉园1栋三单元群租房扰民", False), ("我是3号楼2单元1502的业主", False),
+     ("幸福路88号", True), ("解放大街12号", True), ("幸福路88号电梯坏了", False)],
 )
 def test_address_alone(text: str, alone: bool) -> None:
     from nlu.entities.slots import extract_address
@@ -95,6 +106,8 @@ def test_split_clauses() -> None:
         ("七星彩", "nlu_fallback"),
         ("我想看电视", "nlu_fallback"),
         ("翠苑小区", "nlu_fallback"),
+        ("幸福路88号", "nlu_fallback"),  # an address, not 88 = 拜拜: no intent of any kind
+        ("我没说要保洁啊", "deny"),
         ("我不想取消订单", "deny"),
         ("我不需要保洁服务", "deny"),
         ("不想再收到推送", "unsubscribe_push"),
@@ -184,7 +197,7 @@ def test_pinyin_and_mixed_english(embedded: EmbeddedParser, text: str, expected:
 
 
 def test_pinyin_leaves_english_alone(embedded: EmbeddedParser) -> None:
-    assert embedded.prepare("hello world").text == "hello world"
+    assert embedded.prepare("what a nice day").text == "what a nice day"
     r = embedded.parse_sync("dianti huai le", NOW)
     assert r.text == "dianti huai le"  # the result keeps the owner's text
 
