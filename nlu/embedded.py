@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -15,7 +16,14 @@ from nlu.compact import CompactIntentModel
 from nlu.entities.extract import EntityExtractor
 from nlu.entities.services import ServiceGazetteer
 from nlu.features import masked, normalise
-from nlu.guards import ACTIONS, FOOD_REVIEW_INTENTS, action_support, food_review, review
+from nlu.guards import (
+    ACTIONS,
+    FOOD_REVIEW_INTENTS,
+    GRIEVANCES,
+    action_support,
+    food_review,
+    review,
+)
 from nlu.intents import FALLBACK
 from nlu.model import load_or_train
 from nlu.negation import refuses_push
@@ -45,6 +53,17 @@ SMALL_TALK = frozenset({FALLBACK, "greet", "thanks", "goodbye"})
 # a yes or a no answers a question: it is the whole message or nothing, never one clause of a long
 # letter (…社区说已递交申请，但是镇政府方面不同意… is a third party refusing, not the owner)
 _ANSWERS = frozenset({"affirm", "deny"})
+# what a long story may end in and be read as (see _closing_request): a grievance is the default
+# reading of a long message, so the clause must be sure of itself alone and ask in the first person
+CLOSING_REQUESTS = frozenset({
+    "order_service", "ask_price", "ask_order_status", "cancel_order", "ask_property_fee",
+    "ask_activity", "human_agent",
+})
+CLOSING_CONFIDENCE = 0.9
+_OWN_REQUEST = re.compile(
+    r"我想|想请|想约|想问|想咨询|想了解|帮我|能不能|可不可以|可以吗|麻烦你们|请你们|多少钱|什么价|"
+    r"怎么收费|啥时候|什么时候|几点"
+)
 # Many owners send the same short texts (你好, 1, 确认, 物业费怎么交, a reply storm after a
 # broadcast), so a worker remembers recent results. Only short texts, and only results with no time
 # entity: those are a function of the text and the local date alone (a date decides 2月29日).
@@ -123,8 +142,37 @@ class EmbeddedParser:
                 # the slots are the deciding clause's: 今天 in the chatter before is not the time
                 part = Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text)
                 return NluResult(text, intent, confidence, scores, self._entities(part, now, intent))
+        elif len(cleaned.text) > LONG_TEXT and intent in GRIEVANCES:
+            closing = self._closing_request(cleaned.text, now)
+            if closing is not None:
+                intent, confidence, scores, (a, b) = closing
+                part = Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text)
+                return NluResult(text, intent, confidence, scores, self._entities(part, now, intent))
         entities = self._entities(cleaned, now, intent)
         return NluResult(text, intent, confidence, scores, entities)
+
+    def _closing_request(
+        self, ctext: str, now: datetime
+    ) -> tuple[str, float, tuple[IntentScore, ...], tuple[int, int]] | None:
+        """The owner's own request at the end of a long story that reads as a grievance: one who
+        tells what happened first and then asks us (…所以我想问问能不能帮我安排个护工 / …一个月
+        大概要多少钱 / …你们帮我查一下师傅什么时候能到) is asking, not complaining. Residents'
+        letters end in requests too (希望有关部门尽快派人维修), so the clause must be addressed to us
+        in the first person or ask a price or a time, and read as that request on its own."""
+        half = len(ctext) // 2
+        for a, b in reversed(split_clauses(ctext)[:MAX_CLAUSES]):
+            if b <= half:
+                break
+            # voice input runs on without punctuation: the request starts at its first words
+            # of asking in the second half (…想来想去所以就是想麻烦你们帮我安排一个护工)
+            ask = _OWN_REQUEST.search(ctext, max(a, half), b)
+            if ask is None:
+                continue
+            start = a if a >= half else ask.start()
+            read = self._classify(ctext[start:b], now)
+            if read[0] in CLOSING_REQUESTS and read[1] >= CLOSING_CONFIDENCE:
+                return (*read, (start, b))
+        return None
 
     def parse_requests_sync(self, text: str, now: datetime | None = None) -> list[NluResult]:
         """One result per request in ``text`` (see nlu/README.md); offsets index ``text``."""

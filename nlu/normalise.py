@@ -36,7 +36,8 @@ _ENGLISH = {
     "fee": "费", "fees": "费", "cancel": "取消", "order": "订单", "book": "预约", "help": "帮忙",
     "please": "请", "complain": "投诉", "complaint": "投诉", "noise": "噪音", "noisy": "吵",
     "thank you": "谢谢", "thankyou": "谢谢", "thanks": "谢谢", "thx": "谢谢", "hello": "你好",
-    "bye": "再见",
+    "bye": "再见", "stars": "星", "star": "星", "five": "五", "four": "四", "three": "三",
+    "two": "两", "one": "一",
 }
 _ENGLISH_RE = re.compile(r"(?<![a-z])(?:" + "|".join(sorted(_ENGLISH, key=len, reverse=True)) + r")(?![a-z])")
 

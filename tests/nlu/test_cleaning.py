@@ -24,6 +24,7 @@ from tests.nlu.conftest import NOW
         ("thank you管家", "谢谢管家"),
         ("Thanks, 师傅", "谢谢, 师傅"),
         ("theory", "theory"),  # whole words only: 'the' is no word of ours
+        ("给师傅five stars", "给师傅五 星"),
     ],
 )
 def test_clean(raw: str, cleaned: str) -> None:
@@ -232,3 +233,27 @@ def test_two_orders_for_two_services_stay_two(embedded: EmbeddedParser) -> None:
     assert [(p.intent, p.entity("service")) for p in parts] == [
         ("order_service", "钟点工"), ("order_service", "家居家电维修")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("是这样的，我婆婆上个月做了膝盖手术，现在下楼都困难，我们两口子白天都上班，家里一直没人照看，"
+         "之前请的保姆做了两天就走了，我想问问你们能不能帮我安排一个护工，每天上午来就行", "order_service"),
+        ("你好，我家两个孩子放学早，我们下班晚，吃饭一直是个问题，天天点外卖也不是办法，听楼下邻居说"
+         "你们有上门做饭的阿姨，我想了解一下要是一周来五天，一个月多少钱", "ask_price"),
+        ("前天在公众号上约了修洗衣机，说好今天上午来，我特意请了假在家等，结果到现在也没人打电话，"
+         "页面上还显示已派单，麻烦你们帮我查一下师傅什么时候能到", "ask_order_status"),
+        # voice input with no punctuation: the request begins at its words of asking
+        ("就是那个我爸今年八十五了耳朵不太好平时一个人在家我们做子女的都在外地工作放心不下他"
+         "邻居说他有时候一整天都不出门想来想去所以就想麻烦你们帮我安排个护工每天上门陪陪他", "order_service"),
+    ],
+)
+def test_a_long_story_ending_in_the_owners_own_request(embedded: EmbeddedParser, text: str, expected: str) -> None:
+    assert embedded.parse_sync(text, NOW).intent == expected
+
+
+def test_a_residents_letter_ending_in_a_request_stays_a_grievance(embedded: EmbeddedParser) -> None:
+    letter = ("我们小区三号楼的电梯从上个月开始就三天两头停运，老人孩子上下楼非常不便，找了物业好几次，"
+              "每次都说在联系厂家，到现在也没有修好，希望有关部门督促物业尽快派人维修")
+    assert embedded.parse_sync(letter, NOW).intent in ("complain", "report_issue")
