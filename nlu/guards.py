@@ -72,6 +72,13 @@ _ANSWER_SLACK = 2  # characters an affirm may carry beyond its yes-words (好的
 # with the service, a complaint (SOURCES.md's rule), not a first report: the real letters in
 # training taught the model that fault words alone mean report_issue
 _LEFT_UNREPAIRED = re.compile(r"(?:还|都|也|一直|始终|迟迟|仍然?|至今|依然)(?:是)?(?:没|没有|不|未)人?(?:修|管|处理|解决|来人?|弄)")
+# a neighbour doing something (邻居在走廊堆杂物, 对门家里一股猫尿味, 有人把电动车推进楼道) is a person's
+# behaviour, a complaint under the labelling rule, though it names a shared place; 听邻居说 and
+# 住户 as the ones who suffer are not matched, nor 有人在 (有人在电梯里被困 is a report)
+_NEIGHBOUR_DOING = re.compile(
+    r"(?:邻居|对门|隔壁)(?:家里|家|的)?(?:在|把|往|乱|天天|总是|老是|一直|私自|占|养|一股)"
+    r"|有人(?:把|往|乱|私自|占)"
+)
 # 好/是/对 glued to a word is that word's adverb or verb, not a yes: 好臭啊, 好吵, 对面, 是我家的.
 # What may follow one and still leave a yes: particles and more yes-words (好啊, 对对对, 对就是他);
 # dialogs/confirm.py reads a pending question's answer with the same set.
@@ -138,6 +145,6 @@ def review(intent: str, text: str, masked: str, entities: tuple[Entity, ...]) ->
             return "nlu_fallback"  # 收到消息了吗 asks, it does not switch anything
     if intent == "start_survey" and not _SURVEY_CUE.search(text):
         return "nlu_fallback"
-    if intent == "report_issue" and _LEFT_UNREPAIRED.search(text):
+    if intent == "report_issue" and (_LEFT_UNREPAIRED.search(text) or _NEIGHBOUR_DOING.search(text)):
         return "complain"
     return None

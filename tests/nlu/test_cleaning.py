@@ -108,6 +108,9 @@ def test_split_clauses() -> None:
         ("我想看电视", "nlu_fallback"),
         ("翠苑小区", "nlu_fallback"),
         ("幸福路88号", "nlu_fallback"),  # an address, not 88 = 拜拜: no intent of any kind
+        ("邻居在楼梯间堆了好多纸箱，消防通道都过不去", "complain"),  # a neighbour's doing, not a fault
+        ("有人把电动车停在楼道口堵住了", "complain"),
+        ("电梯里有人被困了快来", "report_issue"),
         ("我没说要保洁啊", "deny"),
         ("我不想取消订单", "deny"),
         ("我不需要保洁服务", "deny"),
