@@ -151,6 +151,15 @@ class EmbeddedParser:
         entities = self._entities(cleaned, now, intent)
         return NluResult(text, intent, confidence, scores, entities)
 
+    def closing_span(self, ctext: str, intent: str, now: datetime | None = None) -> tuple[int, int] | None:
+        """Where in cleaned ``ctext``, read as ``intent``, the owner's closing request is (see
+        _closing_request), or None; the Rasa backend asks Rasa about that span."""
+        self._ensure()
+        if len(ctext) <= LONG_TEXT or intent not in GRIEVANCES:
+            return None
+        closing = self._closing_request(ctext, self._now(now))
+        return None if closing is None else closing[3]
+
     def _closing_request(
         self, ctext: str, now: datetime
     ) -> tuple[str, float, tuple[IntentScore, ...], tuple[int, int]] | None:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from nlu.embedded import SMALL_TALK, EmbeddedParser
+from nlu.embedded import CLOSING_REQUESTS, SMALL_TALK, EmbeddedParser
 from nlu.guards import ACTIONS
 from nlu.intents import FALLBACK, INTENTS
 from nlu.normalise import Cleaned
@@ -83,7 +83,26 @@ class RasaParser:
         read = whole
         if self.fallback.reads_clauses(cleaned.text, whole.intent):
             read = await self._best_clause(text, cleaned, whole, embedded, now) or whole
+        else:
+            read = await self._closing_request(text, cleaned, whole, now) or whole
         return await self._second_reading(text, read, embedded)
+
+    async def _closing_request(
+        self, text: str, cleaned: Cleaned, whole: NluResult, now: datetime | None
+    ) -> NluResult | None:
+        """As the embedded backend reads a long story that ends in the owner's own request: the
+        embedded parser finds the span (first-person asking words, in the second half), Rasa
+        reads it, and its reading stands when it is one of the requests a story may end in."""
+        span = self.fallback.closing_span(cleaned.text, whole.intent, now)
+        if span is None:
+            return None
+        a, b = span
+        try:
+            raw = await self._post(cleaned.text[a:b])
+        except Exception:  # the clause could not be asked: keep the whole text's reading
+            return None
+        clause = self._normalise(text, raw, now, Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text))
+        return clause if clause.intent in CLOSING_REQUESTS else None
 
     @staticmethod
     async def _second_reading(

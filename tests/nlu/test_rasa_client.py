@@ -187,3 +187,42 @@ async def test_rasa_reads_a_long_letter_clause_by_clause_like_the_embedded_backe
     quiet = "今天天气不错，我们一家人出去散步了，晚上回来吃了顿饭，孩子写完作业就睡了"
     assert (await parser.parse(quiet, now=NOW)).intent == "nlu_fallback"
     await parser.aclose()
+
+
+@pytest.fixture()
+async def story_rasa() -> AsyncIterator[tuple[str, list[str]]]:
+    """A Rasa that reads a long story as a complaint (as a model trained on residents' letters
+    does) and a short request for a carer as an order."""
+    asked: list[str] = []
+
+    async def parse(request: web.Request) -> web.Response:
+        text = (await request.json())["text"]
+        asked.append(text)
+        if len(text) > 40:
+            intent = {"name": "complain", "confidence": 0.93}
+        elif "护工" in text:
+            intent = {"name": "order_service", "confidence": 0.95}
+        else:
+            intent = {"name": "nlu_fallback", "confidence": 0.7}
+        return web.json_response({"text": text, "intent": intent, "intent_ranking": [intent], "entities": []})
+
+    async with _rasa_server(parse) as url:
+        yield url, asked
+
+
+async def test_rasa_reads_the_owners_request_at_the_end_of_a_long_story(
+    story_rasa: tuple[str, list[str]], embedded: EmbeddedParser
+) -> None:
+    url, asked = story_rasa
+    parser = RasaParser(url, fallback=embedded)
+    story = ("是这样的，我婆婆上个月做了膝盖手术，现在下楼都困难，我们两口子白天都上班，家里一直没人照看，"
+             "之前请的保姆做了两天就走了，我想问问你们能不能帮我安排一个护工，每天上午来就行")
+    r = await parser.parse(story, now=NOW)
+    assert r.intent == "order_service" and r.text == story
+    assert len(asked) == 2 and "护工" in asked[1] and len(asked[1]) < len(asked[0])
+    # a letter whose end asks nothing of us in the first person stays what Rasa read
+    asked.clear()
+    letter = ("我们小区三号楼的电梯从上个月开始就三天两头停运，老人孩子上下楼非常不便，找了物业好几次，"
+              "每次都说在联系厂家，到现在也没有修好，希望有关部门督促物业尽快派人维修")
+    assert (await parser.parse(letter, now=NOW)).intent == "complain" and len(asked) == 1
+    await parser.aclose()
