@@ -151,25 +151,35 @@ async def test_rasa_parse_requests_offsets_index_the_message(
     await parser.aclose()
 
 
-@pytest.fixture()
-async def letter_rasa() -> AsyncIterator[tuple[str, list[str]]]:
-    """A Rasa that reads anything long as out of scope (as DIET, trained on short requests, reads
-    residents' letters) and a short fault statement as a report."""
+@asynccontextmanager
+async def _reading_rasa(
+    long_over: int, long_reads: str, word: str, word_reads: str, otherwise: str
+) -> AsyncIterator[tuple[str, list[str]]]:
+    """A Rasa that reads texts longer than ``long_over`` as ``long_reads``, short ones holding
+    ``word`` as ``word_reads`` and the rest as ``otherwise``, recording what it was asked."""
     asked: list[str] = []
 
     async def parse(request: web.Request) -> web.Response:
         text = (await request.json())["text"]
         asked.append(text)
-        if len(text) > 30:
-            intent = {"name": "nlu_fallback", "confidence": 0.97}
-        elif "电梯" in text:
-            intent = {"name": "report_issue", "confidence": 0.91}
+        if len(text) > long_over:
+            intent = {"name": long_reads, "confidence": 0.97}
+        elif word in text:
+            intent = {"name": word_reads, "confidence": 0.91}
         else:
-            intent = {"name": "greet", "confidence": 0.6}
+            intent = {"name": otherwise, "confidence": 0.6}
         return web.json_response({"text": text, "intent": intent, "intent_ranking": [intent], "entities": []})
 
     async with _rasa_server(parse) as url:
         yield url, asked
+
+
+@pytest.fixture()
+async def letter_rasa() -> AsyncIterator[tuple[str, list[str]]]:
+    """A Rasa that reads anything long as out of scope (as DIET, trained on short requests, reads
+    residents' letters) and a short fault statement as a report."""
+    async with _reading_rasa(30, "nlu_fallback", "电梯", "report_issue", "greet") as served:
+        yield served
 
 
 async def test_rasa_reads_a_long_letter_clause_by_clause_like_the_embedded_backend(
@@ -193,21 +203,8 @@ async def test_rasa_reads_a_long_letter_clause_by_clause_like_the_embedded_backe
 async def story_rasa() -> AsyncIterator[tuple[str, list[str]]]:
     """A Rasa that reads a long story as a complaint (as a model trained on residents' letters
     does) and a short request for a carer as an order."""
-    asked: list[str] = []
-
-    async def parse(request: web.Request) -> web.Response:
-        text = (await request.json())["text"]
-        asked.append(text)
-        if len(text) > 40:
-            intent = {"name": "complain", "confidence": 0.93}
-        elif "护工" in text:
-            intent = {"name": "order_service", "confidence": 0.95}
-        else:
-            intent = {"name": "nlu_fallback", "confidence": 0.7}
-        return web.json_response({"text": text, "intent": intent, "intent_ranking": [intent], "entities": []})
-
-    async with _rasa_server(parse) as url:
-        yield url, asked
+    async with _reading_rasa(40, "complain", "护工", "order_service", "nlu_fallback") as served:
+        yield served
 
 
 async def test_rasa_reads_the_owners_request_at_the_end_of_a_long_story(
