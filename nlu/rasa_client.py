@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from nlu.embedded import CLOSING_REQUESTS, SMALL_TALK, EmbeddedParser
+from nlu.embedded import CLOSING_REQUESTS, INLINE_LIMIT, SMALL_TALK, EmbeddedParser
 from nlu.guards import ACTIONS
 from nlu.intents import FALLBACK, INTENTS
 from nlu.normalise import Cleaned
@@ -93,7 +93,10 @@ class RasaParser:
         """As the embedded backend reads a long story that ends in the owner's own request: the
         embedded parser finds the span (first-person asking words, in the second half), Rasa
         reads it, and its reading stands when it is one of the requests a story may end in."""
-        span = self.fallback.closing_span(cleaned.text, whole.intent, now)
+        if len(cleaned.text) > INLINE_LIMIT:  # a clause per classification: off the loop, as parse()
+            span = await asyncio.to_thread(self.fallback.closing_span, cleaned.text, whole.intent, now)
+        else:
+            span = self.fallback.closing_span(cleaned.text, whole.intent, now)
         if span is None:
             return None
         a, b = span

@@ -223,3 +223,14 @@ async def test_rasa_reads_the_owners_request_at_the_end_of_a_long_story(
               "每次都说在联系厂家，到现在也没有修好，希望有关部门督促物业尽快派人维修")
     assert (await parser.parse(letter, now=NOW)).intent == "complain" and len(asked) == 1
     await parser.aclose()
+
+
+async def test_a_very_long_story_is_read_off_the_loop_the_same_way(
+    story_rasa: tuple[str, list[str]], embedded: EmbeddedParser
+) -> None:
+    url, _ = story_rasa
+    parser = RasaParser(url, fallback=embedded)
+    story = "我婆婆去年摔过一跤，" * 45 + "我想问问你们能不能帮我安排一个护工"
+    assert len(story) > 400
+    assert (await parser.parse(story, now=NOW)).intent == "order_service"
+    await parser.aclose()
