@@ -129,6 +129,9 @@ class World:
     staff_id: int
 
 
+_DIGITS_AS_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
 async def make_world(
     hub: Hub,
     *,
@@ -136,7 +139,9 @@ async def make_world(
     merchants_spec: dict[str, dict[str, Any]] | None = None,
 ) -> World:
     """Seed a community, a bound owner, and merchants (name -> {expires, status, services})."""
-    tag = uuid.uuid4().hex[:8]
+    # letters only: the tag is in the community's name on job cards, and a digit run there (翠苑5023d10a)
+    # would fail tests that check no room number or phone digit reaches the merchant group
+    tag = uuid.uuid4().hex[:8].translate(_DIGITS_AS_LETTERS)
     spec = merchants_spec or {"张师傅": {}}
     async with unit_of_work(hub.runtime.sessions) as session:
         community = await communities.create(session=session, name=f"翠苑{tag}")
