@@ -140,14 +140,11 @@ class EmbeddedParser:
             if best is not None and (intent in SMALL_TALK or best[1] > confidence):
                 intent, confidence, scores, (a, b) = best
                 # the slots are the deciding clause's: 今天 in the chatter before is not the time
-                part = Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text)
+                part = cleaned.part(a, b)
                 return NluResult(text, intent, confidence, scores, self._entities(part, now, intent))
-        elif len(cleaned.text) > LONG_TEXT and intent in GRIEVANCES:
-            closing = self._closing_request(cleaned.text, now)
-            if closing is not None:
-                intent, confidence, scores, (a, b) = closing
-                part = Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text)
-                return NluResult(text, intent, confidence, scores, self._entities(part, now, intent))
+        elif (closing := self._closing_request(cleaned.text, intent, now)) is not None:
+            intent, confidence, scores, (a, b) = closing
+            return NluResult(text, intent, confidence, scores, self._entities(cleaned.part(a, b), now, intent))
         entities = self._entities(cleaned, now, intent)
         return NluResult(text, intent, confidence, scores, entities)
 
@@ -155,19 +152,19 @@ class EmbeddedParser:
         """Where in cleaned ``ctext``, read as ``intent``, the owner's closing request is (see
         _closing_request), or None; the Rasa backend asks Rasa about that span."""
         self._ensure()
-        if len(ctext) <= LONG_TEXT or intent not in GRIEVANCES:
-            return None
-        closing = self._closing_request(ctext, self._now(now))
+        closing = self._closing_request(ctext, intent, self._now(now))
         return None if closing is None else closing[3]
 
     def _closing_request(
-        self, ctext: str, now: datetime
+        self, ctext: str, intent: str, now: datetime
     ) -> tuple[str, float, tuple[IntentScore, ...], tuple[int, int]] | None:
         """The owner's own request at the end of a long story that reads as a grievance: one who
         tells what happened first and then asks us (…所以我想问问能不能帮我安排个护工 / …一个月
         大概要多少钱 / …你们帮我查一下师傅什么时候能到) is asking, not complaining. Residents'
         letters end in requests too (希望有关部门尽快派人维修), so the clause must be addressed to us
         in the first person or ask a price or a time, and read as that request on its own."""
+        if len(ctext) <= LONG_TEXT or intent not in GRIEVANCES:
+            return None
         half = len(ctext) // 2
         for a, b in reversed(split_clauses(ctext)[:MAX_CLAUSES]):
             if b <= half:
@@ -207,7 +204,7 @@ class EmbeddedParser:
             return [self.parse_sync(text, now)]
         out = []
         for a, b, intent, confidence, scores in parts:
-            piece = Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text)
+            piece = cleaned.part(a, b)
             oa, ob = cleaned.span(a, b)
             out.append(NluResult(text[oa:ob], intent, confidence, scores,
                                  self._entities(piece, now, intent)))

@@ -50,6 +50,10 @@ class Cleaned:
     origin: tuple[int, ...]
     original: str
 
+    def part(self, start: int, end: int) -> Cleaned:
+        """The cleaned span [start, end) as a Cleaned of its own, still indexing the original."""
+        return Cleaned(self.text[start:end], self.origin[start:end], self.original)
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original (start, end) of the cleaned span [start, end)."""
         if not self.origin or start >= end:

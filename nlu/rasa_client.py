@@ -104,7 +104,7 @@ class RasaParser:
             raw = await self._post(cleaned.text[a:b])
         except Exception:  # the clause could not be asked: keep the whole text's reading
             return None
-        clause = self._normalise(text, raw, now, Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text))
+        clause = self._normalise(text, raw, now, cleaned.part(a, b))
         return clause if clause.intent in CLOSING_REQUESTS else None
 
     @staticmethod
@@ -148,7 +148,7 @@ class RasaParser:
         skip = self.fallback.clause_skip(cleaned.text, now)
         best: NluResult | None = None
         for (a, b), raw in zip(spans, raws, strict=True):
-            part = Cleaned(cleaned.text[a:b], cleaned.origin[a:b], text)
+            part = cleaned.part(a, b)
             read = self._normalise(text, raw, now, part)
             if read.intent not in skip and (best is None or read.confidence > best.confidence):
                 best = read
