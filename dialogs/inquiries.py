@@ -91,7 +91,7 @@ async def browse(env: Env) -> tuple[str, str | None] | None:
 async def _priced_service(env: Env) -> Service | None:
     parsed = await env.parsed()
     name = parsed.entity("service") if parsed is not None else None
-    service = await catalog.get_service_by_name(session=env.session, name=name) if name else None
+    service = await catalog.find_service(session=env.session, name=name) if name else None
     return service if service is not None else await _service_in_text(env)
 
 

@@ -59,7 +59,7 @@ async def validate_service(text: str, env: Env) -> Any:
     """A canonical service from the NLU entity or a catalog name in the text."""
     parsed = await env.parsed()
     name = parsed.entity("service") if parsed is not None else None
-    if name and await catalog.get_service_by_name(session=env.session, name=name):
+    if name and await catalog.find_service(session=env.session, name=name):
         return name
     for line in await catalog.list_lines(session=env.session):
         for service in line.services:

@@ -62,8 +62,19 @@ async def list_lines(*, session: AsyncSession) -> list[ButlerLine]:
     return await _LINES.get(session)
 
 
+async def find_service(*, session: AsyncSession, name: str) -> Service | None:
+    """A service by its canonical name, from the per-worker copy: for showing it (a price, a
+    detail) or checking it exists; the row to change or to link to an order is
+    get_service_by_name's. A price question used to cost a query of its own (issue 18)."""
+    for line in await list_lines(session=session):
+        for service in line.services:
+            if service.name == name:
+                return service
+    return None
+
+
 async def get_service_by_name(*, session: AsyncSession, name: str) -> Service | None:
-    """A service by its canonical name."""
+    """A service by its canonical name (this session's row)."""
     return await session.scalar(select(Service).where(Service.name == name))
 
 

@@ -87,3 +87,20 @@ async def test_a_copy_is_read_apart_from_the_callers_own_objects(backend: Backen
             assert (await session.get(catalog.ButlerLine, line_id)).name == original  # type: ignore[union-attr]
     finally:
         await engine.dispose()
+
+
+async def test_a_price_question_finds_its_service_in_the_copy(backend: Backend) -> None:
+    from storage import catalog
+
+    engine = create_engine(backend.database_url)
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as session:  # the migrations seed the catalog
+            await catalog.find_service(session=session, name="钟点工")  # fills the copy if it was cold
+            before = STATEMENTS.count
+            found = await catalog.find_service(session=session, name="钟点工")
+            assert STATEMENTS.count == before  # no query for showing a price (issue 18)
+            assert found is not None and found.line.name == "家政管家"
+            assert await catalog.find_service(session=session, name="不存在的服务") is None
+    finally:
+        await engine.dispose()
